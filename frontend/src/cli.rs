@@ -1,0 +1,157 @@
+//! Offline commands, for people and tests: the same spec → plan → LLB path
+//! the gateway takes, with the module read from a directory and images left
+//! unresolved (BuildKit resolves the tags when it solves the Definition).
+
+use crate::go_module::GoModule;
+use crate::options::{parse_platforms, FrontendOptions};
+use crate::plan::{self, PlanInput, ResolvedImage, Target};
+use crate::spec::Spec;
+use golb_proto::llb::{self, Local, Platform, SourceFile};
+use prost::Message;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const USAGE: &str = "\
+golb — build Go services into small, non-root, reproducible images with BuildKit
+
+BuildKit runs golb as a frontend: put `# syntax=<golb image>` on the first line
+of golb.toml and run `docker buildx build -f golb.toml .`.
+
+Offline commands:
+  golb check <spec> [--context DIR]
+      Check a spec (and the module in DIR, default: the spec's directory).
+      Prints every problem as path:line:col: message and exits 1, or exits 0.
+  golb llb <spec> [--context DIR] [--platform P[,P…]] [--build-arg K=V]… [--dump]
+      Write the LLB Definition golb would solve to stdout, for
+      `buildctl build` or `buildctl debug dump-llb`; --dump writes a readable
+      text form instead. Images are not resolved: tags stay tags.
+  golb version
+";
+
+/// A command's failure: what to print on stderr, and the exit code.
+pub struct Failure {
+    pub message: String,
+    pub code: i32,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure { message: format!("{}\n\n{USAGE}", message.into()), code: 2 }
+    }
+    fn problem(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), code: 1 }
+    }
+}
+
+struct Args {
+    spec: PathBuf,
+    context: Option<PathBuf>,
+    platforms: Option<String>,
+    build_args: Vec<(String, String)>,
+    dump: bool,
+}
+
+fn parse_args(args: &[String], allow_llb_flags: bool) -> Result<Args, Failure> {
+    let mut spec = None;
+    let mut parsed = Args { spec: PathBuf::new(), context: None, platforms: None, build_args: Vec::new(), dump: false };
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let mut value = |flag: &str| {
+            rest.next().cloned().ok_or_else(|| Failure::usage(format!("{flag} needs a value")))
+        };
+        match arg.as_str() {
+            "--context" => parsed.context = Some(PathBuf::from(value("--context")?)),
+            "--platform" if allow_llb_flags => parsed.platforms = Some(value("--platform")?),
+            "--build-arg" if allow_llb_flags => {
+                let pair = value("--build-arg")?;
+                let (k, v) = pair
+                    .split_once('=')
+                    .ok_or_else(|| Failure::usage(format!("--build-arg {pair:?}: write it as KEY=VALUE")))?;
+                parsed.build_args.push((k.to_string(), v.to_string()));
+            }
+            "--dump" if allow_llb_flags => parsed.dump = true,
+            flag if flag.starts_with("--") => return Err(Failure::usage(format!("unknown flag {flag}"))),
+            path if spec.is_none() => spec = Some(PathBuf::from(path)),
+            extra => return Err(Failure::usage(format!("unexpected argument {extra:?}"))),
+        }
+    }
+    parsed.spec = spec.ok_or_else(|| Failure::usage("name the spec file, e.g. golb.toml"))?;
+    Ok(parsed)
+}
+
+/// Reads and checks a spec and its module, the way the gateway does.
+fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
+    let shown = args.spec.display().to_string();
+    let text = std::fs::read_to_string(&args.spec).map_err(|e| Failure::problem(format!("{shown}: {e}")))?;
+    let spec = Spec::parse(&shown, &text).map_err(|errors| Failure::problem(errors.to_string()))?;
+    let context = args.context.clone().unwrap_or_else(|| {
+        args.spec.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    });
+    let module = GoModule::from_dir(&context).map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
+    let file = SourceFile { filename: shown, data: text.into_bytes(), language: "toml".to_string() };
+    Ok((spec, module, file, context))
+}
+
+/// `golb check`: every problem the frontend would report, without BuildKit.
+pub fn check(args: &[String]) -> Result<(), Failure> {
+    let args = parse_args(args, false)?;
+    let (spec, module, _, _) = load(&args)?;
+    let binaries = plan::binaries(&spec, &module);
+    let problems: Vec<String> = [
+        plan::builder_image(&spec, &module).err(),
+        plan::runtime_base(&spec).err(),
+        plan::default_entrypoint(&spec, &binaries).err(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|e| e.to_string())
+    .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::problem(problems.join("\n")))
+    }
+}
+
+/// `golb llb`: the Definition for one platform (the first given, else linux/amd64).
+pub fn llb(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
+    let args = parse_args(args, true)?;
+    let (spec, module, file, _) = load(&args)?;
+    let mut opts: BTreeMap<String, String> =
+        args.build_args.iter().map(|(k, v)| (format!("build-arg:{k}"), v.clone())).collect();
+    if let Some(platforms) = &args.platforms {
+        parse_platforms(platforms).map_err(|e| Failure::usage(e.to_string()))?;
+        opts.insert("platform".into(), platforms.clone());
+    }
+    let options = FrontendOptions::from_opts(&opts).map_err(|e| Failure::usage(e.to_string()))?;
+    let target = options.platforms.first().cloned().unwrap_or_else(Platform::linux_amd64);
+
+    let unresolved = |reference: crate::image_ref::ImageRef| ResolvedImage { reference, config: serde_json::json!({}) };
+    let (builder_ref, _) = plan::builder_image(&spec, &module).map_err(|e| Failure::problem(e.to_string()))?;
+    let base_ref = plan::runtime_base(&spec).map_err(|e| Failure::problem(e.to_string()))?;
+    let context = Local::new("context").shared_key_hint("context").custom_name("[internal] load build context").build();
+    let images = plan::plan(PlanInput {
+        spec: &spec,
+        module: &module,
+        context,
+        builder: &unresolved(builder_ref),
+        build_platform: &Platform::linux_amd64(),
+        targets: vec![Target { platform: target, base: unresolved(base_ref) }],
+        options: &options.build,
+    })
+    .map_err(|e| Failure::problem(e.to_string()))?;
+    let image = images.into_iter().next().ok_or_else(|| Failure::problem("the plan produced no image"))?;
+    let definition = image.state.marshal(&[file]).map_err(|e| Failure::problem(e.to_string()))?;
+    let bytes = if args.dump {
+        let mut text = llb::dump(&definition).map_err(|e| Failure::problem(e.to_string()))?;
+        text.push_str("\n# image config\n");
+        text.push_str(&serde_json::to_string_pretty(&image.config).unwrap_or_default());
+        text.push('\n');
+        text.into_bytes()
+    } else {
+        definition.encode_to_vec()
+    };
+    out.write_all(&bytes).map_err(|e| Failure::problem(format!("writing the Definition: {e}")))?;
+    Ok(())
+}

@@ -1,0 +1,309 @@
+//! golb as BuildKit runs it: a gateway frontend speaking LLBBridge over
+//! stdin/stdout. It reads the spec from the client's `dockerfile` local,
+//! looks at the module in the context, resolves and pins the images, solves
+//! the plan and returns one image per platform.
+//!
+//! Every failure ends in `Return{error}`, never a panic: spec mistakes carry
+//! the spec's lines (errdefs.Source), failed solves pass BuildKit's own status
+//! through so its source mapping survives.
+
+use crate::go_module::{self, GoModule, Present};
+use crate::image_ref::ImageRef;
+use crate::options::FrontendOptions;
+use crate::plan::{self, PlanInput, ResolvedImage, Target};
+use crate::spec::{Location, Spec, SpecErrors};
+use golb_proto::gateway::{self, errdefs, Bridge, Caps, FrontendEnv, PlatformImage, RefId, ReturnResult};
+use golb_proto::llb::{Local, Platform, SourceFile, SourceRange, State};
+use std::collections::BTreeMap;
+
+/// gRPC status codes used in errors returned to BuildKit.
+const INVALID_ARGUMENT: i32 = 3;
+const FAILED_PRECONDITION: i32 = 9;
+const UNKNOWN: i32 = 2;
+
+/// Gateway capabilities golb calls; BuildKit v0.8 (Docker 20.10) and later have them all.
+const FRONTEND_CAPS: &[&str] = &["solve.base", "return", "readfile", "readdir", "resolveimage", "resolveimage.resolvemode"];
+/// LLB features golb's graphs use.
+const LLB_CAPS: &[&str] = &[
+    "source.image",
+    "source.local",
+    "source.local.sessionid",
+    "source.local.sharedkeyhint",
+    "source.local.followpaths",
+    "exec.meta.base",
+    "exec.mount.bind",
+    "exec.mount.selector",
+    "exec.mount.cache",
+    "exec.mount.cache.sharing",
+    "exec.mount.tmpfs",
+    "file.base",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrontendError {
+    #[error("{errors}")]
+    Spec { errors: SpecErrors, file: SourceFile },
+    #[error("{0}")]
+    Precondition(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("golb does not answer the request {0:?} yet")]
+    Subrequest(String),
+    #[error(transparent)]
+    Gateway(#[from] gateway::GatewayError),
+}
+
+/// Runs one build as BuildKit's frontend. Returns the process exit code.
+pub async fn serve() -> i32 {
+    let env = match FrontendEnv::from_process_env() {
+        Ok(env) => env,
+        Err(e) => {
+            eprintln!("golb: {e}");
+            return 1;
+        }
+    };
+    let mut bridge = match Bridge::connect_stdio().await {
+        Ok(bridge) => bridge,
+        Err(e) => {
+            eprintln!("golb: cannot talk to BuildKit on stdin/stdout: {e}");
+            return 1;
+        }
+    };
+    let outcome = build(&mut bridge, &env).await;
+    let returned = match outcome {
+        Ok(result) => bridge.return_result(result).await,
+        Err(error) => {
+            eprintln!("golb: {error}");
+            bridge.return_error(error_status(&error)).await
+        }
+    };
+    match returned {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("golb: returning the result to BuildKit failed: {e}");
+            1
+        }
+    }
+}
+
+/// The status BuildKit shows for an error: spec lines for spec mistakes,
+/// BuildKit's own details for failed solves.
+fn error_status(error: &FrontendError) -> errdefs::Status {
+    match error {
+        FrontendError::Spec { errors, file } => {
+            let ranges: Vec<SourceRange> = errors.0.iter().map(|e| to_range(e.location)).collect();
+            errdefs::source_error(INVALID_ARGUMENT, &errors.to_string(), file, &ranges)
+        }
+        FrontendError::Precondition(message) => errdefs::plain_error(FAILED_PRECONDITION, message),
+        FrontendError::Invalid(message) => errdefs::plain_error(INVALID_ARGUMENT, message),
+        FrontendError::Subrequest(name) => errdefs::unsupported_subrequest(name),
+        FrontendError::Gateway(e) => match e.rpc_status() {
+            Some(status) => errdefs::from_tonic(status),
+            None => errdefs::plain_error(UNKNOWN, &e.to_string()),
+        },
+    }
+}
+
+fn to_range(location: Location) -> SourceRange {
+    SourceRange {
+        start_line: location.line,
+        start_col: location.col,
+        end_line: location.end_line,
+        end_col: location.end_col,
+    }
+}
+
+async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, FrontendError> {
+    let options = FrontendOptions::from_opts(&env.opts).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    let caps = bridge.ping().await?;
+    check_caps(&caps)?;
+    if let Some(request) = &options.request_id {
+        return Err(FrontendError::Subrequest(request.clone()));
+    }
+
+    let spec_file = read_spec(bridge, env, &options).await?;
+    let spec = Spec::parse(&spec_file.filename, &String::from_utf8_lossy(&spec_file.data))
+        .map_err(|errors| FrontendError::Spec { errors, file: spec_file.clone() })?;
+
+    let context = context_source(env, &options);
+    let module = read_module(bridge, &context).await?;
+    let spec_error = |e: crate::spec::SpecError| FrontendError::Spec { errors: SpecErrors(vec![e]), file: spec_file.clone() };
+
+    let build_platform = worker_platform(env);
+    let targets = if options.platforms.is_empty() { vec![build_platform.clone()] } else { options.platforms.clone() };
+
+    let (builder_ref, _) = plan::builder_image(&spec, &module).map_err(spec_error)?;
+    let builder = resolve(bridge, &builder_ref, &build_platform, &options, "builder").await?;
+    let base_ref = plan::runtime_base(&spec).map_err(spec_error)?;
+    let mut resolved_targets = Vec::new();
+    for platform in &targets {
+        let base = resolve(bridge, &base_ref, platform, &options, "runtime base").await?;
+        resolved_targets.push(Target { platform: platform.clone(), base });
+    }
+
+    let images = plan::plan(PlanInput {
+        spec: &spec,
+        module: &module,
+        context,
+        builder: &builder,
+        build_platform: &build_platform,
+        targets: resolved_targets,
+        options: &options.build,
+    })
+    .map_err(|e| match e {
+        plan::PlanError::Spec(e) => spec_error(e),
+        plan::PlanError::Module(e) => FrontendError::Precondition(e.to_string()),
+    })?;
+
+    let cache_imports = gateway::parse_cache_imports(&env.opts)?;
+    let mut returned = Vec::new();
+    for image in images {
+        let definition = image.state.marshal(std::slice::from_ref(&spec_file)).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+        let reference = bridge.solve(definition, cache_imports.clone()).await?;
+        let config = serde_json::to_vec(&image.config).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+        returned.push(PlatformImage { platform: image.platform, r#ref: reference, config });
+    }
+    Ok(ReturnResult { images: returned, extra_metadata: BTreeMap::new() })
+}
+
+fn check_caps(caps: &Caps) -> Result<(), FrontendError> {
+    let missing = caps.missing(FRONTEND_CAPS, LLB_CAPS);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(FrontendError::Precondition(format!(
+            "this BuildKit lacks what golb needs ({}); use BuildKit v0.11 or newer (Docker 24 or newer)",
+            missing.join(", ")
+        )))
+    }
+}
+
+/// The platform builds run on: the worker's own, so Go cross-compiles instead of emulating.
+fn worker_platform(env: &FrontendEnv) -> Platform {
+    env.workers
+        .iter()
+        .flat_map(|w| w.platforms.first())
+        .next()
+        .cloned()
+        .unwrap_or_else(Platform::linux_amd64)
+}
+
+fn session_for(env: &FrontendEnv, local: &str) -> String {
+    env.opts
+        .get(&format!("local-sessionid:{local}"))
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .unwrap_or_else(|| env.session_id.clone())
+}
+
+/// Reads the spec from the client's `dockerfile` local: only that file is sent.
+async fn read_spec(bridge: &mut Bridge, env: &FrontendEnv, options: &FrontendOptions) -> Result<SourceFile, FrontendError> {
+    let filename = &options.filename;
+    let local = Local::new(options.spec_local.clone())
+        .session_id(session_for(env, &options.spec_local))
+        .shared_key_hint(options.spec_local.clone())
+        .follow_paths(vec![filename.clone(), format!("{filename}.dockerignore")])
+        .differ_none()
+        .custom_name(format!("[internal] load build definition from {filename}"))
+        .build();
+    let definition = local.marshal(&[]).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    let reference = bridge.solve(definition, Vec::new()).await?;
+    let data = bridge.read_file(&reference, filename).await.map_err(|e| {
+        FrontendError::Precondition(format!(
+            "cannot read the spec {filename:?} from the build's `{}` directory: {e}",
+            options.spec_local
+        ))
+    })?;
+    Ok(SourceFile { filename: filename.clone(), data, language: "toml".to_string() })
+}
+
+fn context_source(env: &FrontendEnv, options: &FrontendOptions) -> State {
+    Local::new(options.context_local.clone())
+        .session_id(session_for(env, &options.context_local))
+        .shared_key_hint(options.context_local.clone())
+        .custom_name("[internal] load build context")
+        .build()
+}
+
+/// Solves the context (the build would transfer it anyway; this solve is the
+/// same vertex, so nothing is sent twice) and reads the module's facts.
+async fn read_module(bridge: &mut Bridge, context: &State) -> Result<GoModule, FrontendError> {
+    let definition = context.marshal(&[]).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    let reference = bridge.solve(definition, Vec::new()).await?;
+    let root = names_in(bridge, &reference, "/").await?;
+    if !root.contains(go_module::GO_MOD) {
+        return Err(FrontendError::Precondition(go_module::GoModuleError::NoGoMod.to_string()));
+    }
+    let go_mod = bridge.read_file(&reference, go_module::GO_MOD).await?;
+    let vendor_modules = root.contains("vendor") && names_in(bridge, &reference, "vendor").await?.contains("modules.txt");
+    let present = Present {
+        go_sum: root.contains(go_module::GO_SUM),
+        go_work: root.contains(go_module::GO_WORK),
+        go_work_sum: root.contains(go_module::GO_WORK_SUM),
+        vendor_modules,
+    };
+    GoModule::from_files(&String::from_utf8_lossy(&go_mod), present).map_err(|e| FrontendError::Precondition(e.to_string()))
+}
+
+async fn names_in(bridge: &mut Bridge, reference: &RefId, dir: &str) -> Result<std::collections::BTreeSet<String>, FrontendError> {
+    let entries = bridge.read_dir(reference, dir, "").await?;
+    Ok(entries
+        .into_iter()
+        .map(|e| e.path.rsplit('/').next().unwrap_or(&e.path).to_string())
+        .collect())
+}
+
+/// Resolves an image for a platform through BuildKit and pins it by digest.
+async fn resolve(
+    bridge: &mut Bridge,
+    reference: &ImageRef,
+    platform: &Platform,
+    options: &FrontendOptions,
+    role: &str,
+) -> Result<ResolvedImage, FrontendError> {
+    let mode = options.build.image_resolve_mode.as_deref().unwrap_or("default");
+    let log_name = format!("[golb] resolve {role} {reference} for {platform}");
+    let resolved = bridge.resolve_image_config(&reference.to_string(), platform, mode, &log_name).await?;
+    // A source policy may rewrite the reference; pin what BuildKit actually resolved.
+    let named = if resolved.reference.is_empty() {
+        reference.clone()
+    } else {
+        ImageRef::parse(&resolved.reference).unwrap_or_else(|_| reference.clone())
+    };
+    let pinned = if resolved.digest.is_empty() { named } else { named.pinned(&resolved.digest) };
+    let config = crate::image_config::parse_base(&pinned.to_string(), &resolved.config)
+        .map_err(|e| FrontendError::Precondition(e.to_string()))?;
+    Ok(ResolvedImage { reference: pinned, config })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_errors_become_source_errors_with_every_line() {
+        let text = "[builder]\ngoo = 1\n";
+        let errors = Spec::parse("golb.toml", text).unwrap_err();
+        let file = SourceFile { filename: "golb.toml".into(), data: text.as_bytes().to_vec(), language: "toml".into() };
+        let status = error_status(&FrontendError::Spec { errors, file });
+        assert_eq!(status.code, INVALID_ARGUMENT);
+        assert!(status.message.starts_with("golb.toml:2:1: unknown field `goo`"), "{}", status.message);
+        assert_eq!(status.details.len(), 1);
+        assert!(status.details[0].type_url.ends_with("errdefs.Source+json"));
+        let json: serde_json::Value = serde_json::from_slice(&status.details[0].value).unwrap();
+        assert_eq!(json["info"]["filename"], "golb.toml");
+        assert_eq!(json["ranges"][0]["start"]["line"], 2);
+    }
+
+    #[test]
+    fn old_buildkits_are_refused_with_what_is_missing() {
+        let caps = Caps::default();
+        let err = check_caps(&caps).unwrap_err();
+        assert!(err.to_string().contains("exec.mount.cache"), "{err}");
+        let all = Caps {
+            frontend: FRONTEND_CAPS.iter().map(|s| s.to_string()).collect(),
+            llb: LLB_CAPS.iter().map(|s| s.to_string()).collect(),
+        };
+        assert!(check_caps(&all).is_ok());
+    }
+}

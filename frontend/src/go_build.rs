@@ -1,0 +1,197 @@
+//! Every Go-specific decision golb makes, in one place and named for what it
+//! guarantees. The plan only assembles these into LLB; nothing in the spec can
+//! turn them off.
+
+use crate::go_module::GoModule;
+use golb_proto::llb::Platform;
+
+/// Where the builder keeps things. Set explicitly so that no base image
+/// default (HOME, GOPATH) can move the caches away from their cache mounts.
+pub const GOPATH: &str = "/go";
+pub const GOMODCACHE: &str = "/go/pkg/mod";
+pub const GOCACHE: &str = "/root/.cache/go-build";
+/// Where the build context is mounted (read-only) in the builder.
+pub const SOURCE_DIR: &str = "/src";
+/// Where `go build` writes binaries: a scratch mount, so nothing else leaves the builder.
+pub const OUTPUT_DIR: &str = "/out";
+/// Where binaries land in the runtime image.
+pub const BINARY_DIR: &str = "/usr/local/bin";
+/// Go writes its work files here: a tmpfs, never part of any layer.
+pub const TEMP_DIR: &str = "/tmp";
+
+/// The PATH of the builder when its image config sets none.
+pub const DEFAULT_PATH: &str = "/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The module cache is shared by every build on the daemon: module files are
+/// content-addressed and Go locks the cache itself, so concurrent builds are safe.
+pub const MODULE_CACHE_ID: &str = "golb/gomodcache";
+
+/// Linker flags every build gets: no symbol table (-s), no DWARF (-w), and an
+/// empty build id so identical inputs give byte-identical binaries.
+pub const ALWAYS_LDFLAGS: [&str; 3] = ["-s", "-w", "-buildid="];
+
+/// The builder's release and target, which key the build cache.
+#[derive(Clone, Debug)]
+pub struct Toolchain {
+    /// "1.26", or the builder image reference when the spec names an image.
+    pub release: String,
+}
+
+/// One `go build` invocation.
+#[derive(Clone, Debug)]
+pub struct GoBuild<'a> {
+    pub package: &'a str,
+    pub output_name: &'a str,
+    pub ldflags: Vec<&'a str>,
+    pub tags: Vec<&'a str>,
+}
+
+/// How dependencies reach the build: downloaded into the module cache, or vendored.
+pub fn module_mode(module: &GoModule) -> &'static str {
+    if module.vendored {
+        "-mod=vendor"
+    } else {
+        "-mod=readonly"
+    }
+}
+
+/// Environment shared by the download and build steps.
+pub fn module_env() -> Vec<(&'static str, String)> {
+    vec![
+        ("GOPATH", GOPATH.to_string()),
+        ("GOMODCACHE", GOMODCACHE.to_string()),
+        // The builder image's Go is the one the spec chose; never fetch another.
+        ("GOTOOLCHAIN", "local".to_string()),
+    ]
+}
+
+/// Environment of a build step for `target`: static, cross-compiled, cached.
+pub fn build_env(target: &Platform) -> Vec<(&'static str, String)> {
+    let mut env = module_env();
+    env.push(("GOCACHE", GOCACHE.to_string()));
+    env.push(("CGO_ENABLED", "0".to_string()));
+    env.push(("GOOS", target.os.clone()));
+    env.push(("GOARCH", target.architecture.clone()));
+    if let Some((name, value)) = goarch_variant(target) {
+        env.push((name, value));
+    }
+    env
+}
+
+/// The per-architecture variable a platform variant maps to (GOARM=7 for linux/arm/v7).
+fn goarch_variant(target: &Platform) -> Option<(&'static str, String)> {
+    let variant = target.variant.as_deref()?;
+    let level = variant.trim_start_matches('v');
+    match target.architecture.as_str() {
+        "arm" => Some(("GOARM", level.to_string())),
+        "amd64" => Some(("GOAMD64", variant.to_string())),
+        _ => None,
+    }
+}
+
+/// `go mod download`: fills the module cache from go.mod/go.sum alone.
+pub fn download_args() -> Vec<String> {
+    ["go", "mod", "download"].map(String::from).to_vec()
+}
+
+/// `go build` with the flags golb always sets; user ldflags come after golb's.
+pub fn build_args(build: &GoBuild<'_>, module: &GoModule) -> Vec<String> {
+    let mut args: Vec<String> = ["go", "build", "-trimpath", "-buildvcs=false", module_mode(module)]
+        .map(String::from)
+        .to_vec();
+    if !build.tags.is_empty() {
+        args.push("-tags".to_string());
+        args.push(build.tags.join(","));
+    }
+    let ldflags: Vec<&str> = ALWAYS_LDFLAGS.iter().copied().chain(build.ldflags.iter().copied()).collect();
+    args.push("-ldflags".to_string());
+    args.push(ldflags.join(" "));
+    args.push("-o".to_string());
+    args.push(format!("{OUTPUT_DIR}/{}", build.output_name));
+    args.push(build.package.to_string());
+    args
+}
+
+/// The build cache id: one cache per Go release, target and tag set, so
+/// platforms and tag sets never evict each other's entries.
+pub fn build_cache_id(toolchain: &Toolchain, target: &Platform, tags: &[&str]) -> String {
+    let mut tags: Vec<&str> = tags.to_vec();
+    tags.sort_unstable();
+    tags.dedup();
+    let target = target.to_string().replace('/', "-");
+    let release: String = toolchain
+        .release
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' })
+        .collect();
+    if tags.is_empty() {
+        format!("golb/gocache/go{release}/{target}")
+    } else {
+        format!("golb/gocache/go{release}/{target}/{}", tags.join("+"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module() -> GoModule {
+        GoModule { path: "example.com/hello".into(), ..GoModule::default() }
+    }
+
+    #[test]
+    fn build_flags_are_fixed_and_user_ldflags_come_last() {
+        let build = GoBuild {
+            package: "./cmd/server",
+            output_name: "server",
+            ldflags: vec!["-X main.version=1.2.3"],
+            tags: vec!["netgo", "osusergo"],
+        };
+        let args = build_args(&build, &module());
+        assert_eq!(
+            args,
+            [
+                "go",
+                "build",
+                "-trimpath",
+                "-buildvcs=false",
+                "-mod=readonly",
+                "-tags",
+                "netgo,osusergo",
+                "-ldflags",
+                "-s -w -buildid= -X main.version=1.2.3",
+                "-o",
+                "/out/server",
+                "./cmd/server"
+            ]
+        );
+    }
+
+    #[test]
+    fn vendored_modules_build_from_vendor() {
+        let vendored = GoModule { vendored: true, ..module() };
+        let build = GoBuild { package: ".", output_name: "hello", ldflags: vec![], tags: vec![] };
+        assert!(build_args(&build, &vendored).contains(&"-mod=vendor".to_string()));
+    }
+
+    #[test]
+    fn build_env_is_static_and_cross_compiles() {
+        let arm = Platform::parse("linux/arm/v7").unwrap();
+        let env = build_env(&arm);
+        assert!(env.contains(&("CGO_ENABLED", "0".into())));
+        assert!(env.contains(&("GOARCH", "arm".into())));
+        assert!(env.contains(&("GOARM", "7".into())));
+        assert!(env.contains(&("GOTOOLCHAIN", "local".into())));
+    }
+
+    #[test]
+    fn build_cache_ids_separate_releases_targets_and_tags() {
+        let go = Toolchain { release: "1.26".into() };
+        let amd64 = Platform::parse("linux/amd64").unwrap();
+        let arm64 = Platform::parse("linux/arm64").unwrap();
+        assert_eq!(build_cache_id(&go, &amd64, &[]), "golb/gocache/go1.26/linux-amd64");
+        assert_eq!(build_cache_id(&go, &arm64, &["b", "a", "b"]), "golb/gocache/go1.26/linux-arm64/a+b");
+        let image = Toolchain { release: "registry.example.com/go:1@sha256:ab".into() };
+        assert_eq!(build_cache_id(&image, &amd64, &[]), "golb/gocache/goregistry.example.com-go-1-sha256-ab/linux-amd64");
+    }
+}

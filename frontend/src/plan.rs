@@ -1,0 +1,406 @@
+//! The Go build plan: a checked spec, the module's facts and the resolved
+//! images in, one LLB graph and image config per target platform out.
+//!
+//! The graph, by construction:
+//!   builder image ── go mod download (inputs: go.mod/go.sum only) ── go build per binary
+//!                                                   (context bind-mounted read-only, output to scratch)
+//!   runtime base ── one FileOp copying only the binaries = exactly one layer
+
+use crate::go_build::{self, GoBuild, Toolchain};
+use crate::go_module::{self, GoModule};
+use crate::image_config::{self, RuntimeImage};
+use crate::image_ref::ImageRef;
+use crate::spec::{self, Location, Spec, SpecError, DEFAULT_RUNTIME_BASE};
+use golb_proto::llb::{CacheSharing, Copy, Exec, File, Image, Mount, Platform, SourceRange, State};
+use serde_json::Value;
+
+/// Index of the spec file in the Definition's source map.
+const SPEC_SOURCE: usize = 0;
+
+/// An image reference after resolution: pinned by digest when the resolver
+/// gave one (always, through BuildKit), with its config.
+#[derive(Clone, Debug)]
+pub struct ResolvedImage {
+    pub reference: ImageRef,
+    pub config: Value,
+}
+
+/// What the caller decided outside the spec (BuildKit options, build args).
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// Seconds since the epoch for file times and `created`; 0 when unset, so
+    /// that images are reproducible by default.
+    pub source_date_epoch: i64,
+    /// `--no-cache`: run every step again.
+    pub no_cache: bool,
+    /// `image-resolve-mode` for image sources (default, pull, local).
+    pub image_resolve_mode: Option<String>,
+}
+
+/// One target platform: its runtime base, resolved for that platform.
+pub struct Target {
+    pub platform: Platform,
+    pub base: ResolvedImage,
+}
+
+pub struct PlanInput<'a> {
+    pub spec: &'a Spec,
+    pub module: &'a GoModule,
+    pub context: State,
+    pub builder: &'a ResolvedImage,
+    pub build_platform: &'a Platform,
+    pub targets: Vec<Target>,
+    pub options: &'a BuildOptions,
+}
+
+/// The image for one platform: its filesystem as LLB and its config.
+pub struct PlatformImage {
+    pub platform: Platform,
+    pub state: State,
+    pub config: Value,
+}
+
+/// A binary with every default applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BinaryPlan {
+    pub name: String,
+    pub package: String,
+    pub ldflags: Vec<String>,
+    pub tags: Vec<String>,
+    pub location: Location,
+}
+
+impl BinaryPlan {
+    pub fn image_path(&self) -> String {
+        format!("{}/{}", go_build::BINARY_DIR, self.name)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Module(#[from] go_module::GoModuleError),
+}
+
+/// The builder image the spec asks for: `[builder] image`, else `golang:<go>`
+/// with `go` from the spec or, failing that, from go.mod.
+pub fn builder_image(spec: &Spec, module: &GoModule) -> Result<(ImageRef, Toolchain), SpecError> {
+    if let Some(image) = &spec.builder.image {
+        let reference = ImageRef::parse(&image.value).map_err(|e| spec.error_at(image.location, e.to_string()))?;
+        let release = spec.builder.go.as_ref().map_or_else(|| image.value.clone(), |go| go.value.clone());
+        return Ok((reference, Toolchain { release }));
+    }
+    let release = match &spec.builder.go {
+        Some(go) => go.value.clone(),
+        None => module.wanted_go_release().ok_or_else(|| {
+            spec.error_at(
+                spec.builder.location.unwrap_or(Location { line: 1, col: 1, end_line: 1, end_col: 1 }),
+                "go.mod has no `go` line to choose the Go release from: set [builder] go = \"1.26\"",
+            )
+        })?,
+    };
+    let reference = ImageRef::parse(&format!("golang:{release}"))
+        .map_err(|e| spec.error_at(spec.builder.location.unwrap_or_default(), e.to_string()))?;
+    Ok((reference, Toolchain { release }))
+}
+
+/// The runtime base the spec asks for, or distroless static nonroot.
+pub fn runtime_base(spec: &Spec) -> Result<ImageRef, SpecError> {
+    match &spec.runtime.base {
+        Some(base) => ImageRef::parse(&base.value).map_err(|e| spec.error_at(base.location, e.to_string())),
+        None => ImageRef::parse(DEFAULT_RUNTIME_BASE).map_err(|e| spec.error_at(Location::default(), e.to_string())),
+    }
+}
+
+/// The binaries to build, with names defaulted. With no `[[binary]]` the
+/// module root is built, named after the module path.
+pub fn binaries(spec: &Spec, module: &GoModule) -> Vec<BinaryPlan> {
+    if spec.binaries.is_empty() {
+        return vec![BinaryPlan {
+            name: module.default_binary_name(),
+            package: ".".to_string(),
+            ldflags: vec![],
+            tags: vec![],
+            location: Location { line: 1, col: 1, end_line: 1, end_col: 1 },
+        }];
+    }
+    spec.binaries
+        .iter()
+        .map(|b| BinaryPlan {
+            name: spec::default_binary_name(b).unwrap_or_else(|| module.default_binary_name()),
+            package: b.package.value.clone(),
+            ldflags: b.ldflags.iter().map(|f| f.value.clone()).collect(),
+            tags: b.tags.iter().map(|t| t.value.clone()).collect(),
+            location: b.location,
+        })
+        .collect()
+}
+
+/// The entrypoint when the spec sets none: the one binary. With several,
+/// the spec must choose, or the image would start something arbitrary.
+pub fn default_entrypoint(spec: &Spec, binaries: &[BinaryPlan]) -> Result<Option<Vec<String>>, SpecError> {
+    if spec.runtime.entrypoint.is_some() {
+        return Ok(None);
+    }
+    match binaries {
+        [only] => Ok(Some(vec![only.image_path()])),
+        _ => {
+            let names: Vec<String> = binaries.iter().map(BinaryPlan::image_path).collect();
+            Err(spec.error_at(
+                spec.runtime.location.unwrap_or(binaries[1].location),
+                format!(
+                    "{} binaries are built, so [runtime] must say which one starts: entrypoint = [{:?}] (one of {})",
+                    binaries.len(),
+                    names[0],
+                    names.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// Plans the whole build: one image per target.
+pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
+    let spec = input.spec;
+    let binaries = binaries(spec, input.module);
+    let entrypoint = default_entrypoint(spec, &binaries)?;
+    let (_, toolchain) = builder_image(spec, input.module)?;
+    let builder_root = builder_state(&input);
+    let downloaded = download_modules(&input, builder_root);
+
+    let mut images = Vec::new();
+    for target in &input.targets {
+        let built: Vec<(BinaryPlan, State)> = binaries
+            .iter()
+            .map(|b| {
+                let out = build_binary(&input, &toolchain, &downloaded, b, &target.platform);
+                (b.clone(), out)
+            })
+            .collect();
+        let state = runtime_image(&input, target, &built);
+        let created = image_config::rfc3339(input.options.source_date_epoch);
+        let names: Vec<&str> = binaries.iter().map(|b| b.name.as_str()).collect();
+        let config = image_config::runtime_config(
+            &target.base.config,
+            &RuntimeImage {
+                spec: &spec.runtime,
+                default_entrypoint: entrypoint.clone(),
+                platform: &target.platform,
+                created: &created,
+                layer_description: format!("golb: COPY {} {}/", names.join(" "), go_build::BINARY_DIR),
+            },
+        );
+        images.push(PlatformImage { platform: target.platform.clone(), state, config });
+    }
+    Ok(images)
+}
+
+fn range(location: Location) -> SourceRange {
+    SourceRange {
+        start_line: location.line,
+        start_col: location.col,
+        end_line: location.end_line,
+        end_col: location.end_col,
+    }
+}
+
+fn image_source(reference: &ImageRef, platform: &Platform, name: String, options: &BuildOptions) -> Image {
+    let image = Image::new(reference.to_string()).platform(platform.clone()).custom_name(name);
+    match &options.image_resolve_mode {
+        Some(mode) => image.resolve_mode(mode.clone()),
+        None => image,
+    }
+}
+
+fn builder_state(input: &PlanInput<'_>) -> State {
+    let builder = &input.builder.reference;
+    let mut image = image_source(
+        builder,
+        input.build_platform,
+        format!("[builder] {}", builder),
+        input.options,
+    );
+    if let Some(location) = input.spec.builder.image.as_ref().or(input.spec.builder.go.as_ref()).map(|v| v.location) {
+        image = image.location(SPEC_SOURCE, range(location));
+    }
+    image.build()
+}
+
+/// The builder's environment: the image's, with golb's Go settings on top.
+fn builder_env(input: &PlanInput<'_>, golb_env: Vec<(&'static str, String)>) -> Vec<(String, String)> {
+    let image_env = image_config::env_of(&input.builder.config);
+    let has_path = image_env.iter().any(|e| e.starts_with("PATH="));
+    let mut env: Vec<String> = image_env;
+    if !has_path {
+        env.insert(0, format!("PATH={}", go_build::DEFAULT_PATH));
+    }
+    let env = image_config::merge_env(&env, golb_env.iter().map(|(k, v)| (*k, v.as_str())));
+    env.iter()
+        .filter_map(|e| e.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn with_env(mut exec: Exec, env: Vec<(String, String)>) -> Exec {
+    for (key, value) in env {
+        exec = exec.env(key, value);
+    }
+    exec
+}
+
+fn module_cache() -> Mount {
+    Mount::cache(go_build::GOMODCACHE, go_build::MODULE_CACHE_ID, CacheSharing::Shared)
+}
+
+/// `go mod download`, whose only inputs are the module files: editing a .go
+/// file leaves its cache key, and so the downloaded modules, untouched.
+/// Vendored modules need no download; the builder root is returned as is.
+fn download_modules(input: &PlanInput<'_>, builder: State) -> State {
+    let module = input.module;
+    if module.vendored {
+        return builder;
+    }
+    let files = [
+        (go_module::GO_MOD, true),
+        (go_module::GO_SUM, module.has_go_sum),
+        (go_module::GO_WORK, module.has_go_work),
+        (go_module::GO_WORK_SUM, module.has_go_work_sum),
+    ];
+    let mut exec = Exec::new(builder, go_build::download_args())
+        .cwd(go_build::SOURCE_DIR)
+        .mount(module_cache())
+        .custom_name("[golb] go mod download")
+        .ignore_cache(input.options.no_cache);
+    exec = with_env(exec, builder_env(input, go_build::module_env()));
+    for (file, present) in files {
+        if present {
+            let dest = format!("{}/{}", go_build::SOURCE_DIR, file);
+            exec = exec.mount(Mount::readonly_bind(dest, input.context.clone()).selector(format!("/{file}")));
+        }
+    }
+    if let Some(location) = input.spec.builder.location {
+        exec = exec.location(SPEC_SOURCE, range(location));
+    }
+    exec.build().root()
+}
+
+/// `go build` of one binary for one target, into an otherwise empty output.
+fn build_binary(
+    input: &PlanInput<'_>,
+    toolchain: &Toolchain,
+    downloaded: &State,
+    binary: &BinaryPlan,
+    target: &Platform,
+) -> State {
+    let tags: Vec<&str> = binary.tags.iter().map(String::as_str).collect();
+    let build = GoBuild {
+        package: &binary.package,
+        output_name: &binary.name,
+        ldflags: binary.ldflags.iter().map(String::as_str).collect(),
+        tags: tags.clone(),
+    };
+    let exec = Exec::new(downloaded.clone(), go_build::build_args(&build, input.module))
+        .cwd(go_build::SOURCE_DIR)
+        .mount(Mount::readonly_bind(go_build::SOURCE_DIR, input.context.clone()))
+        .mount(module_cache())
+        .mount(Mount::cache(
+            go_build::GOCACHE,
+            go_build::build_cache_id(toolchain, target, &tags),
+            CacheSharing::Shared,
+        ))
+        .mount(Mount::tmpfs(go_build::TEMP_DIR))
+        .mount(Mount::scratch(go_build::OUTPUT_DIR))
+        .custom_name(format!("[golb] go build {} → {} ({target})", binary.package, binary.name))
+        .ignore_cache(input.options.no_cache)
+        .location(SPEC_SOURCE, range(binary.location));
+    let exec = with_env(exec, builder_env(input, go_build::build_env(target))).build();
+    // The scratch mount is declared just above, so its output exists.
+    exec.output(go_build::OUTPUT_DIR).unwrap_or_else(|_| State::scratch())
+}
+
+/// The runtime base plus one layer: the binaries, root-owned, 0755, at a fixed time.
+fn runtime_image(input: &PlanInput<'_>, target: &Target, built: &[(BinaryPlan, State)]) -> State {
+    let base = image_source(
+        &target.base.reference,
+        &target.platform,
+        format!("[runtime] {} ({})", target.base.reference, target.platform),
+        input.options,
+    );
+    let base = match &input.spec.runtime.base {
+        Some(b) => base.location(SPEC_SOURCE, range(b.location)),
+        None => base,
+    };
+    let timestamp = input.options.source_date_epoch.saturating_mul(1_000_000_000);
+    let mut layer = File::new(base.build());
+    for (binary, output) in built {
+        layer = layer.copy(
+            Copy::new(output.clone(), format!("/{}", binary.name), binary.image_path())
+                .owner(0, 0)
+                .mode(0o755)
+                .create_dest_path(true)
+                .timestamp_unix_nanos(timestamp),
+        );
+    }
+    let names: Vec<&str> = built.iter().map(|(b, _)| b.name.as_str()).collect();
+    let mut layer = layer.custom_name(format!("[golb] copy {} into the runtime image ({})", names.join(", "), target.platform));
+    if let Some(location) = input.spec.runtime.location {
+        layer = layer.location(SPEC_SOURCE, range(location));
+    }
+    layer.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::go_module::Present;
+
+    fn module() -> GoModule {
+        GoModule::from_files("module example.com/hello\ngo 1.26.0\n", Present::default()).unwrap()
+    }
+
+    #[test]
+    fn the_builder_follows_the_spec_then_go_mod() {
+        let spec = Spec::parse("golb.toml", "[builder]\ngo = \"1.25\"\n").unwrap();
+        let (image, toolchain) = builder_image(&spec, &module()).unwrap();
+        assert_eq!(image.to_string(), "docker.io/library/golang:1.25");
+        assert_eq!(toolchain.release, "1.25");
+
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        let (image, _) = builder_image(&spec, &module()).unwrap();
+        assert_eq!(image.to_string(), "docker.io/library/golang:1.26");
+
+        let spec = Spec::parse("golb.toml", "[builder]\nimage = \"127.0.0.1:5000/go:x\"\n").unwrap();
+        let (image, _) = builder_image(&spec, &module()).unwrap();
+        assert_eq!(image.to_string(), "127.0.0.1:5000/go:x");
+    }
+
+    #[test]
+    fn without_binaries_the_module_root_is_built() {
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        let binaries = binaries(&spec, &module());
+        assert_eq!(binaries.len(), 1);
+        assert_eq!((binaries[0].name.as_str(), binaries[0].package.as_str()), ("hello", "."));
+        assert_eq!(default_entrypoint(&spec, &binaries).unwrap(), Some(vec!["/usr/local/bin/hello".to_string()]));
+    }
+
+    #[test]
+    fn several_binaries_need_an_explicit_entrypoint() {
+        let text = "[[binary]]\npackage = \"./cmd/server\"\n[[binary]]\npackage = \"./cmd/migrate\"\n";
+        let spec = Spec::parse("golb.toml", text).unwrap();
+        let err = default_entrypoint(&spec, &binaries(&spec, &module())).unwrap_err();
+        assert!(err.to_string().starts_with("golb.toml:3:1:"), "{err}");
+        assert!(err.to_string().contains("/usr/local/bin/server"), "{err}");
+
+        let chosen = format!("{text}[runtime]\nentrypoint = [\"/usr/local/bin/server\"]\n");
+        let spec = Spec::parse("golb.toml", &chosen).unwrap();
+        assert_eq!(default_entrypoint(&spec, &binaries(&spec, &module())).unwrap(), None);
+    }
+
+    #[test]
+    fn the_default_runtime_base_is_distroless_nonroot() {
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        assert_eq!(runtime_base(&spec).unwrap().to_string(), "gcr.io/distroless/static-debian12:nonroot");
+    }
+}

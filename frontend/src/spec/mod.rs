@@ -1,0 +1,447 @@
+//! The golb spec: a short TOML file that says what to build, never how.
+//!
+//! Parsing goes in two steps, as the Dockerfile frontend does: TOML is read
+//! into spanned raw tables (`raw`), then each value is checked and given its
+//! meaning here. Every problem carries the file, line and column it came from.
+
+mod location;
+mod raw;
+
+pub use location::Location;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use toml::Spanned;
+
+/// The runtime base golb uses when the spec names none: static, distroless, non-root.
+pub const DEFAULT_RUNTIME_BASE: &str = "gcr.io/distroless/static-debian12:nonroot";
+
+/// The spec file as read: its name (as the user gave it) and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// A value together with where the spec wrote it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located<T> {
+    pub value: T,
+    pub location: Location,
+}
+
+/// A checked spec. Optional fields are the ones whose default depends on the
+/// module being built (go.mod) or on the base image; the plan fills them in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spec {
+    pub file: SpecFile,
+    pub builder: Builder,
+    pub binaries: Vec<Binary>,
+    pub runtime: Runtime,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Builder {
+    /// The Go release to build with, e.g. "1.26": selects the builder image `golang:<go>`.
+    pub go: Option<Located<String>>,
+    /// An explicit builder image; wins over `go`.
+    pub image: Option<Located<String>>,
+    pub location: Option<Location>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binary {
+    /// A main package, relative to the module root: "." or "./cmd/server".
+    pub package: Located<String>,
+    /// The file name in the image; defaults to the package's last path element.
+    pub name: Option<Located<String>>,
+    /// Added after the flags golb always sets (`-s -w -buildid=`).
+    pub ldflags: Vec<Located<String>>,
+    pub tags: Vec<Located<String>>,
+    pub location: Location,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Runtime {
+    pub base: Option<Located<String>>,
+    pub user: Option<Located<String>>,
+    pub entrypoint: Option<Located<Vec<String>>>,
+    pub args: Option<Located<Vec<String>>>,
+    pub env: BTreeMap<String, String>,
+    pub expose: Vec<Port>,
+    pub labels: BTreeMap<String, String>,
+    pub workdir: Option<Located<String>>,
+    pub location: Option<Location>,
+}
+
+/// A port the image declares, as `ExposedPorts` spells it ("8080/tcp").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Port {
+    pub number: u16,
+    pub protocol: Protocol,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let proto = match self.protocol {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Sctp => "sctp",
+        };
+        write!(f, "{}/{}", self.number, proto)
+    }
+}
+
+/// One problem in a spec, where it is and what to do about it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{location}: {message}")]
+pub struct SpecError {
+    pub file: String,
+    pub location: Location,
+    pub message: String,
+}
+
+/// Every problem found in a spec, in file order.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct SpecErrors(pub Vec<SpecError>);
+
+impl fmt::Display for SpecErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl Spec {
+    /// Reads and checks a spec. Returns every problem found, not only the first.
+    pub fn parse(name: &str, text: &str) -> Result<Spec, SpecErrors> {
+        let file = SpecFile { name: name.to_string(), text: text.to_string() };
+        let raw: raw::RawSpec = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            SpecErrors(vec![SpecError {
+                file: name.to_string(),
+                location: Location::from_span(text, span),
+                message: explain_toml_error(e.message()),
+            }])
+        })?;
+        let mut check = Checker { file: &file, errors: Vec::new() };
+        let spec = check.spec(raw);
+        if check.errors.is_empty() {
+            Ok(spec)
+        } else {
+            let mut errors = check.errors;
+            errors.sort_by_key(|e| (e.location.line, e.location.col));
+            Err(SpecErrors(errors))
+        }
+    }
+
+    /// The location of a table or key, for errors found after parsing.
+    pub fn error_at(&self, location: Location, message: impl Into<String>) -> SpecError {
+        SpecError { file: self.file.name.clone(), location, message: message.into() }
+    }
+}
+
+/// serde's messages name the field but not the fix; add the fix.
+fn explain_toml_error(message: &str) -> String {
+    let message = message.trim();
+    if message.starts_with("unknown field") {
+        format!("{message}; golb refuses unknown keys: check the spelling against docs/spec.md")
+    } else {
+        message.to_string()
+    }
+}
+
+struct Checker<'a> {
+    file: &'a SpecFile,
+    errors: Vec<SpecError>,
+}
+
+impl Checker<'_> {
+    fn locate<T>(&self, spanned: &Spanned<T>) -> Location {
+        Location::from_span(&self.file.text, spanned.span())
+    }
+
+    fn located<T: Clone>(&self, spanned: &Spanned<T>) -> Located<T> {
+        Located { value: spanned.get_ref().clone(), location: self.locate(spanned) }
+    }
+
+    fn error(&mut self, location: Location, message: impl Into<String>) {
+        self.errors.push(SpecError {
+            file: self.file.name.clone(),
+            location,
+            message: message.into(),
+        });
+    }
+
+    fn spec(&mut self, raw: raw::RawSpec) -> Spec {
+        let builder = raw.builder.map(|b| self.builder(&b)).unwrap_or_default();
+        let binaries: Vec<Binary> = raw.binary.iter().map(|b| self.binary(b)).collect();
+        self.unique_binary_names(&binaries);
+        let runtime = raw.runtime.map(|r| self.runtime(&r)).unwrap_or_default();
+        Spec { file: self.file.clone(), builder, binaries, runtime }
+    }
+
+    fn builder(&mut self, table: &Spanned<raw::RawBuilder>) -> Builder {
+        let raw = table.get_ref();
+        if let Some(go) = &raw.go {
+            if !is_go_release(go.get_ref()) {
+                self.error(
+                    self.locate(go),
+                    format!(
+                        "go = {:?} is not a Go release; write it as \"1.26\" or \"1.26.3\"",
+                        go.get_ref()
+                    ),
+                );
+            }
+        }
+        if let Some(image) = &raw.image {
+            self.image_reference(image, "builder image");
+        }
+        Builder {
+            go: raw.go.as_ref().map(|g| self.located(g)),
+            image: raw.image.as_ref().map(|i| self.located(i)),
+            location: Some(self.locate(table)),
+        }
+    }
+
+    fn binary(&mut self, table: &Spanned<raw::RawBinary>) -> Binary {
+        let raw = table.get_ref();
+        let location = self.locate(table);
+        let package = match &raw.package {
+            Some(p) => {
+                self.package_path(p);
+                self.located(p)
+            }
+            None => {
+                self.error(
+                    location,
+                    "[[binary]] needs `package`: the main package to build, e.g. package = \"./cmd/server\"",
+                );
+                Located { value: ".".to_string(), location }
+            }
+        };
+        if let Some(name) = &raw.name {
+            if !is_file_name(name.get_ref()) {
+                self.error(
+                    self.locate(name),
+                    format!(
+                        "name = {:?} is not a valid file name: use letters, digits, '.', '_' or '-'",
+                        name.get_ref()
+                    ),
+                );
+            }
+        }
+        for flag in &raw.ldflags {
+            if let Some(why) = forbidden_ldflag(flag.get_ref()) {
+                self.error(self.locate(flag), why);
+            }
+        }
+        for tag in &raw.tags {
+            if !is_build_tag(tag.get_ref()) {
+                self.error(
+                    self.locate(tag),
+                    format!(
+                        "tag {:?} is not a Go build tag: use letters, digits, '_' and '.' only, one tag per string",
+                        tag.get_ref()
+                    ),
+                );
+            }
+        }
+        Binary {
+            package,
+            name: raw.name.as_ref().map(|n| self.located(n)),
+            ldflags: raw.ldflags.iter().map(|f| self.located(f)).collect(),
+            tags: raw.tags.iter().map(|t| self.located(t)).collect(),
+            location,
+        }
+    }
+
+    fn unique_binary_names(&mut self, binaries: &[Binary]) {
+        let mut seen: BTreeMap<String, Location> = BTreeMap::new();
+        for binary in binaries {
+            let Some(name) = default_binary_name(binary) else { continue };
+            let at = binary.name.as_ref().map_or(binary.location, |n| n.location);
+            if let Some(first) = seen.get(&name) {
+                let message = format!(
+                    "a binary named {name:?} is already built (line {}); give this one another `name`",
+                    first.line
+                );
+                self.error(at, message);
+            } else {
+                seen.insert(name, at);
+            }
+        }
+    }
+
+    fn runtime(&mut self, table: &Spanned<raw::RawRuntime>) -> Runtime {
+        let raw = table.get_ref();
+        if let Some(base) = &raw.base {
+            self.image_reference(base, "runtime base");
+        }
+        if let Some(user) = &raw.user {
+            if user.get_ref().trim().is_empty() || user.get_ref().contains(char::is_whitespace) {
+                self.error(self.locate(user), "user must be a name or uid, optionally \":group\", e.g. \"65532:65532\"");
+            }
+        }
+        if let Some(entrypoint) = &raw.entrypoint {
+            if entrypoint.get_ref().is_empty() || entrypoint.get_ref()[0].is_empty() {
+                self.error(self.locate(entrypoint), "entrypoint must name the program to run, e.g. [\"/usr/local/bin/server\"]");
+            }
+        }
+        let mut env = BTreeMap::new();
+        for (key, value) in &raw.env {
+            if !is_env_name(key.get_ref()) {
+                self.error(self.locate(key), format!("{:?} is not a valid environment variable name", key.get_ref()));
+            }
+            env.insert(key.get_ref().clone(), value.get_ref().clone());
+        }
+        let mut labels = BTreeMap::new();
+        for (key, value) in &raw.labels {
+            if key.get_ref().trim().is_empty() {
+                self.error(self.locate(key), "a label needs a non-empty key");
+            }
+            labels.insert(key.get_ref().clone(), value.get_ref().clone());
+        }
+        let mut expose: Vec<Port> = raw.expose.iter().filter_map(|p| self.port(p)).collect();
+        expose.sort();
+        expose.dedup();
+        if let Some(workdir) = &raw.workdir {
+            if !workdir.get_ref().starts_with('/') {
+                self.error(self.locate(workdir), "workdir must be an absolute path, e.g. \"/home/nonroot\"");
+            }
+        }
+        Runtime {
+            base: raw.base.as_ref().map(|b| self.located(b)),
+            user: raw.user.as_ref().map(|u| self.located(u)),
+            entrypoint: raw.entrypoint.as_ref().map(|e| self.located(e)),
+            args: raw.args.as_ref().map(|a| self.located(a)),
+            env,
+            expose,
+            labels,
+            workdir: raw.workdir.as_ref().map(|w| self.located(w)),
+            location: Some(self.locate(table)),
+        }
+    }
+
+    fn port(&mut self, value: &Spanned<toml::Value>) -> Option<Port> {
+        let parsed = match value.get_ref() {
+            toml::Value::Integer(n) => port_number(*n).map(|number| Port { number, protocol: Protocol::Tcp }),
+            toml::Value::String(s) => parse_port(s),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.error(
+                self.locate(value),
+                "a port is a number from 1 to 65535, or a string like \"8080/tcp\" or \"53/udp\"",
+            );
+        }
+        parsed
+    }
+
+    fn package_path(&mut self, package: &Spanned<String>) {
+        let p = package.get_ref();
+        let relative = p == "." || p.starts_with("./");
+        let escapes = p.split('/').any(|part| part == "..");
+        if !relative || escapes || p.contains("...") || p.contains('\\') {
+            self.error(
+                self.locate(package),
+                format!(
+                    "package = {p:?} must be one main package inside the module, relative to its root: \".\" or \"./cmd/server\""
+                ),
+            );
+        }
+    }
+
+    fn image_reference(&mut self, reference: &Spanned<String>, what: &str) {
+        let r = reference.get_ref();
+        if crate::image_ref::ImageRef::parse(r).is_err() {
+            self.error(
+                self.locate(reference),
+                format!("{what} {r:?} is not an image reference like \"golang:1.26\" or \"registry.example.com/team/base@sha256:…\""),
+            );
+        }
+    }
+}
+
+/// The file name a binary gets when the spec gives none: the package's last
+/// path element. `None` for the module root, whose name comes from go.mod.
+pub fn default_binary_name(binary: &Binary) -> Option<String> {
+    if let Some(name) = &binary.name {
+        return Some(name.value.clone());
+    }
+    let package = binary.package.value.trim_end_matches('/');
+    let last = package.rsplit('/').next().unwrap_or(package);
+    (last != "." && !last.is_empty()).then(|| last.to_string())
+}
+
+fn is_go_release(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('.').collect();
+    (parts.len() == 2 || parts.len() == 3)
+        && parts.iter().enumerate().all(|(i, part)| {
+            let digits = part.trim_end_matches(|c: char| c.is_ascii_alphanumeric() && !c.is_ascii_digit());
+            // Allow a pre-release suffix on the last part only ("1.26rc1").
+            let suffix_ok = i == parts.len() - 1 || digits.len() == part.len();
+            !part.is_empty() && part.chars().next().is_some_and(|c| c.is_ascii_digit()) && suffix_ok
+                && part.chars().all(|c| c.is_ascii_alphanumeric())
+        })
+}
+
+fn is_file_name(v: &str) -> bool {
+    !v.is_empty()
+        && v != "."
+        && v != ".."
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn is_build_tag(v: &str) -> bool {
+    !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+}
+
+fn is_env_name(v: &str) -> bool {
+    !v.is_empty() && !v.contains('=') && !v.contains(char::is_whitespace)
+}
+
+/// ldflags that would undo what golb guarantees (a stripped, reproducible, static binary).
+fn forbidden_ldflag(flag: &str) -> Option<String> {
+    for word in flag.split_whitespace() {
+        let name = word.trim_start_matches('-');
+        let name = name.split('=').next().unwrap_or(name);
+        let why = match name {
+            "buildid" => "golb sets -buildid= itself so builds are reproducible",
+            "s" | "w" if word.contains('=') => "golb always strips symbols and DWARF (-s -w)",
+            "linkmode" | "extld" | "extldflags" => "golb links statically with the Go linker (CGO_ENABLED=0)",
+            _ => continue,
+        };
+        return Some(format!("ldflags entry {flag:?} is not allowed: {why}; remove it"));
+    }
+    None
+}
+
+fn port_number(n: i64) -> Option<u16> {
+    u16::try_from(n).ok().filter(|n| *n != 0)
+}
+
+fn parse_port(s: &str) -> Option<Port> {
+    let (number, protocol) = match s.split_once('/') {
+        Some((n, p)) => (n, p),
+        None => (s, "tcp"),
+    };
+    let protocol = match protocol {
+        "tcp" => Protocol::Tcp,
+        "udp" => Protocol::Udp,
+        "sctp" => Protocol::Sctp,
+        _ => return None,
+    };
+    let number = port_number(number.parse().ok()?)?;
+    Some(Port { number, protocol })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,162 @@
+use super::*;
+
+const FULL: &str = r#"# syntax=127.0.0.1:5000/golb:dev
+[builder]
+go = "1.26"
+
+[[binary]]
+package = "./cmd/server"
+ldflags = ["-X main.version=1.2.3"]
+tags = ["netgo"]
+
+[runtime]
+expose = [8080, "53/udp"]
+env = { LOG_FORMAT = "json" }
+labels = { "org.opencontainers.image.source" = "https://example.com/acme/api" }
+args = ["-addr", ":8080"]
+"#;
+
+fn errors_of(text: &str) -> Vec<String> {
+    match Spec::parse("golb.toml", text) {
+        Ok(spec) => panic!("expected errors, got {spec:?}"),
+        Err(SpecErrors(errors)) => errors.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn the_readme_example_parses_with_its_values_and_locations() {
+    let spec = Spec::parse("golb.toml", FULL).unwrap();
+    let go = spec.builder.go.as_ref().unwrap();
+    assert_eq!(go.value, "1.26");
+    assert_eq!((go.location.line, go.location.col), (3, 6));
+    assert_eq!(spec.binaries.len(), 1);
+    let binary = &spec.binaries[0];
+    assert_eq!(binary.package.value, "./cmd/server");
+    assert_eq!(default_binary_name(binary).as_deref(), Some("server"));
+    assert_eq!(binary.ldflags[0].value, "-X main.version=1.2.3");
+    assert_eq!(binary.tags[0].value, "netgo");
+    assert_eq!(binary.location.line, 5);
+    let ports: Vec<String> = spec.runtime.expose.iter().map(ToString::to_string).collect();
+    assert_eq!(ports, ["53/udp", "8080/tcp"]);
+    assert_eq!(spec.runtime.env["LOG_FORMAT"], "json");
+    assert_eq!(spec.runtime.args.as_ref().unwrap().value, ["-addr", ":8080"]);
+    assert!(spec.runtime.base.is_none(), "the default base is applied by the plan");
+}
+
+#[test]
+fn an_empty_spec_is_valid_and_means_all_defaults() {
+    let spec = Spec::parse("golb.toml", "# syntax=golb\n").unwrap();
+    assert!(spec.binaries.is_empty());
+    assert_eq!(spec.builder, Builder::default());
+}
+
+#[test]
+fn unknown_keys_are_errors_with_line_and_column() {
+    let errors = errors_of("[builder]\ngo = \"1.26\"\ngoo = \"x\"\n");
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].starts_with("golb.toml:3:1: unknown field `goo`"), "{}", errors[0]);
+    assert!(errors[0].contains("docs/spec.md"), "{}", errors[0]);
+
+    let errors = errors_of("[runtme]\n");
+    assert!(errors[0].starts_with("golb.toml:1:2: unknown field `runtme`"), "{}", errors[0]);
+}
+
+#[test]
+fn toml_syntax_errors_point_at_the_mistake() {
+    let errors = errors_of("[builder]\ngo = 1.26.0\n");
+    assert!(errors[0].starts_with("golb.toml:2:"), "{}", errors[0]);
+}
+
+#[test]
+fn wrong_types_are_errors_at_the_value() {
+    let errors = errors_of("[[binary]]\npackage = \"./cmd/x\"\ntags = \"netgo\"\n");
+    assert!(errors[0].starts_with("golb.toml:3:8:"), "{}", errors[0]);
+}
+
+#[test]
+fn every_semantic_problem_is_reported_in_file_order() {
+    let text = r#"[builder]
+go = "latest"
+
+[[binary]]
+package = "../elsewhere"
+ldflags = ["-buildid=abc", "-X main.v=1"]
+tags = ["a,b"]
+
+[[binary]]
+package = "./cmd/elsewhere"
+
+[runtime]
+expose = [0, "80/xyz"]
+workdir = "relative"
+env = { "A=B" = "x" }
+"#;
+    let errors = errors_of(text);
+    let positions: Vec<&str> = errors.iter().map(|e| e.split(": ").next().unwrap()).collect();
+    assert_eq!(
+        positions,
+        [
+            "golb.toml:2:6",
+            "golb.toml:5:11",
+            "golb.toml:6:12",
+            "golb.toml:7:9",
+            "golb.toml:9:1",
+            "golb.toml:13:11",
+            "golb.toml:13:14",
+            "golb.toml:14:11",
+            "golb.toml:15:9",
+        ],
+        "{errors:#?}"
+    );
+    assert!(errors[1].contains("relative to its root"));
+    assert!(errors[2].contains("-buildid"));
+    assert!(errors[4].contains("already built"));
+}
+
+#[test]
+fn a_binary_without_package_says_what_to_write() {
+    let errors = errors_of("[[binary]]\nname = \"x\"\n");
+    assert!(errors[0].starts_with("golb.toml:1:1:"), "{}", errors[0]);
+    assert!(errors[0].contains("package = \"./cmd/server\""), "{}", errors[0]);
+}
+
+#[test]
+fn ldflags_that_undo_golbs_guarantees_are_refused() {
+    for flag in ["-buildid=x", "-s=false", "-w=0", "-linkmode=external", "-X a.b=c -extldflags -static"] {
+        let text = format!("[[binary]]\npackage = \".\"\nldflags = [{flag:?}]\n");
+        let errors = errors_of(&text);
+        assert!(errors[0].contains("not allowed"), "{flag}: {errors:?}");
+    }
+    let ok = "[[binary]]\npackage = \".\"\nldflags = [\"-X main.version=1\", \"-X 'main.msg=a b'\"]\n";
+    assert!(Spec::parse("golb.toml", ok).is_ok());
+}
+
+#[test]
+fn image_references_are_checked() {
+    let errors = errors_of("[runtime]\nbase = \"Not An Image\"\n");
+    assert!(errors[0].starts_with("golb.toml:2:8:"), "{}", errors[0]);
+    let ok = "[builder]\nimage = \"127.0.0.1:5000/library/golang:1.26\"\n[runtime]\nbase = \"gcr.io/distroless/static-debian12:nonroot\"\n";
+    assert!(Spec::parse("golb.toml", ok).is_ok());
+}
+
+#[test]
+fn go_releases_are_recognised() {
+    for good in ["1.26", "1.26.3", "1.27rc1"] {
+        assert!(is_go_release(good), "{good}");
+    }
+    for bad in ["latest", "1", "go1.26", "1.26.", "1..2", "1.2.3.4"] {
+        assert!(!is_go_release(bad), "{bad}");
+    }
+}
+
+#[test]
+fn no_input_makes_the_parser_panic() {
+    // A cheap fuzz over truncations and byte flips of a realistic spec.
+    let bytes = FULL.as_bytes();
+    for cut in 0..bytes.len() {
+        let _ = Spec::parse("golb.toml", &String::from_utf8_lossy(&bytes[..cut]));
+        let mut flipped = bytes.to_vec();
+        flipped[cut] = b"\"[]={}\n,x"[cut % 9];
+        let _ = Spec::parse("golb.toml", &String::from_utf8_lossy(&flipped));
+    }
+}

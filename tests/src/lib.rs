@@ -1,0 +1,187 @@
+//! The end-to-end harness as tests see it: the real BuildKit, buildx and
+//! registry that `scripts/harness up` started, reached through the commands
+//! users type. Nothing here is mocked; a test that cannot reach them fails.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+pub mod elf;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// What `scripts/harness up` wrote to `target/harness/env`.
+pub struct Harness {
+    pub vars: BTreeMap<String, String>,
+}
+
+/// The harness, read once. Panics with the fix when it is not up: e2e tests
+/// never skip silently.
+pub fn harness() -> &'static Harness {
+    static HARNESS: OnceLock<Harness> = OnceLock::new();
+    HARNESS.get_or_init(|| {
+        let path = repo_root().join("target/harness/env");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run `scripts/harness up` first", path.display()));
+        let vars = text
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("export "))
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), expand_path(&unquote(v))))
+            .collect();
+        Harness { vars }
+    })
+}
+
+/// The env file extends the caller's PATH (`…:$PATH`); expand it as a shell would.
+fn expand_path(v: &str) -> String {
+    let path = std::env::var("PATH").unwrap_or_default();
+    v.replace("${PATH}", &path).replace("$PATH", &path)
+}
+
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    let stripped = v.strip_prefix('"').and_then(|v| v.strip_suffix('"'))
+        .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')));
+    stripped.unwrap_or(v).to_string()
+}
+
+impl Harness {
+    pub fn var(&self, name: &str) -> &str {
+        self.vars.get(name).map(String::as_str).unwrap_or_else(|| panic!("target/harness/env has no {name}"))
+    }
+
+    pub fn registry(&self) -> &str {
+        self.var("GOLB_REGISTRY")
+    }
+
+    pub fn frontend(&self) -> &str {
+        self.var("GOLB_FRONTEND")
+    }
+
+    /// A command with the harness environment (BUILDKIT_HOST, BUILDX_CONFIG, PATH…).
+    pub fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
+    /// The golb binary the frontend image was built from.
+    pub fn golb_binary(&self) -> PathBuf {
+        let path = repo_root().join("target/x86_64-unknown-linux-gnu/release/golb");
+        assert!(path.is_file(), "{} is missing; `scripts/harness up` builds it", path.display());
+        path
+    }
+}
+
+/// Runs a command and returns its output, whatever its exit status.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// Runs a command that must succeed; returns stdout and stderr joined.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{cmd:?} failed ({}):\n{text}", out.status);
+    text
+}
+
+/// A scratch directory under target/, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let dir = repo_root().join("target/e2e").join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        TempDir(dir)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Copies a directory tree (an example) so a test can edit it.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.expect("directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{}: {e}", target.display()));
+        }
+    }
+}
+
+/// The registry's HTTP API, read with curl (as any client would).
+pub struct Registry<'a> {
+    pub host: &'a str,
+}
+
+const MANIFEST_TYPES: &str = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
+
+impl Registry<'_> {
+    fn get(&self, path: &str, accept: Option<&str>) -> Vec<u8> {
+        let url = format!("http://{}/v2/{path}", self.host);
+        let mut cmd = Command::new("curl");
+        cmd.args(["-fsSL", &url]);
+        if let Some(accept) = accept {
+            cmd.args(["-H", &format!("Accept: {accept}")]);
+        }
+        let out = run(&mut cmd);
+        assert!(out.status.success(), "GET {url} failed: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    }
+
+    /// A manifest by tag or digest; an index is resolved to its linux/amd64 entry.
+    pub fn manifest(&self, repo: &str, reference: &str) -> Value {
+        let manifest: Value = serde_json::from_slice(&self.get(&format!("{repo}/manifests/{reference}"), Some(MANIFEST_TYPES)))
+            .expect("manifest JSON");
+        match manifest.get("manifests").and_then(Value::as_array) {
+            Some(entries) => {
+                let amd64 = entries
+                    .iter()
+                    .find(|m| m.pointer("/platform/architecture") == Some(&Value::from("amd64")))
+                    .unwrap_or_else(|| panic!("no amd64 manifest in {manifest}"));
+                let digest = amd64["digest"].as_str().expect("digest");
+                self.manifest(repo, digest)
+            }
+            None => manifest,
+        }
+    }
+
+    pub fn blob(&self, repo: &str, digest: &str) -> Vec<u8> {
+        self.get(&format!("{repo}/blobs/{digest}"), None)
+    }
+
+    /// The image config of a manifest.
+    pub fn config(&self, repo: &str, manifest: &Value) -> Value {
+        let digest = manifest.pointer("/config/digest").and_then(Value::as_str).expect("config digest");
+        serde_json::from_slice(&self.blob(repo, digest)).expect("config JSON")
+    }
+}
+
+/// The layer digests of a manifest.
+pub fn layers(manifest: &Value) -> Vec<String> {
+    manifest["layers"]
+        .as_array()
+        .map(|ls| ls.iter().filter_map(|l| l["digest"].as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
