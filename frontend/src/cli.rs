@@ -22,10 +22,11 @@ Offline commands:
   golb check <spec> [--context DIR]
       Check a spec (and the module in DIR, default: the spec's directory).
       Prints every problem as path:line:col: message and exits 1, or exits 0.
-  golb llb <spec> [--context DIR] [--platform P[,P…]] [--build-arg K=V]… [--dump]
+  golb llb <spec> [--context DIR] [--platform P[,P…]] [--build-arg K=V]… [--dump | --bench N]
       Write the LLB Definition golb would solve to stdout, for
       `buildctl build` or `buildctl debug dump-llb`; --dump writes a readable
-      text form instead. Images are not resolved: tags stay tags.
+      text form instead; --bench N times parse + plan + marshal N times.
+      Images are not resolved: tags stay tags.
   golb version
 ";
 
@@ -50,11 +51,12 @@ struct Args {
     platforms: Option<String>,
     build_args: Vec<(String, String)>,
     dump: bool,
+    bench: Option<u32>,
 }
 
 fn parse_args(args: &[String], allow_llb_flags: bool) -> Result<Args, Failure> {
     let mut spec = None;
-    let mut parsed = Args { spec: PathBuf::new(), context: None, platforms: None, build_args: Vec::new(), dump: false };
+    let mut parsed = Args { spec: PathBuf::new(), context: None, platforms: None, build_args: Vec::new(), dump: false, bench: None };
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let mut value = |flag: &str| {
@@ -71,6 +73,10 @@ fn parse_args(args: &[String], allow_llb_flags: bool) -> Result<Args, Failure> {
                 parsed.build_args.push((k.to_string(), v.to_string()));
             }
             "--dump" if allow_llb_flags => parsed.dump = true,
+            "--bench" if allow_llb_flags => {
+                let runs = value("--bench")?;
+                parsed.bench = Some(runs.parse().map_err(|_| Failure::usage(format!("--bench {runs:?}: give a number of runs")))?);
+            }
             flag if flag.starts_with("--") => return Err(Failure::usage(format!("unknown flag {flag}"))),
             path if spec.is_none() => spec = Some(PathBuf::from(path)),
             extra => return Err(Failure::usage(format!("unexpected argument {extra:?}"))),
@@ -117,7 +123,7 @@ pub fn check(args: &[String]) -> Result<(), Failure> {
 /// `golb llb`: the Definition for one platform (the first given, else linux/amd64).
 pub fn llb(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = parse_args(args, true)?;
-    let (spec, module, file, _) = load(&args)?;
+    let (_, module, file, _) = load(&args)?;
     let mut opts: BTreeMap<String, String> =
         args.build_args.iter().map(|(k, v)| (format!("build-arg:{k}"), v.clone())).collect();
     if let Some(platforms) = &args.platforms {
@@ -125,15 +131,40 @@ pub fn llb(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         opts.insert("platform".into(), platforms.clone());
     }
     let options = FrontendOptions::from_opts(&opts).map_err(|e| Failure::usage(e.to_string()))?;
-    let target = options.platforms.first().cloned().unwrap_or_else(Platform::linux_amd64);
+    if let Some(runs) = args.bench {
+        return bench(runs, &file, &module, &options);
+    }
+    let (definition, config) = offline_definition(&file, &module, &options)?;
+    let bytes = if args.dump {
+        let mut text = llb::dump(&definition).map_err(|e| Failure::problem(e.to_string()))?;
+        text.push_str("\n# image config\n");
+        text.push_str(&serde_json::to_string_pretty(&config).unwrap_or_default());
+        text.push('\n');
+        text.into_bytes()
+    } else {
+        definition.encode_to_vec()
+    };
+    out.write_all(&bytes).map_err(|e| Failure::problem(format!("writing the Definition: {e}")))?;
+    Ok(())
+}
 
+/// What the frontend does between reading the spec and solving, minus the
+/// network: parse, plan and marshal. Images stay unresolved.
+fn offline_definition(
+    file: &SourceFile,
+    module: &GoModule,
+    options: &FrontendOptions,
+) -> Result<(llb::pb::Definition, serde_json::Value), Failure> {
+    let spec = Spec::parse(&file.filename, &String::from_utf8_lossy(&file.data))
+        .map_err(|errors| Failure::problem(errors.to_string()))?;
+    let target = options.platforms.first().cloned().unwrap_or_else(Platform::linux_amd64);
     let unresolved = |reference: crate::image_ref::ImageRef| ResolvedImage { reference, config: serde_json::json!({}) };
-    let (builder_ref, _) = plan::builder_image(&spec, &module).map_err(|e| Failure::problem(e.to_string()))?;
+    let (builder_ref, _) = plan::builder_image(&spec, module).map_err(|e| Failure::problem(e.to_string()))?;
     let base_ref = plan::runtime_base(&spec).map_err(|e| Failure::problem(e.to_string()))?;
     let context = Local::new("context").shared_key_hint("context").custom_name("[internal] load build context").build();
     let images = plan::plan(PlanInput {
         spec: &spec,
-        module: &module,
+        module,
         context,
         builder: &unresolved(builder_ref),
         build_platform: &Platform::linux_amd64(),
@@ -142,16 +173,20 @@ pub fn llb(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     })
     .map_err(|e| Failure::problem(e.to_string()))?;
     let image = images.into_iter().next().ok_or_else(|| Failure::problem("the plan produced no image"))?;
-    let definition = image.state.marshal(&[file]).map_err(|e| Failure::problem(e.to_string()))?;
-    let bytes = if args.dump {
-        let mut text = llb::dump(&definition).map_err(|e| Failure::problem(e.to_string()))?;
-        text.push_str("\n# image config\n");
-        text.push_str(&serde_json::to_string_pretty(&image.config).unwrap_or_default());
-        text.push('\n');
-        text.into_bytes()
-    } else {
-        definition.encode_to_vec()
-    };
-    out.write_all(&bytes).map_err(|e| Failure::problem(format!("writing the Definition: {e}")))?;
+    let definition = image.state.marshal(std::slice::from_ref(file)).map_err(|e| Failure::problem(e.to_string()))?;
+    Ok((definition, image.config))
+}
+
+/// `golb llb --bench N`: times parse + plan + marshal N times and prints the
+/// median and fastest run in microseconds, for the LLB-generation benchmark.
+fn bench(runs: u32, file: &SourceFile, module: &GoModule, options: &FrontendOptions) -> Result<(), Failure> {
+    let mut micros: Vec<u128> = Vec::new();
+    for _ in 0..runs.max(1) {
+        let started = std::time::Instant::now();
+        offline_definition(file, module, options)?;
+        micros.push(started.elapsed().as_micros());
+    }
+    micros.sort_unstable();
+    println!("runs={} median_us={} min_us={}", micros.len(), micros[micros.len() / 2], micros[0]);
     Ok(())
 }

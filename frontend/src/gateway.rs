@@ -55,6 +55,7 @@ pub enum FrontendError {
 
 /// Runs one build as BuildKit's frontend. Returns the process exit code.
 pub async fn serve() -> i32 {
+    let started = std::time::Instant::now();
     let env = match FrontendEnv::from_process_env() {
         Ok(env) => env,
         Err(e) => {
@@ -77,6 +78,8 @@ pub async fn serve() -> i32 {
             bridge.return_error(error_status(&error)).await
         }
     };
+    // stderr reaches buildkitd's log, not the user: the benchmark reads this line.
+    eprintln!("golb: frontend returned after {} ms", started.elapsed().as_millis());
     match returned {
         Ok(()) => 0,
         Err(e) => {
