@@ -22,7 +22,7 @@ Offline commands:
   golb check <spec> [--context DIR]
       Check a spec (and the module in DIR, default: the spec's directory).
       Prints every problem as path:line:col: message and exits 1, or exits 0.
-  golb llb <spec> [--context DIR] [--platform P[,P…]] [--build-arg K=V]… [--dump | --bench N]
+  golb llb <spec> [--context DIR] [--platform P[,P…]] [--target T] [--build-arg K=V]… [--dump | --bench N]
       Write the LLB Definition golb would solve to stdout, for
       `buildctl build` or `buildctl debug dump-llb`; --dump writes a readable
       text form instead; --bench N times parse + plan + marshal N times.
@@ -49,6 +49,7 @@ struct Args {
     spec: PathBuf,
     context: Option<PathBuf>,
     platforms: Option<String>,
+    target: Option<String>,
     build_args: Vec<(String, String)>,
     dump: bool,
     bench: Option<u32>,
@@ -56,7 +57,7 @@ struct Args {
 
 fn parse_args(args: &[String], allow_llb_flags: bool) -> Result<Args, Failure> {
     let mut spec = None;
-    let mut parsed = Args { spec: PathBuf::new(), context: None, platforms: None, build_args: Vec::new(), dump: false, bench: None };
+    let mut parsed = Args { spec: PathBuf::new(), context: None, platforms: None, target: None, build_args: Vec::new(), dump: false, bench: None };
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let mut value = |flag: &str| {
@@ -65,6 +66,7 @@ fn parse_args(args: &[String], allow_llb_flags: bool) -> Result<Args, Failure> {
         match arg.as_str() {
             "--context" => parsed.context = Some(PathBuf::from(value("--context")?)),
             "--platform" if allow_llb_flags => parsed.platforms = Some(value("--platform")?),
+            "--target" if allow_llb_flags => parsed.target = Some(value("--target")?),
             "--build-arg" if allow_llb_flags => {
                 let pair = value("--build-arg")?;
                 let (k, v) = pair
@@ -130,6 +132,9 @@ pub fn llb(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
         parse_platforms(platforms).map_err(|e| Failure::usage(e.to_string()))?;
         opts.insert("platform".into(), platforms.clone());
     }
+    if let Some(target) = &args.target {
+        opts.insert("target".into(), target.clone());
+    }
     let options = FrontendOptions::from_opts(&opts).map_err(|e| Failure::usage(e.to_string()))?;
     if let Some(runs) = args.bench {
         return bench(runs, &file, &module, &options);
@@ -168,13 +173,14 @@ fn offline_definition(
         context,
         builder: &unresolved(builder_ref),
         build_platform: &Platform::linux_amd64(),
-        targets: vec![Target { platform: target, base: unresolved(base_ref) }],
+        targets: vec![Target { platform: target, base: Some(unresolved(base_ref)) }],
+        build_target: options.target,
         options: &options.build,
     })
     .map_err(|e| Failure::problem(e.to_string()))?;
     let image = images.into_iter().next().ok_or_else(|| Failure::problem("the plan produced no image"))?;
     let definition = image.state.marshal(std::slice::from_ref(file)).map_err(|e| Failure::problem(e.to_string()))?;
-    Ok((definition, image.config))
+    Ok((definition, image.config.unwrap_or_default()))
 }
 
 /// `golb llb --bench N`: times parse + plan + marshal N times and prints the

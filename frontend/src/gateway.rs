@@ -10,7 +10,7 @@
 use crate::go_module::{self, GoModule, Present};
 use crate::image_ref::ImageRef;
 use crate::options::FrontendOptions;
-use crate::plan::{self, PlanInput, ResolvedImage, Target};
+use crate::plan::{self, BuildTarget, PlanInput, ResolvedImage, Target};
 use crate::spec::{Location, Spec, SpecErrors};
 use golb_proto::gateway::{self, errdefs, Bridge, Caps, FrontendEnv, PlatformImage, RefId, ReturnResult};
 use golb_proto::llb::{Local, Platform, SourceFile, SourceRange, State};
@@ -140,7 +140,10 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     let base_ref = plan::runtime_base(&spec).map_err(spec_error)?;
     let mut resolved_targets = Vec::new();
     for platform in &targets {
-        let base = resolve(bridge, &base_ref, platform, &options, "runtime base").await?;
+        let base = match options.target {
+            BuildTarget::Image => Some(resolve(bridge, &base_ref, platform, &options, "runtime base").await?),
+            _ => None,
+        };
         resolved_targets.push(Target { platform: platform.clone(), base });
     }
 
@@ -151,22 +154,39 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         builder: &builder,
         build_platform: &build_platform,
         targets: resolved_targets,
+        build_target: options.target,
         options: &options.build,
     })
     .map_err(|e| match e {
         plan::PlanError::Spec(e) => spec_error(e),
         plan::PlanError::Module(e) => FrontendError::Precondition(e.to_string()),
+        e @ plan::PlanError::Llb(_) => FrontendError::Invalid(e.to_string()),
     })?;
 
     let cache_imports = gateway::parse_cache_imports(&env.opts)?;
-    let mut returned = Vec::new();
-    for image in images {
+    // Platforms are solved concurrently: BuildKit shares the steps they have
+    // in common (the module download) and runs the rest in parallel.
+    let mut solves = tokio::task::JoinSet::new();
+    for (index, image) in images.into_iter().enumerate() {
         let definition = image.state.marshal(std::slice::from_ref(&spec_file)).map_err(|e| FrontendError::Invalid(e.to_string()))?;
-        let reference = bridge.solve(definition, cache_imports.clone()).await?;
-        let config = serde_json::to_vec(&image.config).map_err(|e| FrontendError::Invalid(e.to_string()))?;
-        returned.push(PlatformImage { platform: image.platform, r#ref: reference, config });
+        let config = match &image.config {
+            Some(config) => serde_json::to_vec(config).map_err(|e| FrontendError::Invalid(e.to_string()))?,
+            None => Vec::new(),
+        };
+        let mut bridge = bridge.clone();
+        let cache_imports = cache_imports.clone();
+        solves.spawn(async move {
+            let reference = bridge.solve(definition, cache_imports).await?;
+            Ok::<_, gateway::GatewayError>((index, PlatformImage { platform: image.platform, r#ref: reference, config }))
+        });
     }
-    Ok(ReturnResult { images: returned, extra_metadata: BTreeMap::new() })
+    let mut returned = Vec::new();
+    while let Some(joined) = solves.join_next().await {
+        let solved = joined.map_err(|e| FrontendError::Invalid(format!("a solve task failed: {e}")))??;
+        returned.push(solved);
+    }
+    returned.sort_by_key(|(index, _)| *index);
+    Ok(ReturnResult { images: returned.into_iter().map(|(_, image)| image).collect(), extra_metadata: BTreeMap::new() })
 }
 
 fn check_caps(caps: &Caps) -> Result<(), FrontendError> {

@@ -112,6 +112,27 @@ pub fn build_args(build: &GoBuild<'_>, module: &GoModule) -> Vec<String> {
     args
 }
 
+/// Where the test target writes its coverage profile (exported as /coverage.out).
+pub const COVERAGE_FILE: &str = "/out/coverage.out";
+
+/// `go test` over `packages`, writing a coverage profile to the output.
+pub fn test_args(module: &GoModule, flags: &[String], packages: &[String]) -> Vec<String> {
+    let mut args: Vec<String> = ["go", "test", "-trimpath", "-buildvcs=false", module_mode(module)]
+        .map(String::from)
+        .to_vec();
+    args.push(format!("-coverprofile={COVERAGE_FILE}"));
+    args.extend(flags.iter().cloned());
+    args.extend(packages.iter().cloned());
+    args
+}
+
+/// `go vet` over `packages`.
+pub fn vet_args(module: &GoModule, packages: &[String]) -> Vec<String> {
+    let mut args: Vec<String> = ["go", "vet", module_mode(module)].map(String::from).to_vec();
+    args.extend(packages.iter().cloned());
+    args
+}
+
 /// The build cache id: one cache per Go release, target and tag set, so
 /// platforms and tag sets never evict each other's entries.
 pub fn build_cache_id(toolchain: &Toolchain, target: &Platform, tags: &[&str]) -> String {

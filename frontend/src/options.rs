@@ -2,7 +2,7 @@
 //! read into one typed value. Shared by the gateway and the offline commands
 //! so both plan from the same decisions.
 
-use crate::plan::BuildOptions;
+use crate::plan::{BuildOptions, BuildTarget};
 use golb_proto::llb::Platform;
 use std::collections::BTreeMap;
 
@@ -16,6 +16,8 @@ pub struct FrontendOptions {
     pub platforms: Vec<Platform>,
     pub build_args: BTreeMap<String, String>,
     pub build: BuildOptions,
+    /// `--target`: what to build.
+    pub target: BuildTarget,
     /// Set when the client asks a question (`--call`) instead of a build.
     pub request_id: Option<String>,
     /// Name of the local holding the spec (`dockerfilekey`), usually "dockerfile".
@@ -32,6 +34,8 @@ pub enum OptionsError {
     SourceDateEpoch(String),
     #[error("option image-resolve-mode={0:?}: use default, pull or local")]
     ResolveMode(String),
+    #[error("{0}")]
+    Target(String),
 }
 
 impl FrontendOptions {
@@ -54,7 +58,12 @@ impl FrontendOptions {
             Some(mode @ ("pull" | "local")) => Some(mode.to_string()),
             Some(other) => return Err(OptionsError::ResolveMode(other.to_string())),
         };
+        let target = match get("target") {
+            Some(name) => BuildTarget::parse(name).map_err(OptionsError::Target)?,
+            None => BuildTarget::default(),
+        };
         Ok(FrontendOptions {
+            target,
             filename: get("filename").unwrap_or(DEFAULT_FILENAME).to_string(),
             platforms,
             build: BuildOptions {
@@ -120,6 +129,8 @@ mod tests {
         assert_eq!(o.build_args["VERSION"], "1.2.3");
         assert!(o.build.no_cache);
         assert_eq!(o.build.image_resolve_mode.as_deref(), Some("pull"));
+        let o = FrontendOptions::from_opts(&opts(&[("target", "binaries")])).unwrap();
+        assert_eq!(o.target, BuildTarget::Binaries);
     }
 
     #[test]
@@ -130,5 +141,7 @@ mod tests {
         assert!(err.to_string().contains("yesterday"), "{err}");
         let err = FrontendOptions::from_opts(&opts(&[("image-resolve-mode", "sometimes")])).unwrap_err();
         assert!(err.to_string().contains("sometimes"), "{err}");
+        let err = FrontendOptions::from_opts(&opts(&[("target", "release")])).unwrap_err();
+        assert_eq!(err.to_string(), "unknown target \"release\": golb builds image, binaries, test, vet");
     }
 }

@@ -37,10 +37,11 @@ pub struct BuildOptions {
     pub image_resolve_mode: Option<String>,
 }
 
-/// One target platform: its runtime base, resolved for that platform.
+/// One target platform, with its runtime base resolved for that platform
+/// (only the `image` target needs one).
 pub struct Target {
     pub platform: Platform,
-    pub base: ResolvedImage,
+    pub base: Option<ResolvedImage>,
 }
 
 pub struct PlanInput<'a> {
@@ -50,14 +51,16 @@ pub struct PlanInput<'a> {
     pub builder: &'a ResolvedImage,
     pub build_platform: &'a Platform,
     pub targets: Vec<Target>,
+    pub build_target: BuildTarget,
     pub options: &'a BuildOptions,
 }
 
-/// The image for one platform: its filesystem as LLB and its config.
+/// The result for one platform: its filesystem as LLB, and its image config
+/// when it is an image.
 pub struct PlatformImage {
     pub platform: Platform,
     pub state: State,
-    pub config: Value,
+    pub config: Option<Value>,
 }
 
 /// A binary with every default applied.
@@ -82,6 +85,39 @@ pub enum PlanError {
     Spec(#[from] SpecError),
     #[error(transparent)]
     Module(#[from] go_module::GoModuleError),
+    #[error("golb built an invalid graph (a bug, please report it): {0}")]
+    Llb(#[from] golb_proto::llb::LlbError),
+}
+
+/// What a build produces (`--target`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BuildTarget {
+    /// The runtime image.
+    #[default]
+    Image,
+    /// Only the binaries, on scratch: `--target binaries --output type=local,dest=bin/`.
+    Binaries,
+    /// `go test` over the module's packages; exports coverage.out.
+    Test,
+    /// `go vet` over the module's packages.
+    Vet,
+}
+
+impl BuildTarget {
+    /// Every target with what it builds, for errors and `--call targets`.
+    pub const ALL: [(BuildTarget, &'static str, &'static str); 4] = [
+        (BuildTarget::Image, "image", "the runtime image: the base plus one layer of binaries (default)"),
+        (BuildTarget::Binaries, "binaries", "only the binaries, on scratch, for --output type=local"),
+        (BuildTarget::Test, "test", "go test over [test] packages with the build's caches; exports coverage.out"),
+        (BuildTarget::Vet, "vet", "go vet over [test] packages"),
+    ];
+
+    pub fn parse(name: &str) -> Result<BuildTarget, String> {
+        Self::ALL.iter().find(|(_, n, _)| *n == name).map(|(t, _, _)| *t).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|(_, n, _)| *n).collect();
+            format!("unknown target {name:?}: golb builds {}", names.join(", "))
+        })
+    }
 }
 
 /// The builder image the spec asks for: `[builder] image`, else `golang:<go>`
@@ -161,38 +197,55 @@ pub fn default_entrypoint(spec: &Spec, binaries: &[BinaryPlan]) -> Result<Option
     }
 }
 
-/// Plans the whole build: one image per target.
+/// Plans the whole build: one result per target platform (one in all for
+/// `test` and `vet`, which run on the build platform).
 pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
     let spec = input.spec;
     let binaries = binaries(spec, input.module);
-    let entrypoint = default_entrypoint(spec, &binaries)?;
     let (_, toolchain) = builder_image(spec, input.module)?;
-    let builder_root = builder_state(&input);
-    let downloaded = download_modules(&input, builder_root);
+    let downloaded = download_modules(&input, builder_state(&input));
 
+    match input.build_target {
+        BuildTarget::Test | BuildTarget::Vet => {
+            let state = check_module(&input, &toolchain, &downloaded, input.build_target)?;
+            return Ok(vec![PlatformImage { platform: input.build_platform.clone(), state, config: None }]);
+        }
+        BuildTarget::Image | BuildTarget::Binaries => {}
+    }
+
+    let entrypoint = match input.build_target {
+        BuildTarget::Image => default_entrypoint(spec, &binaries)?,
+        _ => None,
+    };
     let mut images = Vec::new();
     for target in &input.targets {
-        let built: Vec<(BinaryPlan, State)> = binaries
-            .iter()
-            .map(|b| {
-                let out = build_binary(&input, &toolchain, &downloaded, b, &target.platform);
-                (b.clone(), out)
-            })
-            .collect();
-        let state = runtime_image(&input, target, &built);
-        let created = image_config::rfc3339(input.options.source_date_epoch);
-        let names: Vec<&str> = binaries.iter().map(|b| b.name.as_str()).collect();
-        let config = image_config::runtime_config(
-            &target.base.config,
-            &RuntimeImage {
-                spec: &spec.runtime,
-                default_entrypoint: entrypoint.clone(),
-                platform: &target.platform,
-                created: &created,
-                layer_description: format!("golb: COPY {} {}/", names.join(" "), go_build::BINARY_DIR),
-            },
-        );
-        images.push(PlatformImage { platform: target.platform.clone(), state, config });
+        let mut built = Vec::new();
+        for binary in &binaries {
+            built.push((binary.clone(), build_binary(&input, &toolchain, &downloaded, binary, &target.platform)?));
+        }
+        let image = match (&input.build_target, &target.base) {
+            (BuildTarget::Image, Some(base)) => {
+                let created = image_config::rfc3339(input.options.source_date_epoch);
+                let names: Vec<&str> = binaries.iter().map(|b| b.name.as_str()).collect();
+                let config = image_config::runtime_config(
+                    &base.config,
+                    &RuntimeImage {
+                        spec: &spec.runtime,
+                        default_entrypoint: entrypoint.clone(),
+                        platform: &target.platform,
+                        created: &created,
+                        layer_description: format!("golb: COPY {} {}/", names.join(" "), go_build::BINARY_DIR),
+                    },
+                );
+                let state = binaries_layer(&input, target, base_state(&input, target, base), &built, go_build::BINARY_DIR);
+                PlatformImage { platform: target.platform.clone(), state, config: Some(config) }
+            }
+            _ => {
+                let state = binaries_layer(&input, target, State::scratch(), &built, "");
+                PlatformImage { platform: target.platform.clone(), state, config: None }
+            }
+        };
+        images.push(image);
     }
     Ok(images)
 }
@@ -293,7 +346,7 @@ fn build_binary(
     downloaded: &State,
     binary: &BinaryPlan,
     target: &Platform,
-) -> State {
+) -> Result<State, PlanError> {
     let tags: Vec<&str> = binary.tags.iter().map(String::as_str).collect();
     let build = GoBuild {
         package: &binary.package,
@@ -316,27 +369,30 @@ fn build_binary(
         .ignore_cache(input.options.no_cache)
         .location(SPEC_SOURCE, range(binary.location));
     let exec = with_env(exec, builder_env(input, go_build::build_env(target))).build();
-    // The scratch mount is declared just above, so its output exists.
-    exec.output(go_build::OUTPUT_DIR).unwrap_or_else(|_| State::scratch())
+    Ok(exec.output(go_build::OUTPUT_DIR)?)
 }
 
-/// The runtime base plus one layer: the binaries, root-owned, 0755, at a fixed time.
-fn runtime_image(input: &PlanInput<'_>, target: &Target, built: &[(BinaryPlan, State)]) -> State {
-    let base = image_source(
-        &target.base.reference,
+fn base_state(input: &PlanInput<'_>, target: &Target, base: &ResolvedImage) -> State {
+    let image = image_source(
+        &base.reference,
         &target.platform,
-        format!("[runtime] {} ({})", target.base.reference, target.platform),
+        format!("[runtime] {} ({})", base.reference, target.platform),
         input.options,
     );
-    let base = match &input.spec.runtime.base {
-        Some(b) => base.location(SPEC_SOURCE, range(b.location)),
-        None => base,
-    };
+    match &input.spec.runtime.base {
+        Some(b) => image.location(SPEC_SOURCE, range(b.location)),
+        None => image,
+    }
+    .build()
+}
+
+/// One layer on `onto` holding the binaries in `dir`: root-owned, 0755, at a fixed time.
+fn binaries_layer(input: &PlanInput<'_>, target: &Target, onto: State, built: &[(BinaryPlan, State)], dir: &str) -> State {
     let timestamp = input.options.source_date_epoch.saturating_mul(1_000_000_000);
-    let mut layer = File::new(base.build());
+    let mut layer = File::new(onto);
     for (binary, output) in built {
         layer = layer.copy(
-            Copy::new(output.clone(), format!("/{}", binary.name), binary.image_path())
+            Copy::new(output.clone(), format!("/{}", binary.name), format!("{dir}/{}", binary.name))
                 .owner(0, 0)
                 .mode(0o755)
                 .create_dest_path(true)
@@ -344,11 +400,43 @@ fn runtime_image(input: &PlanInput<'_>, target: &Target, built: &[(BinaryPlan, S
         );
     }
     let names: Vec<&str> = built.iter().map(|(b, _)| b.name.as_str()).collect();
-    let mut layer = layer.custom_name(format!("[golb] copy {} into the runtime image ({})", names.join(", "), target.platform));
+    let what = if dir.is_empty() { "the binaries result" } else { "the runtime image" };
+    let mut layer = layer.custom_name(format!("[golb] copy {} into {what} ({})", names.join(", "), target.platform));
     if let Some(location) = input.spec.runtime.location {
         layer = layer.location(SPEC_SOURCE, range(location));
     }
     layer.build()
+}
+
+/// `go test` or `go vet` over the module on the build platform, with the
+/// same caches as the build. Its output is the coverage profile (test) or
+/// nothing (vet); a failure fails the build.
+fn check_module(input: &PlanInput<'_>, toolchain: &Toolchain, downloaded: &State, target: BuildTarget) -> Result<State, PlanError> {
+    let spec = input.spec;
+    let args = match target {
+        BuildTarget::Test => go_build::test_args(input.module, &spec.test.flags, &spec.test.packages),
+        _ => go_build::vet_args(input.module, &spec.test.packages),
+    };
+    let verb = if target == BuildTarget::Test { "test" } else { "vet" };
+    let exec = Exec::new(downloaded.clone(), args)
+        .cwd(go_build::SOURCE_DIR)
+        .mount(Mount::readonly_bind(go_build::SOURCE_DIR, input.context.clone()))
+        .mount(module_cache())
+        .mount(Mount::cache(
+            go_build::GOCACHE,
+            go_build::build_cache_id(toolchain, input.build_platform, &[]),
+            CacheSharing::Shared,
+        ))
+        .mount(Mount::tmpfs(go_build::TEMP_DIR))
+        .mount(Mount::scratch(go_build::OUTPUT_DIR))
+        .custom_name(format!("[golb] go {verb} {}", spec.test.packages.join(" ")))
+        .ignore_cache(input.options.no_cache);
+    let exec = match spec.test.location {
+        Some(location) => exec.location(SPEC_SOURCE, range(location)),
+        None => exec,
+    };
+    let exec = with_env(exec, builder_env(input, go_build::build_env(input.build_platform))).build();
+    Ok(exec.output(go_build::OUTPUT_DIR)?)
 }
 
 #[cfg(test)]

@@ -38,6 +38,23 @@ pub struct Spec {
     pub builder: Builder,
     pub binaries: Vec<Binary>,
     pub runtime: Runtime,
+    pub test: Test,
+}
+
+/// What the `test` and `vet` targets run over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Test {
+    /// Package patterns relative to the module root; default `["./..."]`.
+    pub packages: Vec<String>,
+    /// Extra `go test` flags, e.g. `["-count=1", "-v"]`.
+    pub flags: Vec<String>,
+    pub location: Option<Location>,
+}
+
+impl Default for Test {
+    fn default() -> Test {
+        Test { packages: vec!["./...".to_string()], flags: Vec::new(), location: None }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -168,6 +185,13 @@ impl Checker<'_> {
         Location::from_span(&self.file.text, spanned.span())
     }
 
+    /// A table from its header to its last key, so source maps show all of it.
+    fn locate_table<T>(&self, table: &Spanned<T>, field_ends: impl IntoIterator<Item = usize>) -> Location {
+        let span = table.span();
+        let end = field_ends.into_iter().fold(span.end, usize::max);
+        Location::from_span(&self.file.text, span.start..end)
+    }
+
     fn located<T: Clone>(&self, spanned: &Spanned<T>) -> Located<T> {
         Located { value: spanned.get_ref().clone(), location: self.locate(spanned) }
     }
@@ -185,7 +209,8 @@ impl Checker<'_> {
         let binaries: Vec<Binary> = raw.binary.iter().map(|b| self.binary(b)).collect();
         self.unique_binary_names(&binaries);
         let runtime = raw.runtime.map(|r| self.runtime(&r)).unwrap_or_default();
-        Spec { file: self.file.clone(), builder, binaries, runtime }
+        let test = raw.test.map(|t| self.test(&t)).unwrap_or_default();
+        Spec { file: self.file.clone(), builder, binaries, runtime, test }
     }
 
     fn builder(&mut self, table: &Spanned<raw::RawBuilder>) -> Builder {
@@ -213,7 +238,11 @@ impl Checker<'_> {
 
     fn binary(&mut self, table: &Spanned<raw::RawBinary>) -> Binary {
         let raw = table.get_ref();
-        let location = self.locate(table);
+        let ends = [raw.package.as_ref().map(|p| p.span().end), raw.name.as_ref().map(|n| n.span().end)]
+            .into_iter()
+            .flatten()
+            .chain(raw.ldflags.iter().chain(&raw.tags).map(|v| v.span().end));
+        let location = self.locate_table(table, ends);
         let package = match &raw.package {
             Some(p) => {
                 self.package_path(p);
@@ -330,6 +359,36 @@ impl Checker<'_> {
         }
     }
 
+    fn test(&mut self, table: &Spanned<raw::RawTest>) -> Test {
+        let raw = table.get_ref();
+        let mut test = Test { location: Some(self.locate(table)), ..Test::default() };
+        if let Some(packages) = &raw.packages {
+            for package in packages.get_ref() {
+                let p = package.get_ref();
+                let inside = (p == "." || p.starts_with("./")) && !p.split('/').any(|part| part == "..");
+                if !inside {
+                    self.error(
+                        self.locate(package),
+                        format!("test package {p:?} must be a pattern inside the module: \"./...\" or \"./internal/...\""),
+                    );
+                }
+            }
+            test.packages = packages.get_ref().iter().map(|p| p.get_ref().clone()).collect();
+            if test.packages.is_empty() {
+                self.error(self.locate(packages), "packages must name at least one pattern, e.g. [\"./...\"]");
+            }
+        }
+        if let Some(flags) = &raw.flags {
+            for flag in flags.get_ref() {
+                if let Some(why) = forbidden_test_flag(flag.get_ref()) {
+                    self.error(self.locate(flag), why);
+                }
+            }
+            test.flags = flags.get_ref().iter().map(|f| f.get_ref().clone()).collect();
+        }
+        test
+    }
+
     fn port(&mut self, value: &Spanned<toml::Value>) -> Option<Port> {
         let parsed = match value.get_ref() {
             toml::Value::Integer(n) => port_number(*n).map(|number| Port { number, protocol: Protocol::Tcp }),
@@ -422,6 +481,21 @@ fn forbidden_ldflag(flag: &str) -> Option<String> {
         return Some(format!("ldflags entry {flag:?} is not allowed: {why}; remove it"));
     }
     None
+}
+
+/// `go test` flags golb sets itself, or that cannot work in its builder.
+fn forbidden_test_flag(flag: &str) -> Option<String> {
+    let name = flag.trim_start_matches('-');
+    let name = name.split('=').next().unwrap_or(name);
+    let why = match name {
+        "race" | "msan" | "asan" => "it needs cgo, and golb builds with CGO_ENABLED=0",
+        "o" | "c" | "exec" | "json" => "the test target runs the tests in the builder and exports a coverage profile",
+        "coverprofile" => "golb writes the coverage profile to the test target's output itself",
+        "mod" | "trimpath" | "buildvcs" | "tags" | "ldflags" => "golb sets it the way it builds the binaries",
+        _ if !flag.starts_with('-') => "flags start with '-'; packages go in `packages`",
+        _ => return None,
+    };
+    Some(format!("test flag {flag:?} is not allowed: {why}"))
 }
 
 fn port_number(n: i64) -> Option<u16> {

@@ -12,6 +12,14 @@ pub struct RawSpec {
     #[serde(default)]
     pub binary: Vec<Spanned<RawBinary>>,
     pub runtime: Option<Spanned<RawRuntime>>,
+    pub test: Option<Spanned<RawTest>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTest {
+    pub packages: Option<Spanned<Vec<Spanned<String>>>>,
+    pub flags: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]

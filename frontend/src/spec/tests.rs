@@ -160,3 +160,22 @@ fn no_input_makes_the_parser_panic() {
         let _ = Spec::parse("golb.toml", &String::from_utf8_lossy(&flipped));
     }
 }
+
+#[test]
+fn a_binary_table_spans_from_its_header_to_its_last_key() {
+    let spec = Spec::parse("golb.toml", FULL).unwrap();
+    let location = spec.binaries[0].location;
+    assert_eq!((location.line, location.end_line), (5, 8), "{location:?}");
+}
+
+#[test]
+fn the_test_table_has_defaults_and_refuses_flags_golb_owns() {
+    let spec = Spec::parse("golb.toml", "").unwrap();
+    assert_eq!(spec.test.packages, ["./..."]);
+    let spec = Spec::parse("golb.toml", "[test]\npackages = [\"./internal/...\"]\nflags = [\"-count=1\", \"-v\"]\n").unwrap();
+    assert_eq!((spec.test.packages.len(), spec.test.flags.len()), (1, 2));
+    let errors = errors_of("[test]\npackages = [\"../x\"]\nflags = [\"-race\", \"-coverprofile=x\", \"./pkg\"]\n");
+    let positions: Vec<&str> = errors.iter().map(|e| e.split(": ").next().unwrap()).collect();
+    assert_eq!(positions, ["golb.toml:2:13", "golb.toml:3:10", "golb.toml:3:19", "golb.toml:3:38"], "{errors:#?}");
+    assert!(errors[1].contains("cgo"), "{}", errors[1]);
+}

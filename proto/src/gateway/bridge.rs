@@ -52,6 +52,8 @@ pub struct DirEntry {
     pub size: i64,
 }
 
+/// Cheap to clone: clones share one connection, so solves can run concurrently.
+#[derive(Clone)]
 pub struct Bridge {
     client: LlbBridgeClient<Channel>,
 }

@@ -27,7 +27,7 @@ pub struct ReturnResult {
 pub struct PlatformImage {
     pub platform: Platform,
     pub r#ref: RefId,
-    /// The image config JSON.
+    /// The image config JSON; empty for results that are not images (no config is sent).
     pub config: Vec<u8>,
 }
 
@@ -63,7 +63,9 @@ impl ReturnResult {
             [] => None,
             [single] => {
                 check_ref(single)?;
-                metadata.insert(CONFIG_KEY.to_string(), single.config.clone());
+                if !single.config.is_empty() {
+                    metadata.insert(CONFIG_KEY.to_string(), single.config.clone());
+                }
                 Some(pb::result::Result::Ref(pb_ref(&single.r#ref)))
             }
             several => {
@@ -71,7 +73,9 @@ impl ReturnResult {
                 for image in several {
                     check_ref(image)?;
                     let id = image.platform.to_string();
-                    metadata.insert(format!("{CONFIG_KEY}/{id}"), image.config.clone());
+                    if !image.config.is_empty() {
+                        metadata.insert(format!("{CONFIG_KEY}/{id}"), image.config.clone());
+                    }
                     if refs.insert(id.clone(), pb_ref(&image.r#ref)).is_some() {
                         return Err(GatewayError::Result(format!(
                             "platform {id} is listed twice"

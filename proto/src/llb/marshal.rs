@@ -15,6 +15,18 @@ use super::state::{Node, OpKind, Output};
 use super::{pb, MarshalError, SourceFile, State};
 
 /// The digest BuildKit computes for an op: "sha256:" + hex of the marshaled `pb::Op`.
+/// Encodes an op the way BuildKit's Go marshaler does: the plain fields in
+/// tag order (inputs, platform, constraints), then the `op` oneof. prost puts
+/// the oneof in tag order instead, and BuildKit re-marshals every op and
+/// re-keys it by the new digest when bytes differ — which would orphan the
+/// source map (its keys are our digests) and waste cache lookups.
+pub fn encode_op(op: pb::Op) -> Vec<u8> {
+    let pb::Op { inputs, platform, constraints, op: body } = op;
+    let mut bytes = pb::Op { inputs, platform, constraints, op: None }.encode_to_vec();
+    bytes.extend(pb::Op { op: body, ..Default::default() }.encode_to_vec());
+    bytes
+}
+
 pub fn digest(op_bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(op_bytes)))
 }
@@ -136,13 +148,12 @@ impl Marshaler<'_> {
                 None,
             ),
         };
-        let bytes = pb::Op {
+        let bytes = encode_op(pb::Op {
             inputs: inputs.list,
             platform,
             constraints: None,
             op: Some(body),
-        }
-        .encode_to_vec();
+        });
         let dgst = digest(&bytes);
 
         let md = self.metadata.entry(dgst.clone()).or_default();
@@ -445,6 +456,21 @@ mod tests {
         let b = graph().marshal(&spec()).expect("marshals");
         assert_eq!(a.encode_to_vec(), b.encode_to_vec());
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn ops_are_encoded_in_gos_field_order() {
+        // BuildKit re-marshals ops with Go and re-keys them when the bytes differ;
+        // Go writes platform (tag 10) before the op oneof (tag 3 here).
+        let op = pb::Op {
+            inputs: vec![],
+            platform: Some(Platform::linux_amd64().to_pb()),
+            constraints: None,
+            op: Some(pb::op::Op::Source(pb::SourceOp { identifier: "docker-image://x".into(), attrs: BTreeMap::new() })),
+        };
+        let bytes = encode_op(op);
+        assert_eq!(bytes[0], 0x52, "platform first: {bytes:02x?}");
+        assert!(bytes.windows(2).any(|w| w == [0x1a, 0x12]), "then the source op: {bytes:02x?}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub use bollard_buildkit_proto::pb;
 pub use dump::dump;
 pub use exec::{CacheSharing, Exec, ExecState, Mount};
 pub use file::{Copy, File, Mkdir, Mkfile};
-pub use marshal::digest;
+pub use marshal::{digest, encode_op};
 pub use platform::{Platform, PlatformError};
 pub use source::{Image, Local};
 pub use state::{SourceFile, SourceRange, State};

@@ -1,0 +1,534 @@
+//! Just enough of a .go file for golb's checks: its `//go:build` line, its
+//! package clause and its imports, each with its line. A scanner, not a
+//! parser: it reads tokens up to the first declaration that is not an import
+//! and stops quietly at anything it does not understand, because syntax
+//! errors are the Go compiler's to report, not golb's.
+//!
+//! Also here: which files `go build` would compile for a golb build, from
+//! the file name and the build constraint.
+
+/// What the top of a .go file declares.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GoFileHeader {
+    /// The expression of the first `//go:build` line before the package clause.
+    pub build_constraint: Option<String>,
+    pub package: Option<Named>,
+    pub imports: Vec<Import>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Named {
+    pub name: String,
+    pub line: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Import {
+    pub path: String,
+    /// The local name, `_` or `.` when the spec gives one.
+    pub alias: Option<String>,
+    pub line: u32,
+}
+
+/// Reads the header of a .go file. Never fails: what cannot be read is left out.
+pub fn scan(text: &str) -> GoFileHeader {
+    // The compiler ignores a byte order mark at the start; so does the scanner.
+    let mut lexer = Lexer::new(text.strip_prefix('\u{feff}').unwrap_or(text));
+    let mut header = GoFileHeader::default();
+    match lexer.next_token() {
+        Some(Token { kind: Kind::Ident(word), .. }) if word == "package" => {}
+        _ => {
+            header.build_constraint = lexer.build_constraint;
+            return header;
+        }
+    }
+    // The constraint only counts before the package clause, which has now begun.
+    header.build_constraint = lexer.build_constraint.take();
+    if let Some(Token { kind: Kind::Ident(name), line }) = lexer.next_token() {
+        header.package = Some(Named { name, line });
+    }
+    let mut token = lexer.next_token();
+    loop {
+        match token {
+            Some(Token { kind: Kind::Punct(';'), .. }) => token = lexer.next_token(),
+            Some(Token { kind: Kind::Ident(word), .. }) if word == "import" => {
+                token = match lexer.next_token() {
+                    Some(Token { kind: Kind::Punct('('), .. }) => import_group(&mut lexer, &mut header.imports),
+                    first => import_spec(&mut lexer, first, &mut header.imports),
+                };
+            }
+            _ => return header,
+        }
+    }
+}
+
+/// The specs of `import ( … )`; returns the token after the closing parenthesis.
+fn import_group(lexer: &mut Lexer<'_>, imports: &mut Vec<Import>) -> Option<Token> {
+    let mut token = lexer.next_token();
+    loop {
+        match token {
+            Some(Token { kind: Kind::Punct(';'), .. }) => token = lexer.next_token(),
+            Some(Token { kind: Kind::Punct(')'), .. }) => return lexer.next_token(),
+            other => {
+                let before = imports.len();
+                token = import_spec(lexer, other, imports);
+                if imports.len() == before {
+                    // Not an import spec: the group is malformed, stop reading it.
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+/// One `[name] "path"`, starting at `first`; returns the token after it.
+fn import_spec(lexer: &mut Lexer<'_>, first: Option<Token>, imports: &mut Vec<Import>) -> Option<Token> {
+    let (alias, path_token) = match first {
+        Some(Token { kind: Kind::Ident(name), .. }) => (Some(name), lexer.next_token()),
+        Some(Token { kind: Kind::Punct('.'), .. }) => (Some(".".to_string()), lexer.next_token()),
+        other => (None, other),
+    };
+    match path_token {
+        Some(Token { kind: Kind::Str(path), line }) => {
+            imports.push(Import { path, alias, line });
+            lexer.next_token()
+        }
+        other => other,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Token {
+    kind: Kind,
+    line: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    Ident(String),
+    /// A string literal's value ("…" with escapes kept as written but unquoted, or `…`).
+    Str(String),
+    Punct(char),
+    /// Numbers, rune literals: never part of a header.
+    Other,
+}
+
+struct Lexer<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    line: u32,
+    /// Set by the first `//go:build` line comment, until a token is read.
+    build_constraint: Option<String>,
+    seen_token: bool,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str) -> Lexer<'a> {
+        Lexer { chars: text.chars().peekable(), line: 1, build_constraint: None, seen_token: false }
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let c = self.chars.next()?;
+        if c == '\n' {
+            self.line = self.line.saturating_add(1);
+        }
+        Some(c)
+    }
+
+    fn next_token(&mut self) -> Option<Token> {
+        loop {
+            let c = *self.chars.peek()?;
+            let line = self.line;
+            if c.is_whitespace() {
+                // Go's automatic semicolons are not needed: the grammar read here
+                // never depends on where a line ends.
+                self.bump();
+                continue;
+            }
+            self.bump();
+            let kind = match c {
+                '/' if self.chars.peek() == Some(&'/') => {
+                    self.line_comment();
+                    continue;
+                }
+                '/' if self.chars.peek() == Some(&'*') => {
+                    self.bump();
+                    self.block_comment();
+                    continue;
+                }
+                '"' => Kind::Str(self.quoted('"')),
+                '\'' => {
+                    self.quoted('\'');
+                    Kind::Other
+                }
+                '`' => Kind::Str(self.raw_string()),
+                c if c.is_ascii_digit() => {
+                    self.take_while(|c| c.is_alphanumeric() || c == '.' || c == '_');
+                    Kind::Other
+                }
+                c if c.is_alphabetic() || c == '_' => {
+                    let mut word = c.to_string();
+                    word.push_str(&self.take_while(|c| c.is_alphanumeric() || c == '_'));
+                    Kind::Ident(word)
+                }
+                c => Kind::Punct(c),
+            };
+            self.seen_token = true;
+            return Some(Token { kind, line });
+        }
+    }
+
+    fn take_while(&mut self, keep: impl Fn(char) -> bool) -> String {
+        let mut taken = String::new();
+        while let Some(&c) = self.chars.peek() {
+            if !keep(c) {
+                break;
+            }
+            taken.push(c);
+            self.bump();
+        }
+        taken
+    }
+
+    /// After the first '/': reads to the end of the line, noting a build constraint.
+    fn line_comment(&mut self) {
+        self.bump();
+        let text = self.take_while(|c| c != '\n');
+        if self.seen_token || self.build_constraint.is_some() {
+            return;
+        }
+        if let Some(expr) = text.strip_prefix("go:build") {
+            if expr.is_empty() || expr.starts_with([' ', '\t']) {
+                self.build_constraint = Some(expr.trim().to_string());
+            }
+        }
+    }
+
+    fn block_comment(&mut self) {
+        while let Some(c) = self.bump() {
+            if c == '*' && self.chars.peek() == Some(&'/') {
+                self.bump();
+                return;
+            }
+        }
+    }
+
+    /// After the opening quote: the literal's text up to the closing quote
+    /// or, if it is unterminated, the end of the line.
+    fn quoted(&mut self, quote: char) -> String {
+        let mut value = String::new();
+        while let Some(&c) = self.chars.peek() {
+            if c == '\n' {
+                break;
+            }
+            self.bump();
+            if c == quote {
+                break;
+            }
+            if c == '\\' {
+                if let Some(&escaped) = self.chars.peek().filter(|&&e| e != '\n') {
+                    value.push(escaped);
+                    self.bump();
+                }
+                continue;
+            }
+            value.push(c);
+        }
+        value
+    }
+
+    fn raw_string(&mut self) -> String {
+        let mut value = String::new();
+        while let Some(c) = self.bump() {
+            if c == '`' {
+                break;
+            }
+            value.push(c);
+        }
+        value
+    }
+}
+
+/// The OS golb builds for: its images are Linux containers, so files for
+/// other systems (`_windows.go`, `//go:build darwin`) are never compiled.
+const TARGET_OS: &str = "linux";
+
+/// GOOS values `go/build` knows (`internal/syslist`), for file name suffixes and constraints.
+const KNOWN_OS: &[&str] = &[
+    "aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux", "nacl", "netbsd",
+    "openbsd", "plan9", "solaris", "wasip1", "windows", "zos",
+];
+/// GOARCH values `go/build` knows. The architecture differs per target platform,
+/// so a file for one is taken to be compiled.
+const KNOWN_ARCH: &[&str] = &[
+    "386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips", "mipsle", "mips64",
+    "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "ppc64le", "riscv", "riscv64", "s390", "s390x",
+    "sparc", "sparc64", "wasm",
+];
+
+/// Whether `go build` could compile this file in a golb build with `tags`:
+/// not a test, not hidden (`_x.go`, `.x.go`), not for another OS by name or
+/// by its `//go:build` line. `cgo` is false (golb sets CGO_ENABLED=0), as is
+/// any tag golb does not set (`ignore`, `tools`); the architecture and
+/// `go1.N` tags count as possibly true, so only files that can never be
+/// compiled are left out. Legacy `// +build` lines are not read: gofmt has
+/// written `//go:build` next to them since Go 1.17.
+pub fn is_compiled(file_name: &str, header: &GoFileHeader, tags: &[String]) -> bool {
+    let Some(stem) = file_name.strip_suffix(".go") else { return false };
+    if stem.ends_with("_test") || stem.starts_with(['_', '.']) || !name_matches_os(stem) {
+        return false;
+    }
+    match &header.build_constraint {
+        Some(expr) => Constraint::new(expr, tags).evaluate() != Truth::False,
+        None => true,
+    }
+}
+
+/// go/build's goodOSArchFile: only what follows the first '_' can name a GOOS/GOARCH.
+fn name_matches_os(stem: &str) -> bool {
+    let Some(at) = stem.find('_') else { return true };
+    let parts: Vec<&str> = stem[at..].split('_').collect();
+    let n = parts.len();
+    if n >= 2 && KNOWN_OS.contains(&parts[n - 2]) && KNOWN_ARCH.contains(&parts[n - 1]) {
+        return parts[n - 2] == TARGET_OS;
+    }
+    match parts.last() {
+        Some(last) if KNOWN_OS.contains(last) => *last == TARGET_OS,
+        _ => true,
+    }
+}
+
+/// Kleene's three-valued logic: a tag golb cannot decide (GOARCH) is Unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Truth {
+    False,
+    Unknown,
+    True,
+}
+
+impl std::ops::Not for Truth {
+    type Output = Truth;
+    fn not(self) -> Truth {
+        match self {
+            Truth::False => Truth::True,
+            Truth::Unknown => Truth::Unknown,
+            Truth::True => Truth::False,
+        }
+    }
+}
+
+/// A recursive-descent reader of a `//go:build` expression (`||`, `&&`, `!`,
+/// parentheses, tags). Anything malformed, or nested deeper than a person
+/// would write, is Unknown: the file is then kept, as the safe guess.
+struct Constraint<'a> {
+    tokens: Vec<String>,
+    at: usize,
+    tags: &'a [String],
+    depth: u32,
+}
+
+const MAX_DEPTH: u32 = 64;
+
+impl<'a> Constraint<'a> {
+    fn new(expr: &str, tags: &'a [String]) -> Constraint<'a> {
+        let mut tokens = Vec::new();
+        let mut chars = expr.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                c if c.is_whitespace() => {}
+                '&' | '|' => {
+                    if chars.peek() == Some(&c) {
+                        chars.next();
+                    }
+                    tokens.push(format!("{c}{c}"));
+                }
+                '!' | '(' | ')' => tokens.push(c.to_string()),
+                c => {
+                    let mut word = c.to_string();
+                    while let Some(&next) = chars.peek() {
+                        if !(next.is_alphanumeric() || next == '_' || next == '.') {
+                            break;
+                        }
+                        word.push(next);
+                        chars.next();
+                    }
+                    tokens.push(word);
+                }
+            }
+        }
+        Constraint { tokens, at: 0, tags, depth: 0 }
+    }
+
+    fn evaluate(mut self) -> Truth {
+        match self.or() {
+            Some(truth) if self.at == self.tokens.len() => truth,
+            _ => Truth::Unknown,
+        }
+    }
+
+    fn peek(&self) -> Option<&str> {
+        self.tokens.get(self.at).map(String::as_str)
+    }
+
+    fn or(&mut self) -> Option<Truth> {
+        let mut value = self.and()?;
+        while self.peek() == Some("||") {
+            self.at += 1;
+            value = value.max(self.and()?);
+        }
+        Some(value)
+    }
+
+    fn and(&mut self) -> Option<Truth> {
+        let mut value = self.not()?;
+        while self.peek() == Some("&&") {
+            self.at += 1;
+            value = value.min(self.not()?);
+        }
+        Some(value)
+    }
+
+    fn not(&mut self) -> Option<Truth> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let value = match self.peek()? {
+            "!" => {
+                self.at += 1;
+                !self.not()?
+            }
+            "(" => {
+                self.at += 1;
+                let inner = self.or()?;
+                if self.peek() != Some(")") {
+                    return None;
+                }
+                self.at += 1;
+                inner
+            }
+            "||" | "&&" | ")" => return None,
+            tag => {
+                let truth = self.tag(tag);
+                self.at += 1;
+                truth
+            }
+        };
+        self.depth -= 1;
+        Some(value)
+    }
+
+    fn tag(&self, tag: &str) -> Truth {
+        if self.tags.iter().any(|t| t == tag) || tag == TARGET_OS || tag == "unix" || tag == "gc" {
+            Truth::True
+        } else if KNOWN_ARCH.contains(&tag) || tag.starts_with("go1.") {
+            Truth::Unknown
+        } else {
+            Truth::False
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn import(path: &str, alias: Option<&str>, line: u32) -> Import {
+        Import { path: path.to_string(), alias: alias.map(String::from), line }
+    }
+
+    #[test]
+    fn reads_single_grouped_aliased_and_raw_imports_with_lines() {
+        let text = r#"// Copyright header
+/* a block comment with import "fake" in it */
+
+//go:build linux && !cgo
+
+// Package main runs the server.
+package main // trailing
+
+import "fmt"
+import (
+	"os" // the OS
+	str "strings"
+	_ "embed"
+	. "math"
+	/* "commented/out" */
+	`raw/path`
+); import "C"
+
+func main() { import_ := "x"; _ = import_ }
+import "too/late"
+"#;
+        let header = scan(text);
+        assert_eq!(header.build_constraint.as_deref(), Some("linux && !cgo"));
+        assert_eq!(header.package, Some(Named { name: "main".into(), line: 7 }));
+        assert_eq!(
+            header.imports,
+            vec![
+                import("fmt", None, 9),
+                import("os", None, 11),
+                import("strings", Some("str"), 12),
+                import("embed", Some("_"), 13),
+                import("math", Some("."), 14),
+                import("raw/path", None, 16),
+                import("C", None, 17),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_build_line_after_the_package_clause_or_in_a_block_comment_does_not_count() {
+        assert_eq!(scan("package x\n//go:build ignore\n").build_constraint, None);
+        assert_eq!(scan("/*\n//go:build ignore\n*/\npackage x\n").build_constraint, None);
+        assert_eq!(scan("//go:buildignore\npackage x\n").build_constraint, None);
+        assert_eq!(scan("//go:build ignore\n\npackage x\n").build_constraint.as_deref(), Some("ignore"));
+    }
+
+    #[test]
+    fn strings_and_runes_with_escapes_do_not_confuse_the_scanner() {
+        let header = scan("package main\nimport (\n\t\"a\\\"b\"\n\t'x'\n\t\"c\"\n)\n");
+        assert_eq!(header.imports, vec![import("a\"b", None, 3)], "a rune literal ends the group: malformed");
+    }
+
+    #[test]
+    fn decides_which_files_go_build_compiles() {
+        let none: Vec<String> = vec![];
+        let netgo = vec!["netgo".to_string()];
+        let file = |constraint: Option<&str>| GoFileHeader { build_constraint: constraint.map(String::from), ..GoFileHeader::default() };
+        assert!(is_compiled("main.go", &file(None), &none));
+        assert!(!is_compiled("main_test.go", &file(None), &none));
+        assert!(!is_compiled("_scratch.go", &file(None), &none));
+        assert!(!is_compiled("README.md", &file(None), &none));
+        assert!(!is_compiled("x_windows.go", &file(None), &none));
+        assert!(!is_compiled("x_darwin_arm64.go", &file(None), &none));
+        assert!(is_compiled("x_linux_arm64.go", &file(None), &none));
+        assert!(is_compiled("x_arm64.go", &file(None), &none));
+        assert!(is_compiled("windows.go", &file(None), &none), "a whole name is not a suffix");
+        assert!(!is_compiled("gen.go", &file(Some("ignore")), &none));
+        assert!(!is_compiled("c.go", &file(Some("cgo")), &none));
+        assert!(is_compiled("nocgo.go", &file(Some("!cgo")), &none));
+        assert!(is_compiled("arm.go", &file(Some("arm64 || (amd64 && !purego)")), &none));
+        assert!(!is_compiled("net.go", &file(Some("netgo")), &none));
+        assert!(is_compiled("net.go", &file(Some("netgo")), &netgo));
+        assert!(!is_compiled("win.go", &file(Some("windows && amd64")), &none));
+        assert!(is_compiled("new.go", &file(Some("go1.26")), &none));
+        assert!(is_compiled("broken.go", &file(Some("linux &&")), &none), "malformed: kept");
+    }
+
+    #[test]
+    fn mangled_input_never_panics() {
+        let deep = "(".repeat(10_000);
+        let inputs = [
+            "", "package", "package main\nimport", "package main\nimport (", "package main\nimport (\"x", "package main\nimport `x",
+            "package main\nimport . ", "/*", "//go:build", "\"\\", "'\\", "package é\nimport ( é \"ü\" )", "\u{feff}package main",
+            "package main; import \"a\"; import \"b\"", &deep,
+        ];
+        for text in inputs {
+            let header = scan(text);
+            let _ = is_compiled("x.go", &header, &[]);
+        }
+        let _ = Constraint::new(&deep, &[]).evaluate();
+        let _ = Constraint::new(&"!".repeat(10_000), &[]).evaluate();
+        let _ = Constraint::new("&& || ) (", &[]).evaluate();
+    }
+}

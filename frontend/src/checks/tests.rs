@@ -1,0 +1,227 @@
+use super::*;
+use crate::go_module::Present;
+use crate::plan;
+
+const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+const MAIN: &str = "package main\n\nfunc main() {}\n";
+
+/// A module example.com/hello with `files` (go.mod is added unless given),
+/// checked against `spec_text`, with `builder_go` as the builder's release.
+fn check_with(spec_text: &str, files: &[(&str, &str)], builder_go: Option<&str>, vendored: bool) -> Vec<Finding> {
+    let spec = Spec::parse("golb.toml", spec_text).unwrap_or_else(|e| panic!("{e}"));
+    let go_mod = files.iter().find(|(p, _)| *p == "go.mod").map_or("module example.com/hello\n\ngo 1.26\n", |(_, t)| t);
+    let module = GoModule::from_files(go_mod, Present { vendor_modules: vendored, ..Present::default() }).unwrap();
+    let mut snapshot = SourceSnapshot::new().with_file("go.mod", go_mod);
+    for (path, text) in files.iter().filter(|(p, _)| *p != "go.mod") {
+        snapshot = snapshot.with_file(path, *text);
+    }
+    let binaries = plan::binaries(&spec, &module);
+    let (builder, _) = plan::builder_image(&spec, &module).unwrap();
+    let base = plan::runtime_base(&spec).unwrap();
+    run(&CheckInput { spec: &spec, module: &module, binaries: &binaries, builder: &builder, base: &base, builder_go, files: &snapshot })
+}
+
+fn check(spec_text: &str, files: &[(&str, &str)]) -> Vec<Finding> {
+    check_with(spec_text, files, None, false)
+}
+
+/// A spec with both images pinned, so UnpinnedImage stays quiet, plus `rest`.
+fn pinned(rest: &str) -> String {
+    format!("[builder]\nimage = \"golang:1.26@{DIGEST}\"\n[runtime]\nbase = \"gcr.io/distroless/static-debian12@{DIGEST}\"\nentrypoint = [\"/usr/local/bin/server\"]\n{rest}")
+}
+
+fn of(findings: &[Finding], rule: Rule) -> Vec<&Finding> {
+    findings.iter().filter(|f| f.rule == rule.id).collect()
+}
+
+fn file_at(path: &str, line: u32) -> FindingLocation {
+    FindingLocation::File { path: path.to_string(), line }
+}
+
+fn spec_line(finding: &Finding) -> u32 {
+    match &finding.location {
+        FindingLocation::Spec(l) => l.line,
+        other => panic!("expected a spec location, got {other:?}"),
+    }
+}
+
+const SERVER: &str = "[[binary]]\npackage = \"./cmd/server\"\n";
+
+#[test]
+fn a_clean_module_has_no_findings() {
+    let findings = check(&pinned(SERVER), &[("cmd/server/main.go", MAIN)]);
+    assert_eq!(findings, vec![]);
+}
+
+#[test]
+fn cgo_imports_in_compiled_files_are_errors_at_the_import() {
+    let cgo = "package main\n\n// #include <stdio.h>\nimport \"C\"\n\nfunc main() {}\n";
+    let findings = check(&pinned(SERVER), &[("cmd/server/main.go", cgo)]);
+    let cgo_findings = of(&findings, CGO_IMPORT);
+    assert_eq!(cgo_findings.len(), 1, "{findings:?}");
+    assert_eq!(cgo_findings[0].severity, Severity::Error);
+    assert_eq!(cgo_findings[0].location, file_at("cmd/server/main.go", 4));
+    assert!(cgo_findings[0].message.contains("CGO_ENABLED=0"), "{}", cgo_findings[0].message);
+
+    // A cgo file with a pure-Go alternative, and tests, are fine.
+    let guarded = "//go:build cgo\n\npackage main\n\nimport \"C\"\n";
+    let fallback = "//go:build !cgo\n\npackage main\n";
+    let test = "package main\n\nimport \"C\"\n";
+    let findings = check(
+        &pinned(SERVER),
+        &[("cmd/server/main.go", MAIN), ("cmd/server/c.go", guarded), ("cmd/server/nocgo.go", fallback), ("cmd/server/c_test.go", test)],
+    );
+    assert_eq!(of(&findings, CGO_IMPORT), Vec::<&Finding>::new());
+}
+
+#[test]
+fn a_go_line_newer_than_the_builder_is_an_error_a_toolchain_line_a_warning() {
+    let go_mod = "module example.com/hello\n\ngo 1.26.10\n\ntoolchain go1.27.1\n";
+    let findings = check_with(&pinned(SERVER), &[("go.mod", go_mod), ("cmd/server/main.go", MAIN)], Some("1.26.9"), false);
+    let go = of(&findings, GO_VERSION_TOO_NEW);
+    assert_eq!(go.len(), 1, "{findings:?}");
+    assert_eq!(go[0].location, file_at("go.mod", 3));
+    assert!(go[0].message.contains("go 1.26.10") && go[0].message.contains("GOTOOLCHAIN=local"), "{}", go[0].message);
+    let toolchain = of(&findings, TOOLCHAIN_TOO_NEW);
+    assert_eq!(toolchain.len(), 1, "{findings:?}");
+    assert_eq!((toolchain[0].severity, &toolchain[0].location), (Severity::Warning, &file_at("go.mod", 5)));
+
+    // The golang:1.26 tag is 1.26's newest patch; unknown builders are not judged.
+    for builder in [Some("1.26"), Some("1.26.10"), None, Some("not-a-version")] {
+        let findings = check_with(&pinned(SERVER), &[("go.mod", "module example.com/hello\ngo 1.26.10\n"), ("cmd/server/main.go", MAIN)], builder, false);
+        assert_eq!(of(&findings, GO_VERSION_TOO_NEW), Vec::<&Finding>::new(), "{builder:?}");
+    }
+}
+
+#[test]
+fn the_builder_release_comes_from_the_spec_or_a_golang_tag() {
+    let spec = Spec::parse("golb.toml", "[builder]\ngo = \"1.26.3\"\n").unwrap();
+    let builder = ImageRef::parse("golang:1.26.3").unwrap();
+    assert_eq!(builder_go_release(&spec, &builder).as_deref(), Some("1.26.3"));
+    let spec = Spec::parse("golb.toml", "").unwrap();
+    let tag = |r: &str| builder_go_release(&spec, &ImageRef::parse(r).unwrap());
+    assert_eq!(tag("golang:1.26.3-alpine3.22").as_deref(), Some("1.26.3"));
+    assert_eq!(tag("127.0.0.1:5000/mirror/golang:1.27").as_deref(), Some("1.27"));
+    assert_eq!(tag("golang:alpine"), None);
+    assert_eq!(tag("example.com/my-go:1.26"), None, "not a golang image: its tag says nothing");
+}
+
+#[test]
+fn binary_packages_must_exist_and_be_main() {
+    let findings = check(&pinned("[[binary]]\npackage = \"./cmd/servr\"\n"), &[("cmd/server/main.go", MAIN)]);
+    let missing = of(&findings, PACKAGE_NOT_FOUND);
+    assert_eq!(missing.len(), 1, "{findings:?}");
+    assert_eq!(missing[0].severity, Severity::Error);
+    assert_eq!(spec_line(missing[0]), 7, "at the package value");
+    assert!(missing[0].message.contains("cmd/servr/"), "{}", missing[0].message);
+
+    let findings = check(&pinned(SERVER), &[("cmd/server/main_test.go", MAIN), ("cmd/server/gen.go", "//go:build ignore\npackage main\n")]);
+    let empty = of(&findings, PACKAGE_NOT_FOUND);
+    assert_eq!(empty.len(), 1, "{findings:?}");
+    assert!(empty[0].message.contains("no .go files"), "{}", empty[0].message);
+
+    let findings = check(&pinned(SERVER), &[("cmd/server/main.go", MAIN), ("cmd/server/util.go", "// x\npackage server\n")]);
+    let not_main = of(&findings, PACKAGE_NOT_MAIN);
+    assert_eq!(not_main.len(), 1, "{findings:?}");
+    assert_eq!(spec_line(not_main[0]), 7);
+    assert!(not_main[0].message.contains("cmd/server/util.go:2 says package server"), "{}", not_main[0].message);
+
+    // The module root, built by default, is reported at line 1.
+    let findings = check(&pinned(""), &[("lib.go", "package hello\n")]);
+    let root = of(&findings, PACKAGE_NOT_MAIN);
+    assert_eq!((root.len(), spec_line(root[0])), (1, 1), "{findings:?}");
+    // An external test package beside main is not compiled into the binary.
+    let findings = check(&pinned(SERVER), &[("cmd/server/main.go", MAIN), ("cmd/server/x_test.go", "package main_test\n")]);
+    assert_eq!(of(&findings, PACKAGE_NOT_MAIN), Vec::<&Finding>::new());
+}
+
+#[test]
+fn images_named_by_tag_are_warnings_where_the_spec_names_them() {
+    let spec = "[builder]\ngo = \"1.26\"\n\n[runtime]\nbase = \"gcr.io/distroless/static-debian12:nonroot\"\n";
+    let findings = check(&format!("{spec}{SERVER}"), &[("cmd/server/main.go", MAIN)]);
+    let unpinned = of(&findings, UNPINNED_IMAGE);
+    assert_eq!(unpinned.len(), 2, "{findings:?}");
+    assert!(unpinned.iter().all(|f| f.severity == Severity::Warning));
+    assert_eq!((spec_line(unpinned[0]), spec_line(unpinned[1])), (2, 5));
+    assert!(unpinned[0].message.contains("[builder] image = \"golang:1.26@sha256:…\""), "{}", unpinned[0].message);
+    assert!(unpinned[1].message.contains("base = \"gcr.io/distroless/static-debian12:nonroot@sha256:…\""), "{}", unpinned[1].message);
+
+    // Defaults are reported at line 1, and say they are defaults.
+    let findings = check(SERVER, &[("cmd/server/main.go", MAIN)]);
+    let unpinned = of(&findings, UNPINNED_IMAGE);
+    assert_eq!(unpinned.iter().map(|f| spec_line(f)).collect::<Vec<_>>(), [1, 1]);
+    assert!(unpinned[0].message.contains("golang:1.26 ([builder] go (from go.mod))"), "{}", unpinned[0].message);
+    assert!(unpinned[1].message.starts_with("golb's default runtime base"), "{}", unpinned[1].message);
+
+    assert_eq!(of(&check(&pinned(SERVER), &[("cmd/server/main.go", MAIN)]), UNPINNED_IMAGE), Vec::<&Finding>::new());
+}
+
+#[test]
+fn local_replacements_outside_the_context_are_errors_at_their_line() {
+    let go_mod = "module example.com/hello\n\ngo 1.26\n\nreplace example.com/a => ../a\n\nreplace (\n\texample.com/b v1.0.0 => ./third_party/b\n\texample.com/c => ./x/../../c // sneaky\n\texample.com/d => example.com/fork/d v1.2.0\n\texample.com/e => /home/me/e\n)\n";
+    let files = [("go.mod", go_mod), ("cmd/server/main.go", MAIN)];
+    let findings = check(&pinned(SERVER), &files);
+    let outside = of(&findings, REPLACE_OUTSIDE_CONTEXT);
+    let lines: Vec<&FindingLocation> = outside.iter().map(|f| &f.location).collect();
+    assert_eq!(lines, [&file_at("go.mod", 5), &file_at("go.mod", 9), &file_at("go.mod", 11)], "{findings:?}");
+    assert!(outside[0].message.contains("`replace example.com/a => ../a`"), "{}", outside[0].message);
+    assert!(outside.iter().all(|f| f.severity == Severity::Error));
+
+    // Vendored modules never read the replacement directory.
+    let findings = check_with(&pinned(SERVER), &files, None, true);
+    assert_eq!(of(&findings, REPLACE_OUTSIDE_CONTEXT), Vec::<&Finding>::new());
+
+    // go.work's use directives leave the context the same way.
+    let files = [("cmd/server/main.go", MAIN), ("go.work", "go 1.26\n\nuse (\n\t.\n\t../shared\n)\n")];
+    let findings = check(&pinned(SERVER), &files);
+    let outside = of(&findings, REPLACE_OUTSIDE_CONTEXT);
+    assert_eq!(outside.iter().map(|f| &f.location).collect::<Vec<_>>(), [&file_at("go.work", 5)], "{findings:?}");
+}
+
+#[test]
+fn x_flags_for_packages_the_binary_does_not_import_are_warnings() {
+    let main = "package main\n\nimport (\n\t\"fmt\"\n\tv \"example.com/hello/internal/version\"\n)\n\nfunc main() { fmt.Println(v.V) }\n";
+    let binary = "[[binary]]\npackage = \"./cmd/server\"\nldflags = [\n  \"-s -X main.version=1 -X 'main.msg=hello world'\",\n  \"-X=example.com/hello/internal/version.V=1\",\n  \"-X example.com/hello/internal/build.Commit=abc\",\n  \"-X\", \"example.com/other.Name=x\",\n  \"-X\",\n]\n";
+    let findings = check(&pinned(binary), &[("cmd/server/main.go", main)]);
+    let unknown = of(&findings, LDFLAGS_X_UNKNOWN_PACKAGE);
+    assert_eq!(unknown.iter().map(|f| spec_line(f)).collect::<Vec<_>>(), [12, 13], "{findings:?}");
+    assert_eq!(unknown[0].severity, Severity::Warning);
+    assert!(unknown[0].message.contains("example.com/hello/internal/build"), "{}", unknown[0].message);
+    assert!(unknown[0].message.contains("direct imports only"), "{}", unknown[0].message);
+}
+
+#[test]
+fn ldflags_split_like_the_go_command() {
+    assert_eq!(split_flags("  -s  -X 'a.b=c d' \"x\"y -w"), ["-s", "-X", "a.b=c d", "x", "y", "-w"]);
+    assert_eq!(split_flags("-X 'unterminated"), ["-X", "unterminated"]);
+    assert_eq!(split_flags(""), Vec::<String>::new());
+}
+
+#[test]
+fn wanted_dirs_are_the_root_and_each_package_once() {
+    let spec = Spec::parse(
+        "golb.toml",
+        "[[binary]]\npackage = \"./cmd/server/\"\n[[binary]]\npackage = \"./cmd/server\"\nname = \"again\"\n[[binary]]\npackage = \".\"\nname = \"root\"\n",
+    )
+    .unwrap();
+    let module = GoModule::from_files("module example.com/hello\n", Present::default()).unwrap();
+    assert_eq!(wanted_dirs(&plan::binaries(&spec, &module)), [".", "cmd/server"]);
+}
+
+#[test]
+fn mangled_files_never_panic() {
+    let garbage = [
+        "", "\0\0\0", "package", "import \"C\"", "package main\nimport (\"C\"", "package main\nimport C \"C\"\n",
+        "//go:build ((((((\npackage main\n", "package main\nimport `C", "\u{feff}package main\nimport \"C\"", "é\u{0}\"'`/*",
+    ];
+    let go_mods = [
+        "module example.com/hello\n", "module example.com/hello\ngo\ntoolchain\nreplace\nreplace =>\nreplace x =>\nreplace (\n=>\n",
+        "module example.com/hello\ngo 99999999999999999999.1\ntoolchain go1.\nreplace ( a => ../../../ \n",
+    ];
+    for go_mod in go_mods {
+        for text in garbage {
+            let files = [("go.mod", go_mod), ("cmd/server/main.go", text), ("go.work", text)];
+            let _ = check_with(&format!("{SERVER}ldflags = [\"-X\", \"-X=\", \"-X .=\", \"-X =.\", \"'\"]\n"), &files, Some("1.26"), false);
+        }
+    }
+}
