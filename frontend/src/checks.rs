@@ -5,16 +5,17 @@
 //!
 //! The checks read an in-memory [`SourceSnapshot`], so the offline command
 //! (std::fs) and the gateway (BuildKit's ReadDir/ReadFile) share them; what to
-//! put in it is [`wanted_dirs`] plus go.mod and go.work.
+//! put in it: for each of [`wanted_dirs`], its .go files and its go.mod and
+//! go.work ([`MODULE_FILES`]) when they exist.
 
 mod go_source;
 mod go_version;
 mod gomod_syntax;
 mod snapshot;
 
-pub use snapshot::{SourceSnapshot, GO_FILE_PREFIX_BYTES, MODULE_FILES};
+pub use snapshot::{SourceSnapshot, MODULE_FILES};
 
-use crate::go_module::{GoModule, GO_MOD, GO_WORK};
+use crate::go_module::{GoModule, GoModuleError, GO_MOD, GO_WORK};
 use crate::image_ref::ImageRef;
 use crate::plan::BinaryPlan;
 use crate::spec::{Binary, Location, Spec};
@@ -137,18 +138,28 @@ pub struct CheckInput<'a> {
     pub files: &'a SourceSnapshot,
 }
 
-/// The directories, relative to the context root, whose .go files the checks
-/// read: the module root and each binary's package, "." for the root, no
-/// duplicates. go.mod and go.work ([`MODULE_FILES`]) are wanted too.
-pub fn wanted_dirs(binaries: &[BinaryPlan]) -> Vec<String> {
-    let mut dirs = vec![".".to_string()];
+/// The directories, relative to the context root ("." for the root), whose
+/// files the checks read: the module's own (for go.mod and go.work) and each
+/// binary's package, once each.
+pub fn wanted_dirs(module: &GoModule, binaries: &[BinaryPlan]) -> Vec<String> {
+    let mut dirs = vec![snapshot::clean_path(&module.dir)];
     for binary in binaries {
-        let dir = snapshot::clean_path(&binary.package);
+        let dir = package_dir(module, binary);
         if !dirs.contains(&dir) {
             dirs.push(dir);
         }
     }
     dirs
+}
+
+/// A binary's package directory in the context: packages are relative to the module root.
+fn package_dir(module: &GoModule, binary: &BinaryPlan) -> String {
+    snapshot::clean_path(&snapshot::join(&snapshot::clean_path(&module.dir), &binary.package))
+}
+
+/// The path of a module file (go.mod, go.work) in the context.
+fn module_file(module: &GoModule, name: &str) -> String {
+    snapshot::join(&snapshot::clean_path(&module.dir), name)
 }
 
 /// The builder's Go release as far as the spec tells: `[builder] go`, else
@@ -206,14 +217,15 @@ fn spec_binary<'s>(spec: &'s Spec, binary: &BinaryPlan) -> Option<&'s Binary> {
 /// anyway, which is worth a warning, not an error.
 fn go_versions(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
     let Some(builder) = input.builder_go.and_then(GoVersion::parse) else { return };
-    for file in MODULE_FILES {
-        let Some(text) = input.files.file(file) else { continue };
+    for name in MODULE_FILES {
+        let file = module_file(input.module, name);
+        let Some(text) = input.files.file(&file) else { continue };
         for directive in gomod_syntax::parse(text) {
             let Some(wanted) = directive.args.first().and_then(|v| GoVersion::parse(v)) else { continue };
             if !wanted.needs_newer_than(&builder) {
                 continue;
             }
-            let at = FindingLocation::File { path: file.to_string(), line: directive.line };
+            let at = FindingLocation::File { path: file.clone(), line: directive.line };
             let raise = format!("[builder] go = \"{}.{}\"", wanted.major, wanted.minor);
             match directive.verb.as_str() {
                 "go" => findings.push(finding(
@@ -243,13 +255,13 @@ fn go_versions(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
 fn binary_package(input: &CheckInput<'_>, binary: &BinaryPlan, findings: &mut Vec<Finding>) {
     let spec_binary = spec_binary(input.spec, binary);
     let at = FindingLocation::Spec(spec_binary.map_or(binary.location, |b| b.package.location));
-    let dir = snapshot::clean_path(&binary.package);
+    let dir = package_dir(input.module, binary);
     let package = &binary.package;
     if !input.files.has_dir(&dir) {
         findings.push(finding(
             PACKAGE_NOT_FOUND,
             at,
-            format!("package {package:?} is not in the build context: there is no directory {dir}/ at the module root; fix the path"),
+            format!("package {package:?} is not in the build context: there is no directory {dir}/; fix the path (it is relative to the module root)"),
         ));
         return;
     }
@@ -369,16 +381,16 @@ fn split_flags(text: &str) -> Vec<String> {
 fn unpinned_images(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
     let spec = input.spec;
     if input.builder.digest.is_none() {
-        let (location, written, key) = match (&spec.builder.image, &spec.builder.go) {
-            (Some(image), _) => (image.location, image.value.clone(), "image"),
-            (None, Some(go)) => (go.location, format!("golang:{}", go.value), "go"),
-            (None, None) => (LINE_ONE, familiar(input.builder), "go (from go.mod)"),
+        let (location, written, named_by) = match (&spec.builder.image, &spec.builder.go) {
+            (Some(image), _) => (image.location, image.value.clone(), "[builder] image"),
+            (None, Some(go)) => (go.location, format!("golang:{}", go.value), "[builder] go"),
+            (None, None) => (LINE_ONE, familiar(input.builder), "golb's default, from go.mod"),
         };
         findings.push(finding(
             UNPINNED_IMAGE,
             FindingLocation::Spec(location),
             format!(
-                "the builder image {written} ([builder] {key}) is a tag: golb pins it by digest when it builds, but the spec \
+                "the builder image {written} ({named_by}) is a tag: golb pins it by digest when it builds, but the spec \
                  does not, so the next build may use another image; pin it: [builder] image = \"{written}@sha256:…\" \
                  (`docker buildx imagetools inspect {written}` shows the digest)"
             ),
@@ -415,8 +427,10 @@ fn replaces_outside_context(input: &CheckInput<'_>, findings: &mut Vec<Finding>)
     if input.module.vendored {
         return;
     }
-    for file in MODULE_FILES {
-        let Some(text) = input.files.file(file) else { continue };
+    let module_dir = snapshot::clean_path(&input.module.dir);
+    for name in MODULE_FILES {
+        let file = module_file(input.module, name);
+        let Some(text) = input.files.file(&file) else { continue };
         for directive in gomod_syntax::parse(text) {
             let (what, target) = match directive.verb.as_str() {
                 "replace" => {
@@ -424,23 +438,23 @@ fn replaces_outside_context(input: &CheckInput<'_>, findings: &mut Vec<Finding>)
                     let Some(target) = arrow.and_then(|i| directive.args.get(i + 1)) else { continue };
                     (format!("replace {} => {target}", directive.args[0]), target)
                 }
-                "use" if file == GO_WORK => {
+                "use" if name == GO_WORK => {
                     let Some(target) = directive.args.first() else { continue };
                     (format!("use {target}"), target)
                 }
                 _ => continue,
             };
-            if !gomod_syntax::is_directory_path(target) || !leaves_context(target) {
+            if !gomod_syntax::is_directory_path(target) || !leaves_context(&module_dir, target) {
                 continue;
             }
-            let fix = if file == GO_MOD {
+            let fix = if name == GO_MOD {
                 "vendor the dependency (go mod vendor; golb then builds with -mod=vendor), move it into the context, or require a published version"
             } else {
-                "build without go.work (golb builds the module at the context root), or move the module into the context"
+                "move the module into the context, or build from a context that holds the whole workspace"
             };
             findings.push(finding(
                 REPLACE_OUTSIDE_CONTEXT,
-                FindingLocation::File { path: file.to_string(), line: directive.line },
+                FindingLocation::File { path: file.clone(), line: directive.line },
                 format!(
                     "{file}: `{what}` points outside the build context: BuildKit sends golb only the context, so {target} \
                      does not exist where go builds; {fix}"
@@ -450,22 +464,38 @@ fn replaces_outside_context(input: &CheckInput<'_>, findings: &mut Vec<Finding>)
     }
 }
 
-/// Whether a directory path, relative to the context root, names a place
-/// outside it. Absolute paths are outside: they name the client's disk.
-fn leaves_context(path: &str) -> bool {
+/// A module golb cannot read because of a directive, as the finding that
+/// names it, so the lint reply can show the go.mod or go.work line instead
+/// of a bare build error. go_module refuses a local replacement or workspace
+/// member outside the context before the checks run (rule (e) above then
+/// only speaks for modules read some other way); this carries its verdict
+/// under the same rule id.
+pub fn module_error_finding(error: &GoModuleError) -> Option<Finding> {
+    match error {
+        GoModuleError::OutsideContext { file, line, .. } => Some(finding(
+            REPLACE_OUTSIDE_CONTEXT,
+            FindingLocation::File { path: file.clone(), line: u32::try_from(*line).unwrap_or(u32::MAX) },
+            error.to_string(),
+        )),
+        _ => None,
+    }
+}
+
+/// Whether a directory path, relative to `dir` (a directory of the context,
+/// "." for its root), names a place outside the context. Absolute paths are
+/// outside: they name the client's disk.
+fn leaves_context(dir: &str, path: &str) -> bool {
     if path.starts_with('/') {
         return true;
     }
-    let mut depth: i32 = 0;
+    let mut depth = dir.split('/').filter(|p| !p.is_empty() && *p != ".").count();
     for part in path.split('/') {
         match part {
             "" | "." => {}
-            ".." => {
-                depth -= 1;
-                if depth < 0 {
-                    return true;
-                }
-            }
+            ".." => match depth.checked_sub(1) {
+                Some(up) => depth = up,
+                None => return true,
+            },
             _ => depth += 1,
         }
     }

@@ -2,6 +2,7 @@
 //! the gateway takes, with the module read from a directory and images left
 //! unresolved (BuildKit resolves the tags when it solves the Definition).
 
+use crate::build_args;
 use crate::go_module::GoModule;
 use crate::options::{parse_platforms, FrontendOptions};
 use crate::plan::{self, PlanInput, ResolvedImage, Target};
@@ -88,46 +89,85 @@ fn parse_args(args: &[String], allow_llb_flags: bool) -> Result<Args, Failure> {
     Ok(parsed)
 }
 
+/// `--build-arg K=V` as the `build-arg:K` options BuildKit would pass.
+fn build_arg_opts(args: &Args) -> BTreeMap<String, String> {
+    args.build_args.iter().map(|(k, v)| (format!("build-arg:{k}"), v.clone())).collect()
+}
+
 /// Reads and checks a spec and its module, the way the gateway does.
 fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
     let shown = args.spec.display().to_string();
     let text = std::fs::read_to_string(&args.spec).map_err(|e| Failure::problem(format!("{shown}: {e}")))?;
-    let spec = Spec::parse(&shown, &text).map_err(|errors| Failure::problem(errors.to_string()))?;
+    let mut spec = Spec::parse(&shown, &text).map_err(|errors| Failure::problem(errors.to_string()))?;
+    build_args::apply(&mut spec, &build_arg_opts(args));
     let context = args.context.clone().unwrap_or_else(|| {
         args.spec.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     });
-    let module = GoModule::from_dir(&context).map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
+    let module = GoModule::from_dir(&context, &spec.builder.module_dir)
+        .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
     let file = SourceFile { filename: shown, data: text.into_bytes(), language: "toml".to_string() };
     Ok((spec, module, file, context))
 }
 
-/// `golb check`: every problem the frontend would report, without BuildKit.
+/// `golb check`: every problem the frontend would report, without BuildKit,
+/// and the Go-aware checks (`checks`) of the spec against the module.
+/// Errors make it exit 1; warnings alone are printed and it exits 0.
 pub fn check(args: &[String]) -> Result<(), Failure> {
     let args = parse_args(args, false)?;
-    let (spec, module, _, _) = load(&args)?;
+    let (spec, module, _, context) = load(&args)?;
     let binaries = plan::binaries(&spec, &module);
-    let problems: Vec<String> = [
-        plan::builder_image(&spec, &module).err(),
-        plan::runtime_base(&spec).err(),
-        plan::default_entrypoint(&spec, &binaries).err(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|e| e.to_string())
-    .collect();
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::problem(problems.join("\n")))
+    let builder = plan::builder_image(&spec, &module);
+    let base = plan::runtime_base(&spec);
+    let mut lines: Vec<String> = [builder.as_ref().err(), base.as_ref().err(), plan::default_entrypoint(&spec, &binaries).err().as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|e| e.to_string())
+        .collect();
+    let mut failed = !lines.is_empty();
+    // Without both images the checks have nothing to compare; the errors above say why.
+    if let (Ok((builder, _)), Ok(base)) = (&builder, &base) {
+        let files = crate::checks::SourceSnapshot::from_dir(&context, &crate::checks::wanted_dirs(&module, &binaries))
+            .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
+        let builder_go = crate::checks::builder_go_release(&spec, builder);
+        let findings = crate::checks::run(&crate::checks::CheckInput {
+            spec: &spec,
+            module: &module,
+            binaries: &binaries,
+            builder,
+            base,
+            builder_go: builder_go.as_deref(),
+            files: &files,
+        });
+        failed |= findings.iter().any(|f| f.severity == crate::checks::Severity::Error);
+        lines.extend(findings.iter().map(|f| render_finding(f, &spec.file.name, &context)));
     }
+    if failed {
+        Err(Failure::problem(lines.join("\n")))
+    } else {
+        // Warnings go where errors go: stderr, with exit code 0.
+        for line in &lines {
+            eprintln!("{line}");
+        }
+        Ok(())
+    }
+}
+
+/// One finding as editors and CI logs read it: `path:line:col: severity:
+/// message (rule)` for the spec, `<context>/<path>:line: …` for the
+/// context's files, whose findings have no column.
+fn render_finding(finding: &crate::checks::Finding, spec_path: &str, context: &Path) -> String {
+    let place = match &finding.location {
+        crate::checks::FindingLocation::Spec(location) => format!("{spec_path}:{}:{}", location.line, location.col),
+        crate::checks::FindingLocation::File { path, line } => format!("{}:{line}", context.join(path).display()),
+    };
+    format!("{place}: {}: {} ({})", finding.severity, finding.message, finding.rule)
 }
 
 /// `golb llb`: the Definition for one platform (the first given, else linux/amd64).
 pub fn llb(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     let args = parse_args(args, true)?;
     let (_, module, file, _) = load(&args)?;
-    let mut opts: BTreeMap<String, String> =
-        args.build_args.iter().map(|(k, v)| (format!("build-arg:{k}"), v.clone())).collect();
+    let mut opts = build_arg_opts(&args);
     if let Some(platforms) = &args.platforms {
         parse_platforms(platforms).map_err(|e| Failure::usage(e.to_string()))?;
         opts.insert("platform".into(), platforms.clone());
@@ -137,9 +177,9 @@ pub fn llb(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     }
     let options = FrontendOptions::from_opts(&opts).map_err(|e| Failure::usage(e.to_string()))?;
     if let Some(runs) = args.bench {
-        return bench(runs, &file, &module, &options);
+        return bench(runs, &file, &module, &options, &opts);
     }
-    let (definition, config) = offline_definition(&file, &module, &options)?;
+    let (definition, config) = offline_definition(&file, &module, &options, &opts)?;
     let bytes = if args.dump {
         let mut text = llb::dump(&definition).map_err(|e| Failure::problem(e.to_string()))?;
         text.push_str("\n# image config\n");
@@ -159,9 +199,11 @@ fn offline_definition(
     file: &SourceFile,
     module: &GoModule,
     options: &FrontendOptions,
+    opts: &BTreeMap<String, String>,
 ) -> Result<(llb::pb::Definition, serde_json::Value), Failure> {
-    let spec = Spec::parse(&file.filename, &String::from_utf8_lossy(&file.data))
+    let mut spec = Spec::parse(&file.filename, &String::from_utf8_lossy(&file.data))
         .map_err(|errors| Failure::problem(errors.to_string()))?;
+    build_args::apply(&mut spec, opts);
     let target = options.platforms.first().cloned().unwrap_or_else(Platform::linux_amd64);
     let unresolved = |reference: crate::image_ref::ImageRef| ResolvedImage { reference, config: serde_json::json!({}) };
     let (builder_ref, _) = plan::builder_image(&spec, module).map_err(|e| Failure::problem(e.to_string()))?;
@@ -185,11 +227,17 @@ fn offline_definition(
 
 /// `golb llb --bench N`: times parse + plan + marshal N times and prints the
 /// median and fastest run in microseconds, for the LLB-generation benchmark.
-fn bench(runs: u32, file: &SourceFile, module: &GoModule, options: &FrontendOptions) -> Result<(), Failure> {
+fn bench(
+    runs: u32,
+    file: &SourceFile,
+    module: &GoModule,
+    options: &FrontendOptions,
+    opts: &BTreeMap<String, String>,
+) -> Result<(), Failure> {
     let mut micros: Vec<u128> = Vec::new();
     for _ in 0..runs.max(1) {
         let started = std::time::Instant::now();
-        offline_definition(file, module, options)?;
+        offline_definition(file, module, options, opts)?;
         micros.push(started.elapsed().as_micros());
     }
     micros.sort_unstable();

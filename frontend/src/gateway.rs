@@ -7,7 +7,8 @@
 //! the spec's lines (errdefs.Source), failed solves pass BuildKit's own status
 //! through so its source mapping survives.
 
-use crate::go_module::{self, GoModule, Present};
+use crate::go_module::{self, GoModule};
+use crate::{build_args, dockerignore};
 use crate::image_ref::ImageRef;
 use crate::options::FrontendOptions;
 use crate::plan::{self, BuildTarget, PlanInput, ResolvedImage, Target};
@@ -124,12 +125,28 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         return Err(FrontendError::Subrequest(request.clone()));
     }
 
-    let spec_file = read_spec(bridge, env, &options).await?;
-    let spec = Spec::parse(&spec_file.filename, &String::from_utf8_lossy(&spec_file.data))
+    let loaded = read_spec(bridge, env, &options).await?;
+    let spec_file = loaded.file.clone();
+    let mut spec = Spec::parse(&spec_file.filename, &String::from_utf8_lossy(&spec_file.data))
         .map_err(|errors| FrontendError::Spec { errors, file: spec_file.clone() })?;
+    let applied = build_args::apply(&mut spec, &env.opts);
+    if !applied.unused.is_empty() {
+        let message = format!(
+            "build args not used by golb or the spec: {} (declare them in [args] to use them in ldflags)",
+            applied.unused.join(", ")
+        );
+        // Warnings need BuildKit ≥ v0.10; on older daemons the message only reaches its log.
+        if bridge.warn(&loaded.vertex, &message, &[]).await.is_err() {
+            eprintln!("golb: {message}");
+        }
+    }
 
-    let context = context_source(env, &options);
-    let module = read_module(bridge, &context).await?;
+    let excludes = match loaded.dockerignore {
+        Some(patterns) => patterns,
+        None => read_context_dockerignore(bridge, env, &options).await?,
+    };
+    let context = context_source(env, &options, excludes);
+    let module = read_module(bridge, &context, &spec.builder.module_dir).await?;
     let spec_error = |e: crate::spec::SpecError| FrontendError::Spec { errors: SpecErrors(vec![e]), file: spec_file.clone() };
 
     let build_platform = worker_platform(env);
@@ -219,17 +236,29 @@ fn session_for(env: &FrontendEnv, local: &str) -> String {
         .unwrap_or_else(|| env.session_id.clone())
 }
 
-/// Reads the spec from the client's `dockerfile` local: only that file is sent.
-async fn read_spec(bridge: &mut Bridge, env: &FrontendEnv, options: &FrontendOptions) -> Result<SourceFile, FrontendError> {
+/// The spec as loaded from the client.
+struct LoadedSpec {
+    file: SourceFile,
+    /// The vertex that loaded it: warnings about the spec attach to it.
+    vertex: String,
+    /// Exclude patterns from `<spec>.dockerignore`, when the client sent one.
+    dockerignore: Option<Vec<String>>,
+}
+
+/// Reads the spec (and `<spec>.dockerignore`) from the client's `dockerfile`
+/// local: only those two files are sent.
+async fn read_spec(bridge: &mut Bridge, env: &FrontendEnv, options: &FrontendOptions) -> Result<LoadedSpec, FrontendError> {
     let filename = &options.filename;
+    let ignore_file = format!("{filename}.dockerignore");
     let local = Local::new(options.spec_local.clone())
         .session_id(session_for(env, &options.spec_local))
         .shared_key_hint(options.spec_local.clone())
-        .follow_paths(vec![filename.clone(), format!("{filename}.dockerignore")])
+        .follow_paths(vec![filename.clone(), ignore_file.clone()])
         .differ_none()
         .custom_name(format!("[internal] load build definition from {filename}"))
         .build();
     let definition = local.marshal(&[]).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    let vertex = head_digest(&definition).unwrap_or_default();
     let reference = bridge.solve(definition, Vec::new()).await?;
     let data = bridge.read_file(&reference, filename).await.map_err(|e| {
         FrontendError::Precondition(format!(
@@ -237,35 +266,82 @@ async fn read_spec(bridge: &mut Bridge, env: &FrontendEnv, options: &FrontendOpt
             options.spec_local
         ))
     })?;
-    Ok(SourceFile { filename: filename.clone(), data, language: "toml".to_string() })
+    let dockerignore = match names_in(bridge, &reference, "/").await?.contains(&ignore_file) {
+        true => Some(dockerignore::patterns(&String::from_utf8_lossy(&bridge.read_file(&reference, &ignore_file).await?))),
+        false => None,
+    };
+    Ok(LoadedSpec { file: SourceFile { filename: filename.clone(), data, language: "toml".to_string() }, vertex, dockerignore })
 }
 
-fn context_source(env: &FrontendEnv, options: &FrontendOptions) -> State {
+/// The digest of the op a Definition ends in.
+fn head_digest(definition: &golb_proto::llb::pb::Definition) -> Option<String> {
+    use prost::Message;
+    let terminal = golb_proto::llb::pb::Op::decode(definition.def.last()?.as_slice()).ok()?;
+    terminal.inputs.first().map(|input| input.digest.clone())
+}
+
+/// `.dockerignore` at the context root, fetched alone before the context.
+async fn read_context_dockerignore(bridge: &mut Bridge, env: &FrontendEnv, options: &FrontendOptions) -> Result<Vec<String>, FrontendError> {
+    let local = Local::new(options.context_local.clone())
+        .session_id(session_for(env, &options.context_local))
+        .shared_key_hint(format!("{}-dockerignore", options.context_local))
+        .follow_paths(vec![dockerignore::FILE.to_string()])
+        .differ_none()
+        .custom_name("[internal] load .dockerignore")
+        .build();
+    let definition = local.marshal(&[]).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    let reference = bridge.solve(definition, Vec::new()).await?;
+    if !names_in(bridge, &reference, "/").await?.contains(dockerignore::FILE) {
+        return Ok(Vec::new());
+    }
+    let text = bridge.read_file(&reference, dockerignore::FILE).await?;
+    Ok(dockerignore::patterns(&String::from_utf8_lossy(&text)))
+}
+
+fn context_source(env: &FrontendEnv, options: &FrontendOptions, ignore_patterns: Vec<String>) -> State {
     Local::new(options.context_local.clone())
         .session_id(session_for(env, &options.context_local))
         .shared_key_hint(options.context_local.clone())
+        .exclude_patterns(dockerignore::with_defaults(ignore_patterns))
         .custom_name("[internal] load build context")
         .build()
 }
 
 /// Solves the context (the build would transfer it anyway; this solve is the
-/// same vertex, so nothing is sent twice) and reads the module's facts.
-async fn read_module(bridge: &mut Bridge, context: &State) -> Result<GoModule, FrontendError> {
+/// same vertex, so nothing is sent twice) and reads the module's files.
+async fn read_module(bridge: &mut Bridge, context: &State, dir: &str) -> Result<GoModule, FrontendError> {
     let definition = context.marshal(&[]).map_err(|e| FrontendError::Invalid(e.to_string()))?;
     let reference = bridge.solve(definition, Vec::new()).await?;
-    let root = names_in(bridge, &reference, "/").await?;
-    if !root.contains(go_module::GO_MOD) {
-        return Err(FrontendError::Precondition(go_module::GoModuleError::NoGoMod.to_string()));
+    let module_error = |e: go_module::GoModuleError| FrontendError::Precondition(e.to_string());
+    let mut files = BTreeMap::new();
+    read_existing(bridge, &reference, &go_module::probe_paths(dir), &mut files).await?;
+    if files.contains_key(&go_module::join(dir, go_module::GO_MOD)) {
+        let members = go_module::member_paths(dir, &files).map_err(module_error)?;
+        read_existing(bridge, &reference, &members, &mut files).await?;
     }
-    let go_mod = bridge.read_file(&reference, go_module::GO_MOD).await?;
-    let vendor_modules = root.contains("vendor") && names_in(bridge, &reference, "vendor").await?.contains("modules.txt");
-    let present = Present {
-        go_sum: root.contains(go_module::GO_SUM),
-        go_work: root.contains(go_module::GO_WORK),
-        go_work_sum: root.contains(go_module::GO_WORK_SUM),
-        vendor_modules,
-    };
-    GoModule::from_files(&String::from_utf8_lossy(&go_mod), present).map_err(|e| FrontendError::Precondition(e.to_string()))
+    GoModule::from_files(dir, &files).map_err(module_error)
+}
+
+/// Reads those of `paths` that exist in the solved context.
+async fn read_existing(
+    bridge: &mut Bridge,
+    reference: &RefId,
+    paths: &[String],
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<(), FrontendError> {
+    let mut listed: BTreeMap<String, Option<std::collections::BTreeSet<String>>> = BTreeMap::new();
+    for path in paths {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        if !listed.contains_key(dir) {
+            // A missing directory is not an error: the file just is not there.
+            let names = names_in(bridge, reference, if dir.is_empty() { "/" } else { dir }).await.ok();
+            listed.insert(dir.to_string(), names);
+        }
+        if listed.get(dir).and_then(Option::as_ref).is_some_and(|names| names.contains(name)) {
+            files.insert(path.clone(), bridge.read_file(reference, path).await?);
+        }
+    }
+    Ok(())
 }
 
 async fn names_in(bridge: &mut Bridge, reference: &RefId, dir: &str) -> Result<std::collections::BTreeSet<String>, FrontendError> {

@@ -3,6 +3,7 @@
 //! turn them off.
 
 use crate::go_module::GoModule;
+use crate::spec::Modules;
 use golb_proto::llb::Platform;
 
 /// Where the builder keeps things. Set explicitly so that no base image
@@ -55,25 +56,63 @@ pub fn module_mode(module: &GoModule) -> &'static str {
     }
 }
 
-/// Environment shared by the download and build steps.
-pub fn module_env() -> Vec<(&'static str, String)> {
-    vec![
-        ("GOPATH", GOPATH.to_string()),
-        ("GOMODCACHE", GOMODCACHE.to_string()),
+/// The BuildKit secret that becomes the netrc of the download step (`--secret id=netrc,src=~/.netrc`).
+pub const NETRC_SECRET: &str = "netrc";
+pub const NETRC_PATH: &str = "/run/secrets/netrc";
+/// The SSH agent forwarded to the download step (`--ssh default`), for `git@` modules.
+pub const SSH_AGENT_ID: &str = "default";
+pub const SSH_AGENT_PATH: &str = "/run/buildkit/ssh_agent.0";
+
+/// Environment shared by the download and build steps: where modules live,
+/// where they come from (the spec's `[modules]`), and no toolchain switching.
+pub fn module_env(modules: &Modules) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("GOPATH".to_string(), GOPATH.to_string()),
+        ("GOMODCACHE".to_string(), GOMODCACHE.to_string()),
         // The builder image's Go is the one the spec chose; never fetch another.
-        ("GOTOOLCHAIN", "local".to_string()),
-    ]
+        ("GOTOOLCHAIN".to_string(), "local".to_string()),
+    ];
+    for (name, value) in [
+        ("GOPROXY", &modules.proxy),
+        ("GOPRIVATE", &modules.private),
+        ("GONOSUMDB", &modules.nosumdb),
+        ("GONOPROXY", &modules.noproxy),
+        ("GOFLAGS", &modules.flags),
+    ] {
+        if let Some(value) = value {
+            env.push((name.to_string(), value.value.clone()));
+        }
+    }
+    env
+}
+
+/// Environment that points Go and git at the credentials mounted into the
+/// download step: the netrc secret, and the SSH agent with a git rewrite of
+/// each `[modules] ssh` prefix from https to ssh.
+pub fn credential_env(modules: &Modules) -> Vec<(String, String)> {
+    let mut env = vec![("NETRC".to_string(), NETRC_PATH.to_string())];
+    if !modules.ssh.is_empty() {
+        env.push(("SSH_AUTH_SOCK".to_string(), SSH_AGENT_PATH.to_string()));
+        env.push(("GIT_CONFIG_COUNT".to_string(), modules.ssh.len().to_string()));
+        for (i, prefix) in modules.ssh.iter().enumerate() {
+            let (host, path) = prefix.split_once('/').unwrap_or((prefix, ""));
+            let ssh = if path.is_empty() { format!("ssh://git@{host}/") } else { format!("ssh://git@{host}/{path}/") };
+            env.push((format!("GIT_CONFIG_KEY_{i}"), format!("url.{ssh}.insteadOf")));
+            env.push((format!("GIT_CONFIG_VALUE_{i}"), format!("https://{prefix}/")));
+        }
+    }
+    env
 }
 
 /// Environment of a build step for `target`: static, cross-compiled, cached.
-pub fn build_env(target: &Platform) -> Vec<(&'static str, String)> {
-    let mut env = module_env();
-    env.push(("GOCACHE", GOCACHE.to_string()));
-    env.push(("CGO_ENABLED", "0".to_string()));
-    env.push(("GOOS", target.os.clone()));
-    env.push(("GOARCH", target.architecture.clone()));
+pub fn build_env(modules: &Modules, target: &Platform) -> Vec<(String, String)> {
+    let mut env = module_env(modules);
+    env.push(("GOCACHE".to_string(), GOCACHE.to_string()));
+    env.push(("CGO_ENABLED".to_string(), "0".to_string()));
+    env.push(("GOOS".to_string(), target.os.clone()));
+    env.push(("GOARCH".to_string(), target.architecture.clone()));
     if let Some((name, value)) = goarch_variant(target) {
-        env.push((name, value));
+        env.push((name.to_string(), value));
     }
     env
 }
@@ -198,11 +237,26 @@ mod tests {
     #[test]
     fn build_env_is_static_and_cross_compiles() {
         let arm = Platform::parse("linux/arm/v7").unwrap();
-        let env = build_env(&arm);
-        assert!(env.contains(&("CGO_ENABLED", "0".into())));
-        assert!(env.contains(&("GOARCH", "arm".into())));
-        assert!(env.contains(&("GOARM", "7".into())));
-        assert!(env.contains(&("GOTOOLCHAIN", "local".into())));
+        let env = build_env(&Modules::default(), &arm);
+        let has = |k: &str, v: &str| env.contains(&(k.to_string(), v.to_string()));
+        assert!(has("CGO_ENABLED", "0") && has("GOARCH", "arm") && has("GOARM", "7") && has("GOTOOLCHAIN", "local"));
+        assert!(!env.iter().any(|(k, _)| k == "GOPROXY"), "no GOPROXY unless the spec sets one");
+    }
+
+    #[test]
+    fn modules_settings_and_credentials_reach_the_environment() {
+        let spec = crate::spec::Spec::parse(
+            "golb.toml",
+            "[modules]\nproxy = \"http://127.0.0.1:3000\"\nprivate = \"golb.test/*\"\nssh = [\"github.com/acme\"]\n",
+        )
+        .unwrap();
+        let env = module_env(&spec.modules);
+        assert!(env.contains(&("GOPROXY".into(), "http://127.0.0.1:3000".into())));
+        assert!(env.contains(&("GOPRIVATE".into(), "golb.test/*".into())));
+        let creds = credential_env(&spec.modules);
+        assert!(creds.contains(&("NETRC".into(), NETRC_PATH.into())));
+        assert!(creds.contains(&("GIT_CONFIG_KEY_0".into(), "url.ssh://git@github.com/acme/.insteadOf".into())));
+        assert!(creds.contains(&("GIT_CONFIG_VALUE_0".into(), "https://github.com/acme/".into())));
     }
 
     #[test]

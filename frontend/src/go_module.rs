@@ -1,63 +1,176 @@
 //! What golb needs to know about the Go module in the build context before it
 //! can plan: which module files exist (they are the only inputs of the
-//! download step) and what go.mod says. Read from BuildKit's copy of the
-//! context by the gateway, or from a directory by the offline commands.
+//! download step) and what go.mod and go.work say.
+//!
+//! Reading happens in two rounds, because the second depends on the first:
+//! the module's own files (`probe_paths`), then the go.mod/go.sum of every
+//! workspace member and local `replace` target (`member_paths`). Whoever can
+//! look at the context — the gateway through BuildKit, the offline commands
+//! through the file system — reads those paths and hands the contents of the
+//! ones that exist to `GoModule::from_files`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-/// The module files at the context root, and what go.mod declares.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct GoModule {
-    /// The `module` path, e.g. "example.com/hello".
-    pub path: String,
-    /// The `go` directive, e.g. "1.26" or "1.26.0".
-    pub go: Option<String>,
-    /// The `toolchain` directive without its "go" prefix, e.g. "1.26.3".
-    pub toolchain: Option<String>,
-    pub has_go_sum: bool,
-    pub has_go_work: bool,
-    pub has_go_work_sum: bool,
-    /// `vendor/modules.txt` exists: dependencies come from vendor/, nothing is downloaded.
-    pub vendored: bool,
-}
-
-/// Files whose presence changes the plan; listed so the context can be probed cheaply.
 pub const GO_MOD: &str = "go.mod";
 pub const GO_SUM: &str = "go.sum";
 pub const GO_WORK: &str = "go.work";
 pub const GO_WORK_SUM: &str = "go.work.sum";
 pub const VENDOR_MODULES: &str = "vendor/modules.txt";
 
+/// The module (or workspace) golb builds.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct GoModule {
+    /// Its directory in the context, "" for the root.
+    pub dir: String,
+    /// The `module` path, e.g. "example.com/hello".
+    pub path: String,
+    /// The `go` directive, e.g. "1.26" or "1.26.0".
+    pub go: Option<String>,
+    /// The `toolchain` directive without its "go" prefix, e.g. "1.26.3".
+    pub toolchain: Option<String>,
+    /// `vendor/modules.txt` exists: dependencies come from vendor/, nothing is downloaded.
+    pub vendored: bool,
+    /// A go.work sits beside go.mod: the build runs in workspace mode.
+    pub workspace: bool,
+    /// Every file the download step needs, relative to the context, sorted:
+    /// go.mod/go.sum of the module, of each workspace member and of each local
+    /// replacement, plus go.work/go.work.sum.
+    pub module_files: Vec<String>,
+}
+
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum GoModuleError {
-    #[error("no go.mod at the root of the build context: golb builds one Go module; run `go mod init <module path>` there, or build from the module's directory")]
-    NoGoMod,
-    #[error("go.mod:{line}: {message}")]
-    Malformed { line: usize, message: String },
+    #[error("no go.mod in {0}: golb builds one Go module; run `go mod init <module path>` there, or set [builder] module to the module's directory")]
+    NoGoMod(String),
+    #[error("{file}:{line}: {message}")]
+    Malformed { file: String, line: usize, message: String },
+    #[error("{file}:{line}: {path:?} is outside the build context, so BuildKit cannot send it; move it into the context or build from a directory that holds both")]
+    OutsideContext { file: String, line: usize, path: String },
+    #[error("{file}:{line}: {path:?} has no go.mod in the build context")]
+    MissingMember { file: String, line: usize, path: String },
     #[error("reading {path}: {message}")]
     Read { path: String, message: String },
 }
 
-/// Which module files exist, as found by whoever can look at the context.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Present {
-    pub go_sum: bool,
-    pub go_work: bool,
-    pub go_work_sum: bool,
-    pub vendor_modules: bool,
+/// Joins a context-relative directory and a file name.
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// The first round: the module's own files.
+pub fn probe_paths(dir: &str) -> Vec<String> {
+    [GO_MOD, GO_SUM, GO_WORK, GO_WORK_SUM, VENDOR_MODULES].iter().map(|f| join(dir, f)).collect()
+}
+
+/// A directory another module file points at, and where it said so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Member {
+    dir: String,
+    file: String,
+    line: usize,
+}
+
+/// Directives of go.mod / go.work that name local directories, with line numbers.
+fn local_directory_directives(text: &str, verb: &str) -> Vec<(usize, String)> {
+    let mut found = Vec::new();
+    let mut in_block = false;
+    for (index, line) in text.lines().enumerate() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        let body = if in_block {
+            if line == ")" {
+                in_block = false;
+                continue;
+            }
+            line
+        } else if let Some(rest) = line.strip_prefix(verb) {
+            let rest = rest.trim();
+            if rest == "(" {
+                in_block = true;
+                continue;
+            }
+            if !line[verb.len()..].starts_with(char::is_whitespace) {
+                continue;
+            }
+            rest
+        } else {
+            continue;
+        };
+        // `use ./dir`, or `replace a [v] => ./dir`: the local path is the last word.
+        let target = match body.split_once("=>") {
+            Some((_, target)) => target.trim(),
+            None if verb == "use" => body,
+            None => continue,
+        };
+        let target = target.split_whitespace().next().unwrap_or("").trim_matches('"');
+        if target.starts_with("./") || target.starts_with("../") || target == "." || target == ".." || target.starts_with('/') {
+            found.push((index + 1, target.to_string()));
+        }
+    }
+    found
+}
+
+/// Resolves `relative` against `dir`, inside the context, or None if it leaves it.
+fn resolve(dir: &str, relative: &str) -> Option<String> {
+    if relative.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in relative.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn members(dir: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<Member>, GoModuleError> {
+    let mut members = Vec::new();
+    for (name, verb) in [(GO_WORK, "use"), (GO_MOD, "replace")] {
+        let file = join(dir, name);
+        let Some(text) = files.get(&file) else { continue };
+        for (line, target) in local_directory_directives(&String::from_utf8_lossy(text), verb) {
+            let resolved = resolve(dir, &target)
+                .ok_or_else(|| GoModuleError::OutsideContext { file: file.clone(), line, path: target.clone() })?;
+            if resolved != dir {
+                members.push(Member { dir: resolved, file: file.clone(), line });
+            }
+        }
+    }
+    Ok(members)
+}
+
+/// The second round: go.mod/go.sum of each workspace member and local
+/// replacement named by the files of the first round.
+pub fn member_paths(dir: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<String>, GoModuleError> {
+    Ok(members(dir, files)?
+        .iter()
+        .flat_map(|m| [join(&m.dir, GO_MOD), join(&m.dir, GO_SUM)])
+        .collect())
 }
 
 impl GoModule {
-    /// Builds the facts from go.mod's text and which other files are present.
-    pub fn from_files(go_mod: &str, present: Present) -> Result<GoModule, GoModuleError> {
+    /// Builds the facts from the files of both rounds that exist (path → contents).
+    pub fn from_files(dir: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<GoModule, GoModuleError> {
+        let go_mod_path = join(dir, GO_MOD);
+        let go_mod = files.get(&go_mod_path).ok_or_else(|| {
+            GoModuleError::NoGoMod(if dir.is_empty() { "the build context's root".to_string() } else { dir.to_string() })
+        })?;
         let mut module = GoModule {
-            has_go_sum: present.go_sum,
-            has_go_work: present.go_work,
-            has_go_work_sum: present.go_work_sum,
-            vendored: present.vendor_modules,
+            dir: dir.to_string(),
+            vendored: files.contains_key(&join(dir, VENDOR_MODULES)),
+            workspace: files.contains_key(&join(dir, GO_WORK)),
             ..GoModule::default()
         };
-        for line in go_mod.lines() {
+        for line in String::from_utf8_lossy(go_mod).lines() {
             let line = line.split("//").next().unwrap_or("").trim();
             let mut words = line.split_whitespace();
             let (Some(verb), Some(arg)) = (words.next(), words.next()) else { continue };
@@ -71,30 +184,35 @@ impl GoModule {
         }
         if module.path.is_empty() {
             return Err(GoModuleError::Malformed {
+                file: go_mod_path,
                 line: 1,
                 message: "no `module` line: go.mod must start with `module <path>`".to_string(),
             });
         }
+        let mut wanted: Vec<String> = [GO_MOD, GO_SUM, GO_WORK, GO_WORK_SUM].iter().map(|f| join(dir, f)).collect();
+        for member in members(dir, files)? {
+            let member_go_mod = join(&member.dir, GO_MOD);
+            if !files.contains_key(&member_go_mod) {
+                return Err(GoModuleError::MissingMember { file: member.file, line: member.line, path: member.dir });
+            }
+            wanted.push(member_go_mod);
+            wanted.push(join(&member.dir, GO_SUM));
+        }
+        let mut module_files: Vec<String> = wanted.into_iter().filter(|p| files.contains_key(p)).collect();
+        module_files.sort();
+        module_files.dedup();
+        module.module_files = module_files;
         Ok(module)
     }
 
-    /// Reads the module facts from a directory on this machine (offline commands).
-    pub fn from_dir(dir: &Path) -> Result<GoModule, GoModuleError> {
-        let go_mod_path = dir.join(GO_MOD);
-        let go_mod = match std::fs::read_to_string(&go_mod_path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(GoModuleError::NoGoMod),
-            Err(e) => {
-                return Err(GoModuleError::Read { path: go_mod_path.display().to_string(), message: e.to_string() })
-            }
-        };
-        let present = Present {
-            go_sum: dir.join(GO_SUM).is_file(),
-            go_work: dir.join(GO_WORK).is_file(),
-            go_work_sum: dir.join(GO_WORK_SUM).is_file(),
-            vendor_modules: dir.join(VENDOR_MODULES).is_file(),
-        };
-        GoModule::from_files(&go_mod, present)
+    /// Reads the module from a directory on this machine (offline commands).
+    pub fn from_dir(context: &Path, dir: &str) -> Result<GoModule, GoModuleError> {
+        let mut files = BTreeMap::new();
+        read_existing(context, &probe_paths(dir), &mut files)?;
+        if files.contains_key(&join(dir, GO_MOD)) {
+            read_existing(context, &member_paths(dir, &files)?, &mut files)?;
+        }
+        GoModule::from_files(dir, &files)
     }
 
     /// The Go release (major.minor) the module asks for: its toolchain line if
@@ -120,47 +238,107 @@ impl GoModule {
     }
 }
 
+fn read_existing(context: &Path, paths: &[String], files: &mut BTreeMap<String, Vec<u8>>) -> Result<(), GoModuleError> {
+    for path in paths {
+        let full = context.join(path);
+        match std::fs::read(&full) {
+            Ok(bytes) => {
+                files.insert(path.clone(), bytes);
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {}
+            Err(e) => return Err(GoModuleError::Read { path: full.display().to_string(), message: e.to_string() }),
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn files(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.as_bytes().to_vec())).collect()
+    }
+
     #[test]
     fn reads_module_go_and_toolchain_lines() {
         let text = "// comment\nmodule \"example.com/acme/api/v2\" // quoted\n\ngo 1.25.0\ntoolchain go1.26.3\n\nrequire (\n\tgolang.org/x/text v0.3.0\n)\n";
-        let m = GoModule::from_files(text, Present { go_sum: true, ..Present::default() }).unwrap();
+        let m = GoModule::from_files("", &files(&[("go.mod", text), ("go.sum", "")])).unwrap();
         assert_eq!(m.path, "example.com/acme/api/v2");
         assert_eq!(m.go.as_deref(), Some("1.25.0"));
         assert_eq!(m.toolchain.as_deref(), Some("1.26.3"));
-        assert!(m.has_go_sum && !m.vendored);
+        assert_eq!(m.module_files, ["go.mod", "go.sum"]);
+        assert!(!m.vendored && !m.workspace);
         assert_eq!(m.wanted_go_release().as_deref(), Some("1.26"));
         assert_eq!(m.default_binary_name(), "api");
     }
 
     #[test]
     fn the_go_line_picks_the_release_without_a_toolchain_line() {
-        let m = GoModule::from_files("module x\ngo 1.26\n", Present::default()).unwrap();
-        assert_eq!(m.wanted_go_release().as_deref(), Some("1.26"));
-        let m = GoModule::from_files("module x\ngo 1.27rc1\n", Present::default()).unwrap();
+        let m = GoModule::from_files("", &files(&[("go.mod", "module x\ngo 1.27rc1\n")])).unwrap();
         assert_eq!(m.wanted_go_release().as_deref(), Some("1.27"));
-        let m = GoModule::from_files("module x\n", Present::default()).unwrap();
+        let m = GoModule::from_files("", &files(&[("go.mod", "module x\n")])).unwrap();
         assert_eq!(m.wanted_go_release(), None);
     }
 
     #[test]
     fn a_go_mod_without_module_line_is_an_error() {
-        let err = GoModule::from_files("go 1.26\n", Present::default()).unwrap_err();
+        let err = GoModule::from_files("", &files(&[("go.mod", "go 1.26\n")])).unwrap_err();
         assert!(err.to_string().contains("module <path>"));
+        let err = GoModule::from_files("services/api", &BTreeMap::new()).unwrap_err();
+        assert!(err.to_string().starts_with("no go.mod in services/api"), "{err}");
+    }
+
+    #[test]
+    fn workspaces_and_local_replaces_bring_their_module_files() {
+        let go_mod = "module example.com/api\ngo 1.26\nreplace example.com/lib => ../lib\nreplace (\n\texample.com/x v1.0.0 => example.com/y v1.0.0\n\texample.com/z => ./third_party/z\n)\n";
+        let go_work = "go 1.26\n\nuse (\n\t.\n\t./tools\n)\n";
+        let round1 = files(&[("svc/api/go.mod", go_mod), ("svc/api/go.work", go_work)]);
+        let mut wanted = member_paths("svc/api", &round1).unwrap();
+        wanted.sort();
+        assert_eq!(
+            wanted,
+            ["svc/api/third_party/z/go.mod", "svc/api/third_party/z/go.sum", "svc/api/tools/go.mod", "svc/api/tools/go.sum", "svc/lib/go.mod", "svc/lib/go.sum"]
+        );
+        let mut all = round1.clone();
+        all.extend(files(&[("svc/api/tools/go.mod", "module t\n"), ("svc/api/third_party/z/go.mod", "module z\n"), ("svc/lib/go.mod", "module l\n"), ("svc/lib/go.sum", "")]));
+        let m = GoModule::from_files("svc/api", &all).unwrap();
+        assert!(m.workspace);
+        assert_eq!(
+            m.module_files,
+            ["svc/api/go.mod", "svc/api/go.work", "svc/api/third_party/z/go.mod", "svc/api/tools/go.mod", "svc/lib/go.mod", "svc/lib/go.sum"]
+        );
+    }
+
+    #[test]
+    fn replacements_outside_the_context_name_the_go_mod_line() {
+        let go_mod = "module example.com/api\n\ngo 1.26\n\nreplace example.com/lib => ../../lib\n";
+        let err = member_paths("api", &files(&[("api/go.mod", go_mod)])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "api/go.mod:5: \"../../lib\" is outside the build context, so BuildKit cannot send it; move it into the context or build from a directory that holds both"
+        );
+        let absolute = files(&[("go.mod", "module a\nreplace b => /home/me/b\n")]);
+        assert!(matches!(member_paths("", &absolute), Err(GoModuleError::OutsideContext { line: 2, .. })));
+    }
+
+    #[test]
+    fn a_replacement_without_go_mod_is_an_error() {
+        let round = files(&[("go.mod", "module a\nreplace b => ./b\n")]);
+        let err = GoModule::from_files("", &round).unwrap_err();
+        assert_eq!(err.to_string(), "go.mod:2: \"b\" has no go.mod in the build context");
     }
 
     #[test]
     fn reads_a_directory_and_says_when_go_mod_is_missing() {
         let dir = std::env::temp_dir().join(format!("golb-gomod-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("vendor")).unwrap();
-        assert_eq!(GoModule::from_dir(&dir), Err(GoModuleError::NoGoMod));
+        assert!(matches!(GoModule::from_dir(&dir, ""), Err(GoModuleError::NoGoMod(_))));
         std::fs::write(dir.join("go.mod"), "module example.com/hello\ngo 1.26\n").unwrap();
         std::fs::write(dir.join("vendor/modules.txt"), "").unwrap();
-        let m = GoModule::from_dir(&dir).unwrap();
-        assert!(m.vendored && !m.has_go_sum);
+        let m = GoModule::from_dir(&dir, "").unwrap();
+        assert!(m.vendored);
+        assert_eq!(m.module_files, ["go.mod"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

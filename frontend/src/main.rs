@@ -4,7 +4,10 @@
 //! (`plan`, with `go_build` and `go_module`) → LLB (`golb_proto::llb`) →
 //! BuildKit (`gateway`). The offline commands (`cli`) take the same path.
 
+mod checks;
+mod build_args;
 mod cli;
+mod dockerignore;
 mod gateway;
 mod go_build;
 mod go_module;
@@ -13,6 +16,7 @@ mod image_ref;
 mod options;
 mod plan;
 mod spec;
+mod subrequests;
 
 use std::process::ExitCode;
 

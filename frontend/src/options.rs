@@ -14,7 +14,6 @@ pub struct FrontendOptions {
     pub filename: String,
     /// Target platforms, in the order given; empty means "the worker's".
     pub platforms: Vec<Platform>,
-    pub build_args: BTreeMap<String, String>,
     pub build: BuildOptions,
     /// `--target`: what to build.
     pub target: BuildTarget,
@@ -41,16 +40,12 @@ pub enum OptionsError {
 impl FrontendOptions {
     pub fn from_opts(opts: &BTreeMap<String, String>) -> Result<FrontendOptions, OptionsError> {
         let get = |key: &str| opts.get(key).map(String::as_str).filter(|v| !v.is_empty());
-        let build_args: BTreeMap<String, String> = opts
-            .iter()
-            .filter_map(|(k, v)| k.strip_prefix("build-arg:").map(|name| (name.to_string(), v.clone())))
-            .collect();
         let platforms = match get("platform") {
             Some(list) => parse_platforms(list)?,
             None => Vec::new(),
         };
-        let source_date_epoch = match build_args.get("SOURCE_DATE_EPOCH").filter(|v| !v.is_empty()) {
-            Some(value) => value.parse::<i64>().map_err(|_| OptionsError::SourceDateEpoch(value.clone()))?,
+        let source_date_epoch = match get("build-arg:SOURCE_DATE_EPOCH") {
+            Some(value) => value.parse::<i64>().map_err(|_| OptionsError::SourceDateEpoch(value.to_string()))?,
             None => 0,
         };
         let image_resolve_mode = match get("image-resolve-mode") {
@@ -72,7 +67,6 @@ impl FrontendOptions {
                 no_cache: opts.contains_key("no-cache"),
                 image_resolve_mode,
             },
-            build_args,
             request_id: get("requestid").map(String::from),
             spec_local: get("dockerfilekey").unwrap_or("dockerfile").to_string(),
             context_local: get("contextkey").unwrap_or("context").to_string(),
@@ -126,7 +120,6 @@ mod tests {
         let platforms: Vec<String> = o.platforms.iter().map(ToString::to_string).collect();
         assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
         assert_eq!(o.build.source_date_epoch, 1_700_000_000);
-        assert_eq!(o.build_args["VERSION"], "1.2.3");
         assert!(o.build.no_cache);
         assert_eq!(o.build.image_resolve_mode.as_deref(), Some("pull"));
         let o = FrontendOptions::from_opts(&opts(&[("target", "binaries")])).unwrap();

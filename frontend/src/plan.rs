@@ -237,7 +237,8 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
                         layer_description: format!("golb: COPY {} {}/", names.join(" "), go_build::BINARY_DIR),
                     },
                 );
-                let state = binaries_layer(&input, target, base_state(&input, target, base), &built, go_build::BINARY_DIR);
+                let with_files = files_layers(&input, base_state(&input, target, base));
+                let state = binaries_layer(&input, target, with_files, &built, go_build::BINARY_DIR);
                 PlatformImage { platform: target.platform.clone(), state, config: Some(config) }
             }
             _ => {
@@ -282,14 +283,14 @@ fn builder_state(input: &PlanInput<'_>) -> State {
 }
 
 /// The builder's environment: the image's, with golb's Go settings on top.
-fn builder_env(input: &PlanInput<'_>, golb_env: Vec<(&'static str, String)>) -> Vec<(String, String)> {
+fn builder_env(input: &PlanInput<'_>, golb_env: Vec<(String, String)>) -> Vec<(String, String)> {
     let image_env = image_config::env_of(&input.builder.config);
     let has_path = image_env.iter().any(|e| e.starts_with("PATH="));
     let mut env: Vec<String> = image_env;
     if !has_path {
         env.insert(0, format!("PATH={}", go_build::DEFAULT_PATH));
     }
-    let env = image_config::merge_env(&env, golb_env.iter().map(|(k, v)| (*k, v.as_str())));
+    let env = image_config::merge_env(&env, golb_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     env.iter()
         .filter_map(|e| e.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -309,34 +310,43 @@ fn module_cache() -> Mount {
 
 /// `go mod download`, whose only inputs are the module files: editing a .go
 /// file leaves its cache key, and so the downloaded modules, untouched.
-/// Vendored modules need no download; the builder root is returned as is.
+/// Credentials reach this step only, as BuildKit secret and SSH mounts, which
+/// are part of neither a layer nor the cache key. Vendored modules need no
+/// download; the builder root is returned as is.
 fn download_modules(input: &PlanInput<'_>, builder: State) -> State {
     let module = input.module;
     if module.vendored {
         return builder;
     }
-    let files = [
-        (go_module::GO_MOD, true),
-        (go_module::GO_SUM, module.has_go_sum),
-        (go_module::GO_WORK, module.has_go_work),
-        (go_module::GO_WORK_SUM, module.has_go_work_sum),
-    ];
+    let mut env = go_build::module_env(&input.spec.modules);
+    env.extend(go_build::credential_env(&input.spec.modules));
     let mut exec = Exec::new(builder, go_build::download_args())
-        .cwd(go_build::SOURCE_DIR)
+        .cwd(source_dir(module))
         .mount(module_cache())
+        .mount(Mount::secret(go_build::NETRC_PATH, go_build::NETRC_SECRET).optional(true))
         .custom_name("[golb] go mod download")
         .ignore_cache(input.options.no_cache);
-    exec = with_env(exec, builder_env(input, go_build::module_env()));
-    for (file, present) in files {
-        if present {
-            let dest = format!("{}/{}", go_build::SOURCE_DIR, file);
-            exec = exec.mount(Mount::readonly_bind(dest, input.context.clone()).selector(format!("/{file}")));
-        }
+    if !input.spec.modules.ssh.is_empty() {
+        exec = exec.mount(Mount::ssh(go_build::SSH_AGENT_PATH, go_build::SSH_AGENT_ID).optional(true));
     }
-    if let Some(location) = input.spec.builder.location {
+    exec = with_env(exec, builder_env(input, env));
+    for file in &module.module_files {
+        let dest = format!("{}/{file}", go_build::SOURCE_DIR);
+        exec = exec.mount(Mount::readonly_bind(dest, input.context.clone()).selector(format!("/{file}")));
+    }
+    if let Some(location) = input.spec.modules.location.or(input.spec.builder.location) {
         exec = exec.location(SPEC_SOURCE, range(location));
     }
     exec.build().root()
+}
+
+/// Where the module sits in the builder: its directory under the context mount.
+fn source_dir(module: &GoModule) -> String {
+    if module.dir.is_empty() {
+        go_build::SOURCE_DIR.to_string()
+    } else {
+        format!("{}/{}", go_build::SOURCE_DIR, module.dir)
+    }
 }
 
 /// `go build` of one binary for one target, into an otherwise empty output.
@@ -355,7 +365,7 @@ fn build_binary(
         tags: tags.clone(),
     };
     let exec = Exec::new(downloaded.clone(), go_build::build_args(&build, input.module))
-        .cwd(go_build::SOURCE_DIR)
+        .cwd(source_dir(input.module))
         .mount(Mount::readonly_bind(go_build::SOURCE_DIR, input.context.clone()))
         .mount(module_cache())
         .mount(Mount::cache(
@@ -368,7 +378,7 @@ fn build_binary(
         .custom_name(format!("[golb] go build {} → {} ({target})", binary.package, binary.name))
         .ignore_cache(input.options.no_cache)
         .location(SPEC_SOURCE, range(binary.location));
-    let exec = with_env(exec, builder_env(input, go_build::build_env(target))).build();
+    let exec = with_env(exec, builder_env(input, go_build::build_env(&input.spec.modules, target))).build();
     Ok(exec.output(go_build::OUTPUT_DIR)?)
 }
 
@@ -384,6 +394,27 @@ fn base_state(input: &PlanInput<'_>, target: &Target, base: &ResolvedImage) -> S
         None => image,
     }
     .build()
+}
+
+/// One layer per `[[file]]`, below the binaries' layer: files change less
+/// often than code, so their layers stay cached while binaries are rebuilt.
+fn files_layers(input: &PlanInput<'_>, base: State) -> State {
+    let timestamp = input.options.source_date_epoch.saturating_mul(1_000_000_000);
+    input.spec.files.iter().fold(base, |onto, file| {
+        let mut copy = Copy::new(input.context.clone(), format!("/{}", file.src), file.dest.clone())
+            .owner(file.uid, file.gid)
+            .create_dest_path(true)
+            .dir_copy_contents(true)
+            .timestamp_unix_nanos(timestamp);
+        if let Some(mode) = file.mode {
+            copy = copy.mode(mode);
+        }
+        File::new(onto)
+            .copy(copy)
+            .custom_name(format!("[golb] copy {} to {}", file.src, file.dest))
+            .location(SPEC_SOURCE, range(file.location))
+            .build()
+    })
 }
 
 /// One layer on `onto` holding the binaries in `dir`: root-owned, 0755, at a fixed time.
@@ -419,7 +450,7 @@ fn check_module(input: &PlanInput<'_>, toolchain: &Toolchain, downloaded: &State
     };
     let verb = if target == BuildTarget::Test { "test" } else { "vet" };
     let exec = Exec::new(downloaded.clone(), args)
-        .cwd(go_build::SOURCE_DIR)
+        .cwd(source_dir(input.module))
         .mount(Mount::readonly_bind(go_build::SOURCE_DIR, input.context.clone()))
         .mount(module_cache())
         .mount(Mount::cache(
@@ -435,7 +466,7 @@ fn check_module(input: &PlanInput<'_>, toolchain: &Toolchain, downloaded: &State
         Some(location) => exec.location(SPEC_SOURCE, range(location)),
         None => exec,
     };
-    let exec = with_env(exec, builder_env(input, go_build::build_env(input.build_platform))).build();
+    let exec = with_env(exec, builder_env(input, go_build::build_env(&input.spec.modules, input.build_platform))).build();
     Ok(exec.output(go_build::OUTPUT_DIR)?)
 }
 

@@ -6,13 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::Path;
 
-/// The module files a snapshot holds when they exist, read from the context root.
+/// The module files a snapshot holds when they exist, read from each wanted directory.
 pub const MODULE_FILES: [&str; 2] = [crate::go_module::GO_MOD, crate::go_module::GO_WORK];
-
-/// How much of each .go file the checks need: the header (build line,
-/// package clause, imports) is at the top. Readers may stop here; a cut
-/// file is read correctly up to its imports.
-pub const GO_FILE_PREFIX_BYTES: u64 = 64 * 1024;
 
 /// Files keyed by their path relative to the context root ("go.mod",
 /// "cmd/server/main.go"), and the directories known to exist ("." is the root).
@@ -23,6 +18,12 @@ pub struct SourceSnapshot {
 }
 
 impl SourceSnapshot {
+    /// How much of each .go file the checks need: the header (build line,
+    /// package clause, imports) is at the top. Readers may stop here (the
+    /// gateway: ReadFile with this range); a cut file is read correctly up
+    /// to its imports.
+    pub const GO_FILE_PREFIX_BYTES: u64 = 64 * 1024;
+
     pub fn new() -> SourceSnapshot {
         SourceSnapshot::default()
     }
@@ -48,22 +49,15 @@ impl SourceSnapshot {
         self
     }
 
-    /// Reads a snapshot from a directory on this machine: go.mod and go.work
-    /// at its root, and the .go files directly in each wanted directory
-    /// (not below: a Go package is one directory). A wanted directory that
+    /// Reads a snapshot from the context on this machine: for each wanted
+    /// directory, the .go files directly in it (not below: a Go package is
+    /// one directory) and its go.mod and go.work. A wanted directory that
     /// does not exist is simply absent.
-    pub fn from_dir(root: &Path, wanted: &[String]) -> std::io::Result<SourceSnapshot> {
+    pub fn from_dir(context: &Path, wanted: &[String]) -> std::io::Result<SourceSnapshot> {
         let mut snapshot = SourceSnapshot::new().with_dir(".");
-        for name in MODULE_FILES {
-            match std::fs::read(root.join(name)) {
-                Ok(bytes) => snapshot = snapshot.with_file(name, String::from_utf8_lossy(&bytes)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
         for dir in wanted {
             let dir = clean_path(dir);
-            let entries = match std::fs::read_dir(root.join(&dir)) {
+            let entries = match std::fs::read_dir(context.join(&dir)) {
                 Ok(entries) => entries,
                 Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => continue,
                 Err(e) => return Err(e),
@@ -73,14 +67,15 @@ impl SourceSnapshot {
             for entry in entries {
                 let entry = entry?;
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if name.ends_with(".go") && entry.path().is_file() {
+                if (name.ends_with(".go") || MODULE_FILES.contains(&name.as_str())) && entry.path().is_file() {
                     names.push(name);
                 }
             }
             names.sort();
             for name in names {
                 let mut bytes = Vec::new();
-                std::fs::File::open(root.join(&dir).join(&name))?.take(GO_FILE_PREFIX_BYTES).read_to_end(&mut bytes)?;
+                let limit = if name.ends_with(".go") { SourceSnapshot::GO_FILE_PREFIX_BYTES } else { u64::MAX };
+                std::fs::File::open(context.join(&dir).join(&name))?.take(limit).read_to_end(&mut bytes)?;
                 snapshot = snapshot.with_file(join(&dir, &name), String::from_utf8_lossy(&bytes));
             }
         }
@@ -116,9 +111,9 @@ pub fn clean_path(path: &str) -> String {
     }
 }
 
-/// `dir/name`, with the root written as nothing.
+/// `dir/name`; the root may be written "." or "".
 pub fn join(dir: &str, name: &str) -> String {
-    if dir == "." {
+    if dir == "." || dir.is_empty() {
         name.to_string()
     } else {
         format!("{dir}/{name}")
@@ -149,12 +144,14 @@ mod tests {
         let root = std::env::temp_dir().join(format!("golb-snapshot-{}", std::process::id()));
         std::fs::create_dir_all(root.join("cmd/server/sub")).unwrap();
         std::fs::write(root.join("go.mod"), "module x\n").unwrap();
+        std::fs::write(root.join("cmd/go.mod"), "module unwanted\n").unwrap();
         std::fs::write(root.join("cmd/server/main.go"), "package main\n").unwrap();
         std::fs::write(root.join("cmd/server/notes.txt"), "").unwrap();
         std::fs::write(root.join("cmd/server/sub/deep.go"), "package sub\n").unwrap();
         let wanted = vec![".".to_string(), "./cmd/server".to_string(), "./cmd/missing".to_string()];
         let s = SourceSnapshot::from_dir(&root, &wanted).unwrap();
         assert_eq!(s.file("go.mod"), Some("module x\n"));
+        assert_eq!(s.file("cmd/go.mod"), None, "cmd/ is not wanted");
         assert_eq!(s.file("cmd/server/main.go"), Some("package main\n"));
         assert_eq!(s.file("cmd/server/sub/deep.go"), None, "only the package's own directory");
         assert!(s.has_dir("cmd/server") && !s.has_dir("cmd/missing"));

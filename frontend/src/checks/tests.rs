@@ -1,24 +1,40 @@
 use super::*;
-use crate::go_module::Present;
 use crate::plan;
 
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const MAIN: &str = "package main\n\nfunc main() {}\n";
+const GO_MOD: &str = "module example.com/hello\n\ngo 1.26\n";
 
-/// A module example.com/hello with `files` (go.mod is added unless given),
-/// checked against `spec_text`, with `builder_go` as the builder's release.
-fn check_with(spec_text: &str, files: &[(&str, &str)], builder_go: Option<&str>, vendored: bool) -> Vec<Finding> {
+/// Checks the module example.com/hello (go 1.26) in directory `dir` of a
+/// context holding `files` (paths relative to the context; `<dir>/go.mod` is
+/// added unless given) against `spec_text`, with `builder_go` as the
+/// builder's release. The module is built by hand, not read: go_module's own
+/// errors (a replacement outside the context) would stop the test short.
+fn check_in(dir: &str, spec_text: &str, files: &[(&str, &str)], builder_go: Option<&str>, vendored: bool) -> Vec<Finding> {
     let spec = Spec::parse("golb.toml", spec_text).unwrap_or_else(|e| panic!("{e}"));
-    let go_mod = files.iter().find(|(p, _)| *p == "go.mod").map_or("module example.com/hello\n\ngo 1.26\n", |(_, t)| t);
-    let module = GoModule::from_files(go_mod, Present { vendor_modules: vendored, ..Present::default() }).unwrap();
-    let mut snapshot = SourceSnapshot::new().with_file("go.mod", go_mod);
-    for (path, text) in files.iter().filter(|(p, _)| *p != "go.mod") {
+    let module = GoModule {
+        dir: dir.to_string(),
+        path: "example.com/hello".to_string(),
+        go: Some("1.26".to_string()),
+        vendored,
+        ..GoModule::default()
+    };
+    let go_mod_path = snapshot::join(dir, "go.mod");
+    let mut snapshot = SourceSnapshot::new();
+    if !files.iter().any(|(p, _)| *p == go_mod_path) {
+        snapshot = snapshot.with_file(&go_mod_path, GO_MOD);
+    }
+    for (path, text) in files {
         snapshot = snapshot.with_file(path, *text);
     }
     let binaries = plan::binaries(&spec, &module);
-    let (builder, _) = plan::builder_image(&spec, &module).unwrap();
-    let base = plan::runtime_base(&spec).unwrap();
+    let (builder, _) = plan::builder_image(&spec, &module).unwrap_or_else(|e| panic!("{e}"));
+    let base = plan::runtime_base(&spec).unwrap_or_else(|e| panic!("{e}"));
     run(&CheckInput { spec: &spec, module: &module, binaries: &binaries, builder: &builder, base: &base, builder_go, files: &snapshot })
+}
+
+fn check_with(spec_text: &str, files: &[(&str, &str)], builder_go: Option<&str>, vendored: bool) -> Vec<Finding> {
+    check_in("", spec_text, files, builder_go, vendored)
 }
 
 fn check(spec_text: &str, files: &[(&str, &str)]) -> Vec<Finding> {
@@ -150,7 +166,7 @@ fn images_named_by_tag_are_warnings_where_the_spec_names_them() {
     let findings = check(SERVER, &[("cmd/server/main.go", MAIN)]);
     let unpinned = of(&findings, UNPINNED_IMAGE);
     assert_eq!(unpinned.iter().map(|f| spec_line(f)).collect::<Vec<_>>(), [1, 1]);
-    assert!(unpinned[0].message.contains("golang:1.26 ([builder] go (from go.mod))"), "{}", unpinned[0].message);
+    assert!(unpinned[0].message.contains("golang:1.26 (golb's default, from go.mod)"), "{}", unpinned[0].message);
     assert!(unpinned[1].message.starts_with("golb's default runtime base"), "{}", unpinned[1].message);
 
     assert_eq!(of(&check(&pinned(SERVER), &[("cmd/server/main.go", MAIN)]), UNPINNED_IMAGE), Vec::<&Finding>::new());
@@ -184,7 +200,7 @@ fn x_flags_for_packages_the_binary_does_not_import_are_warnings() {
     let binary = "[[binary]]\npackage = \"./cmd/server\"\nldflags = [\n  \"-s -X main.version=1 -X 'main.msg=hello world'\",\n  \"-X=example.com/hello/internal/version.V=1\",\n  \"-X example.com/hello/internal/build.Commit=abc\",\n  \"-X\", \"example.com/other.Name=x\",\n  \"-X\",\n]\n";
     let findings = check(&pinned(binary), &[("cmd/server/main.go", main)]);
     let unknown = of(&findings, LDFLAGS_X_UNKNOWN_PACKAGE);
-    assert_eq!(unknown.iter().map(|f| spec_line(f)).collect::<Vec<_>>(), [12, 13], "{findings:?}");
+    assert_eq!(unknown.iter().map(|f| spec_line(f)).collect::<Vec<_>>(), [11, 12], "{findings:?}");
     assert_eq!(unknown[0].severity, Severity::Warning);
     assert!(unknown[0].message.contains("example.com/hello/internal/build"), "{}", unknown[0].message);
     assert!(unknown[0].message.contains("direct imports only"), "{}", unknown[0].message);
@@ -204,8 +220,30 @@ fn wanted_dirs_are_the_root_and_each_package_once() {
         "[[binary]]\npackage = \"./cmd/server/\"\n[[binary]]\npackage = \"./cmd/server\"\nname = \"again\"\n[[binary]]\npackage = \".\"\nname = \"root\"\n",
     )
     .unwrap();
-    let module = GoModule::from_files("module example.com/hello\n", Present::default()).unwrap();
-    assert_eq!(wanted_dirs(&plan::binaries(&spec, &module)), [".", "cmd/server"]);
+    let module = GoModule { path: "example.com/hello".into(), ..GoModule::default() };
+    assert_eq!(wanted_dirs(&module, &plan::binaries(&spec, &module)), [".", "cmd/server"]);
+    let nested = GoModule { dir: "svc/api".into(), ..module };
+    assert_eq!(wanted_dirs(&nested, &plan::binaries(&spec, &nested)), ["svc/api", "svc/api/cmd/server"]);
+}
+
+#[test]
+fn a_module_below_the_context_root_is_checked_where_it_is() {
+    let go_mod = "module example.com/hello\n\ngo 1.27.0\n\nreplace example.com/lib => ../lib\nreplace example.com/far => ../../../far\n";
+    let cgo = "package main\n\nimport \"C\"\n";
+    let files = [("svc/api/go.mod", go_mod), ("svc/api/cmd/server/main.go", cgo), ("cmd/server/main.go", MAIN)];
+    let findings = check_in("svc/api", &pinned(SERVER), &files, Some("1.26"), false);
+    let locations: Vec<(&str, &FindingLocation)> = findings.iter().map(|f| (f.rule, &f.location)).collect();
+    assert_eq!(
+        locations,
+        [
+            (CGO_IMPORT.id, &file_at("svc/api/cmd/server/main.go", 3)),
+            (GO_VERSION_TOO_NEW.id, &file_at("svc/api/go.mod", 3)),
+            (REPLACE_OUTSIDE_CONTEXT.id, &file_at("svc/api/go.mod", 6)),
+        ],
+        "../lib is svc/lib, inside the context"
+    );
+    let findings = check_in("svc/api", &pinned("[[binary]]\npackage = \"./cmd/other\"\n"), &files, None, false);
+    assert!(of(&findings, PACKAGE_NOT_FOUND)[0].message.contains("no directory svc/api/cmd/other/"), "{findings:?}");
 }
 
 #[test]
@@ -221,7 +259,17 @@ fn mangled_files_never_panic() {
     for go_mod in go_mods {
         for text in garbage {
             let files = [("go.mod", go_mod), ("cmd/server/main.go", text), ("go.work", text)];
-            let _ = check_with(&format!("{SERVER}ldflags = [\"-X\", \"-X=\", \"-X .=\", \"-X =.\", \"'\"]\n"), &files, Some("1.26"), false);
+            let spec = pinned(&format!("{SERVER}ldflags = [\"-X\", \"-X=\", \"-X .=\", \"-X =.\", \"'\"]\n"));
+            let _ = check_with(&spec, &files, Some("1.26"), false);
         }
     }
+}
+
+#[test]
+fn go_modules_refusal_of_a_replacement_outside_the_context_becomes_a_finding() {
+    let error = GoModuleError::OutsideContext { file: "svc/go.mod".into(), line: 5, path: "../../lib".into() };
+    let finding = module_error_finding(&error).expect("a finding");
+    assert_eq!((finding.rule, finding.severity, &finding.location), (REPLACE_OUTSIDE_CONTEXT.id, Severity::Error, &file_at("svc/go.mod", 5)));
+    assert_eq!(finding.message, error.to_string());
+    assert_eq!(module_error_finding(&GoModuleError::NoGoMod("x".into())), None);
 }

@@ -39,7 +39,56 @@ pub struct Spec {
     pub binaries: Vec<Binary>,
     pub runtime: Runtime,
     pub test: Test,
+    pub modules: Modules,
+    /// Build arguments the spec declares, with their defaults; `${NAME}` in ldflags.
+    pub args: BTreeMap<String, Located<String>>,
+    /// Files copied into the runtime image, one layer each.
+    pub files: Vec<RuntimeFile>,
 }
+
+/// How dependencies are fetched: the Go environment of the download step.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Modules {
+    pub proxy: Option<Located<String>>,
+    pub private: Option<Located<String>>,
+    pub nosumdb: Option<Located<String>>,
+    pub noproxy: Option<Located<String>>,
+    pub flags: Option<Located<String>>,
+    /// Module path prefixes fetched with git over SSH (`--ssh default`), e.g. "github.com/acme".
+    pub ssh: Vec<String>,
+    pub location: Option<Location>,
+}
+
+/// A file or directory of the context copied into the runtime image.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeFile {
+    /// Relative to the context root.
+    pub src: String,
+    /// Absolute path in the image.
+    pub dest: String,
+    pub uid: u32,
+    pub gid: u32,
+    /// Permission bits for every copied file; None keeps the context's.
+    pub mode: Option<u32>,
+    pub location: Location,
+}
+
+/// Build arguments golb defines itself; `[args]` may not redeclare them.
+pub const BUILTIN_ARGS: [&str; 13] = [
+    "VERSION",
+    "VCS_REVISION",
+    "VCS_SOURCE",
+    "SOURCE_DATE_EPOCH",
+    "GO_VERSION",
+    "BUILDER_IMAGE",
+    "RUNTIME_BASE",
+    "GOPROXY",
+    "GOPRIVATE",
+    "GONOSUMDB",
+    "GONOPROXY",
+    "GOFLAGS",
+    "TARGETPLATFORM",
+];
 
 /// What the `test` and `vet` targets run over.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +112,8 @@ pub struct Builder {
     pub go: Option<Located<String>>,
     /// An explicit builder image; wins over `go`.
     pub image: Option<Located<String>>,
+    /// The module's directory in the context ("" for the root): where go.mod (or go.work) is.
+    pub module_dir: String,
     pub location: Option<Location>,
 }
 
@@ -210,7 +261,12 @@ impl Checker<'_> {
         self.unique_binary_names(&binaries);
         let runtime = raw.runtime.map(|r| self.runtime(&r)).unwrap_or_default();
         let test = raw.test.map(|t| self.test(&t)).unwrap_or_default();
-        Spec { file: self.file.clone(), builder, binaries, runtime, test }
+        let modules = raw.modules.map(|m| self.modules(&m)).unwrap_or_default();
+        let args = self.args(&raw.args);
+        let files = raw.file.iter().filter_map(|f| self.runtime_file(f)).collect();
+        let spec = Spec { file: self.file.clone(), builder, binaries, runtime, test, modules, args, files };
+        self.ldflag_references(&spec);
+        spec
     }
 
     fn builder(&mut self, table: &Spanned<raw::RawBuilder>) -> Builder {
@@ -229,7 +285,12 @@ impl Checker<'_> {
         if let Some(image) = &raw.image {
             self.image_reference(image, "builder image");
         }
+        let module_dir = match &raw.module {
+            Some(dir) => self.context_path(dir, "module", true).unwrap_or_default(),
+            None => String::new(),
+        };
         Builder {
+            module_dir,
             go: raw.go.as_ref().map(|g| self.located(g)),
             image: raw.image.as_ref().map(|i| self.located(i)),
             location: Some(self.locate(table)),
@@ -389,6 +450,126 @@ impl Checker<'_> {
         test
     }
 
+    /// A path inside the build context, normalized ("./a/b/" → "a/b"; "." → "").
+    fn context_path(&mut self, path: &Spanned<String>, key: &str, allow_root: bool) -> Option<String> {
+        let p = path.get_ref();
+        let parts: Vec<&str> = p.split('/').filter(|part| !part.is_empty() && *part != ".").collect();
+        let escapes = p.starts_with('/') || parts.contains(&"..") || p.contains('\\');
+        if escapes || (parts.is_empty() && !allow_root) {
+            self.error(
+                self.locate(path),
+                format!("{key} = {p:?} must be a relative path inside the build context, e.g. \"services/api\" (no '..', not absolute)"),
+            );
+            return None;
+        }
+        Some(parts.join("/"))
+    }
+
+    fn modules(&mut self, table: &Spanned<raw::RawModules>) -> Modules {
+        let raw = table.get_ref();
+        for value in [&raw.proxy, &raw.private, &raw.nosumdb, &raw.noproxy].into_iter().flatten() {
+            if value.get_ref().contains(char::is_whitespace) {
+                self.error(self.locate(value), "a comma-separated list without spaces, as Go reads it");
+            }
+        }
+        if let Some(flags) = &raw.flags {
+            if let Some(why) = flags.get_ref().split_whitespace().find_map(forbidden_goflag) {
+                self.error(self.locate(flags), why);
+            }
+        }
+        for prefix in &raw.ssh {
+            let p = prefix.get_ref();
+            if p.is_empty() || p.contains("://") || p.contains(char::is_whitespace) || !p.contains('.') {
+                self.error(self.locate(prefix), format!("ssh entry {p:?} must be a module path prefix like \"github.com/acme\""));
+            }
+        }
+        Modules {
+            proxy: raw.proxy.as_ref().map(|v| self.located(v)),
+            private: raw.private.as_ref().map(|v| self.located(v)),
+            nosumdb: raw.nosumdb.as_ref().map(|v| self.located(v)),
+            noproxy: raw.noproxy.as_ref().map(|v| self.located(v)),
+            flags: raw.flags.as_ref().map(|v| self.located(v)),
+            ssh: raw.ssh.iter().map(|p| p.get_ref().trim_end_matches('/').to_string()).collect(),
+            location: Some(self.locate(table)),
+        }
+    }
+
+    fn args(&mut self, raw: &BTreeMap<Spanned<String>, Spanned<String>>) -> BTreeMap<String, Located<String>> {
+        let mut args = BTreeMap::new();
+        for (name, value) in raw {
+            let n = name.get_ref();
+            let valid = n.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                self.error(self.locate(name), format!("build arg name {n:?} must be letters, digits and '_', e.g. RELEASE_CHANNEL"));
+            } else if BUILTIN_ARGS.contains(&n.as_str()) && n != "VERSION" {
+                self.error(self.locate(name), format!("{n} is a build arg golb defines itself (see docs/spec.md); pass it with --build-arg instead"));
+            }
+            args.insert(n.clone(), self.located(value));
+        }
+        args
+    }
+
+    fn runtime_file(&mut self, table: &Spanned<raw::RawFile>) -> Option<RuntimeFile> {
+        let raw = table.get_ref();
+        let ends = [&raw.src, &raw.dest, &raw.owner, &raw.mode].into_iter().flatten().map(|v| v.span().end);
+        let location = self.locate_table(table, ends);
+        let Some(src) = &raw.src else {
+            self.error(location, "[[file]] needs `src`: a path in the build context, e.g. src = \"config/app.yaml\"");
+            return None;
+        };
+        let src = self.context_path(src, "src", false)?;
+        let dest = match &raw.dest {
+            Some(dest) if dest.get_ref().starts_with('/') && !dest.get_ref().split('/').any(|p| p == "..") => dest.get_ref().clone(),
+            Some(dest) => {
+                self.error(self.locate(dest), "dest must be an absolute path in the image without '..', e.g. \"/etc/app/app.yaml\"");
+                return None;
+            }
+            None => {
+                self.error(location, "[[file]] needs `dest`: the absolute path in the image, e.g. dest = \"/etc/app/app.yaml\"");
+                return None;
+            }
+        };
+        let (uid, gid) = match &raw.owner {
+            Some(owner) => match parse_owner(owner.get_ref()) {
+                Some(ids) => ids,
+                None => {
+                    self.error(self.locate(owner), "owner must be numeric \"uid\" or \"uid:gid\", e.g. \"65532:65532\"");
+                    return None;
+                }
+            },
+            None => (0, 0),
+        };
+        let mode = match &raw.mode {
+            Some(mode) => match u32::from_str_radix(mode.get_ref().trim_start_matches("0o"), 8) {
+                Ok(bits) if bits <= 0o7777 => Some(bits),
+                _ => {
+                    self.error(self.locate(mode), "mode must be octal permission bits as a string, e.g. \"0644\" or \"0755\"");
+                    return None;
+                }
+            },
+            None => None,
+        };
+        Some(RuntimeFile { src, dest, uid, gid, mode, location })
+    }
+
+    /// `${NAME}` in ldflags must name a declared or built-in build arg.
+    fn ldflag_references(&mut self, spec: &Spec) {
+        for binary in &spec.binaries {
+            for flag in &binary.ldflags {
+                for name in template_names(&flag.value) {
+                    let known = spec.args.contains_key(&name) || BUILTIN_ARGS.contains(&name.as_str());
+                    if !known {
+                        self.error(
+                            flag.location,
+                            format!("ldflags entry {:?} uses ${{{name}}}, which is not a build arg: declare it in [args], e.g. {name} = \"default\"", flag.value),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     fn port(&mut self, value: &Spanned<toml::Value>) -> Option<Port> {
         let parsed = match value.get_ref() {
             toml::Value::Integer(n) => port_number(*n).map(|number| Port { number, protocol: Protocol::Tcp }),
@@ -481,6 +662,41 @@ fn forbidden_ldflag(flag: &str) -> Option<String> {
         return Some(format!("ldflags entry {flag:?} is not allowed: {why}; remove it"));
     }
     None
+}
+
+/// The `${NAME}` references in a string; `$` not followed by `{` is literal.
+pub fn template_names(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end) => {
+                names.push(after[..end].to_string());
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    names
+}
+
+fn parse_owner(owner: &str) -> Option<(u32, u32)> {
+    match owner.split_once(':') {
+        Some((uid, gid)) => Some((uid.parse().ok()?, gid.parse().ok()?)),
+        None => {
+            let uid = owner.parse().ok()?;
+            Some((uid, uid))
+        }
+    }
+}
+
+/// GOFLAGS entries golb owns: they would change how it builds.
+fn forbidden_goflag(flag: &str) -> Option<String> {
+    let name = flag.trim_start_matches('-');
+    let name = name.split('=').next().unwrap_or(name);
+    matches!(name, "mod" | "trimpath" | "buildvcs" | "ldflags" | "tags" | "o" | "toolexec" | "overlay")
+        .then(|| format!("GOFLAGS entry {flag:?} is not allowed: golb sets -{name} itself"))
 }
 
 /// `go test` flags golb sets itself, or that cannot work in its builder.

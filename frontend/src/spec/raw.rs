@@ -13,6 +13,32 @@ pub struct RawSpec {
     pub binary: Vec<Spanned<RawBinary>>,
     pub runtime: Option<Spanned<RawRuntime>>,
     pub test: Option<Spanned<RawTest>>,
+    pub modules: Option<Spanned<RawModules>>,
+    #[serde(default)]
+    pub args: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    pub file: Vec<Spanned<RawFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModules {
+    pub proxy: Option<Spanned<String>>,
+    pub private: Option<Spanned<String>>,
+    pub nosumdb: Option<Spanned<String>>,
+    pub noproxy: Option<Spanned<String>>,
+    pub flags: Option<Spanned<String>>,
+    #[serde(default)]
+    pub ssh: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    pub src: Option<Spanned<String>>,
+    pub dest: Option<Spanned<String>>,
+    pub owner: Option<Spanned<String>>,
+    pub mode: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -27,6 +53,7 @@ pub struct RawTest {
 pub struct RawBuilder {
     pub go: Option<Spanned<String>>,
     pub image: Option<Spanned<String>>,
+    pub module: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -272,6 +272,20 @@ impl Bridge {
         Ok(())
     }
 
+    /// A warning shown with the build's progress (cap `gateway.warnings`),
+    /// attached to the vertex `digest` (e.g. the one that loaded the spec).
+    pub async fn warn(&mut self, digest: &str, message: &str, detail: &[String]) -> Result<(), GatewayError> {
+        let req = pb::WarnRequest {
+            digest: digest.to_string(),
+            level: 1,
+            short: message.as_bytes().to_vec(),
+            detail: detail.iter().map(|d| d.as_bytes().to_vec()).collect(),
+            ..Default::default()
+        };
+        self.client.warn(req).await.map_err(rpc_error("warn"))?;
+        Ok(())
+    }
+
     pub async fn return_error(&mut self, status: Status) -> Result<(), GatewayError> {
         let req = pb::ReturnRequest {
             result: None,

@@ -213,6 +213,9 @@ fn write_exec(out: &mut String, op: &pb::Op, e: &pb::ExecOp) {
         }
         if let Some(s) = &m.ssh_opt {
             let _ = write!(line, " id={} mode={:04o}", word(&s.id), s.mode);
+            if s.optional {
+                line.push_str(" optional");
+            }
         }
         if m.output >= 0 {
             let _ = write!(line, " output={}", m.output);

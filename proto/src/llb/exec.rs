@@ -27,6 +27,7 @@ pub(crate) enum MountKind {
     Cache { id: String, sharing: CacheSharing },
     Tmpfs,
     Secret { id: String, optional: bool },
+    Ssh { id: String, optional: bool },
 }
 
 impl Mount {
@@ -95,9 +96,14 @@ impl Mount {
         self
     }
 
-    /// For secrets: a missing secret mounts nothing instead of failing the step.
+    /// An SSH agent socket forwarded from the client (`--ssh <id>`); mode 0600, uid/gid 0.
+    pub fn ssh(dest: impl Into<String>, id: impl Into<String>) -> Mount {
+        Mount::new(dest, MountKind::Ssh { id: id.into(), optional: false })
+    }
+
+    /// For secrets and SSH agents: a missing one mounts nothing instead of failing the step.
     pub fn optional(mut self, yes: bool) -> Self {
-        if let MountKind::Secret { optional, .. } = &mut self.kind {
+        if let MountKind::Secret { optional, .. } | MountKind::Ssh { optional, .. } = &mut self.kind {
             *optional = yes;
         }
         self
@@ -199,14 +205,14 @@ impl Exec {
         self
     }
 
-    /// Orders mounts as Go llb does — by destination, then secrets in the order given — and
+    /// Orders mounts as Go llb does — by destination, then secrets and SSH agents in the order given — and
     /// numbers the writable layers in that order, which is how BuildKit numbers the outputs.
     pub fn build(self) -> ExecState {
         let platform = self.root.platform().cloned();
         let root = Mount::bind("/", self.root);
         let (secrets, mut layers): (Vec<_>, Vec<_>) = std::iter::once((true, root))
             .chain(self.mounts.into_iter().map(|m| (false, m)))
-            .partition(|(_, m)| matches!(m.kind, MountKind::Secret { .. }));
+            .partition(|(_, m)| matches!(m.kind, MountKind::Secret { .. } | MountKind::Ssh { .. }));
         layers.sort_by(|a, b| a.1.dest.cmp(&b.1.dest));
 
         let mut next_output = 0;

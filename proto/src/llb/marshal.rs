@@ -261,6 +261,17 @@ impl Marshaler<'_> {
                         optional: *optional,
                     });
                 }
+                MountKind::Ssh { id, optional } => {
+                    caps.insert("exec.mount.ssh");
+                    pm.mount_type = pb::MountType::Ssh as i32;
+                    pm.ssh_opt = Some(pb::SshOpt {
+                        id: id.clone(),
+                        uid: 0,
+                        gid: 0,
+                        mode: 0o600,
+                        optional: *optional,
+                    });
+                }
             }
             mounts.push(pm);
         }

@@ -1,0 +1,3 @@
+module example.com/mono/libs/greet
+
+go 1.26

@@ -1,0 +1,3 @@
+module example.com/ws/greeter
+
+go 1.26

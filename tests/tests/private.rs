@@ -1,0 +1,291 @@
+//! examples/private imports `golb.test/private/greeting`, which only a
+//! password-protected GOPROXY serves (tests/src/goproxy.rs, started here on
+//! 127.0.0.1 and a free port; builds use host networking, so the build steps
+//! reach it). Built the way users build, with the password only in a BuildKit
+//! secret:
+//!
+//! ```sh
+//! buildx build -f golb.toml --secret id=netrc,src=$HOME/.netrc --build-arg GOPROXY=https://… .
+//! ```
+//!
+//! What it proves: without the secret the build fails with the proxy's 401;
+//! with it the module is downloaded with the credentials and the image is
+//! pushed; the binary runs and prints the private module's greeting; and the
+//! password is in no build log, no layer and no config of the image.
+//!
+//! Two facts about the go command shape the setup (the first test checks both
+//! on the host's Go):
+//! - Go sends netrc credentials only over HTTPS, so the proxy speaks HTTPS
+//!   with a per-run CA. The builder image has to trust that CA, as a company's
+//!   own builder image trusts its internal CA: the test builds one
+//!   (`FROM golang:1.26` plus the CA in /etc/ssl/certs) and names it in
+//!   `[builder] image`.
+//! - Since Go 1.24 a netrc `machine` matches `host:port` (the port is part of
+//!   the name), so the netrc says `machine 127.0.0.1:PORT`.
+//!
+//! Rerun with `cargo test -p golb-e2e --test private` (see docs/private-modules.md).
+
+use golb_e2e::goproxy::{self, Auth, GoProxy};
+use golb_e2e::{copy_tree, harness, layers, repo_root, run, run_ok, Harness, Registry, TempDir};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const USER: &str = "golb";
+const REPO: &str = "golb-e2e/private";
+const BUILDER_REPO: &str = "golb-e2e/golang-testca";
+const MODULE_PATH: &str = "/golb.test/private/greeting/@v/";
+const GREETING: &str = "hello from a private module";
+/// The module cache mount golb uses for every build; see docs/spec.md.
+const MODULE_CACHE_FILTER: &str = "type==exec.cachemount,description~=golb/gomodcache";
+
+fn example() -> PathBuf {
+    repo_root().join("examples/private")
+}
+
+fn fixture() -> PathBuf {
+    repo_root().join("tests/fixtures/goproxy")
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// The host's go command downloading the private module with a fresh module
+/// cache; returns its output, whatever the exit status.
+fn host_go_download(h: &Harness, dir: &Path, proxy: &GoProxy, netrc: &Path, ca: &Path) -> Output {
+    let module = dir.join("module");
+    let _ = std::fs::remove_dir_all(&module);
+    copy_tree(&example(), &module);
+    let cache = dir.join("gomodcache");
+    let out = run(h
+        .command("go")
+        .current_dir(&module)
+        .args(["mod", "download", "-x"])
+        .env("GOMODCACHE", &cache)
+        .env("GOPROXY", proxy.url())
+        .env("GOPRIVATE", "golb.test/*")
+        .env("GONOPROXY", "none")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOAUTH", "netrc")
+        .env("NETRC", netrc)
+        .env("SSL_CERT_FILE", ca));
+    // The module cache is read-only by default; make it removable.
+    let _ = Command::new("chmod").args(["-R", "u+w"]).arg(&cache).status();
+    let _ = std::fs::remove_dir_all(&cache);
+    out
+}
+
+/// What the examples' go.sum and docs/private-modules.md rely on, checked on
+/// the host's Go: netrc credentials go only over HTTPS, and the netrc
+/// `machine` must name the port.
+#[test]
+fn host_go_sends_netrc_credentials_over_https_only_and_matches_host_and_port() {
+    let h = harness();
+    let token = goproxy::random_token();
+    let dir = TempDir::new("private-host-go");
+    let tls = GoProxy::start_tls(&fixture(), USER, &token).expect("HTTPS proxy");
+    let http = GoProxy::start(&fixture(), USER, &token).expect("HTTP proxy");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, tls.ca_pem().unwrap()).unwrap();
+
+    // HTTPS and `machine 127.0.0.1:PORT`: downloaded, with credentials from the first request.
+    let netrc = dir.path().join("netrc");
+    std::fs::write(&netrc, format!("machine 127.0.0.1:{} login {USER} password {token}\n", tls.port())).unwrap();
+    let out = host_go_download(h, dir.path(), &tls, &netrc, &ca);
+    assert!(out.status.success(), "go mod download over HTTPS with netrc:\n{}\n{}", text(&out), tls.describe());
+    assert_eq!(tls.rejected(), 0, "{}", tls.describe());
+    assert!(tls.requests().iter().any(|r| r.path.ends_with("v1.0.0.zip") && r.status == 200), "{}", tls.describe());
+
+    // HTTPS and `machine 127.0.0.1` (no port): Go ≥ 1.24 finds no credentials.
+    tls.reset();
+    let hostname_only = dir.path().join("netrc-hostname");
+    std::fs::write(&hostname_only, format!("machine 127.0.0.1 login {USER} password {token}\n")).unwrap();
+    let out = host_go_download(h, dir.path(), &tls, &hostname_only, &ca);
+    assert!(!out.status.success() && text(&out).contains("401 Unauthorized"), "{}\n{}", text(&out), tls.describe());
+    assert!(tls.requests().iter().all(|r| r.auth == Auth::Missing), "{}", tls.describe());
+
+    // Plain HTTP with the right netrc: Go never sends it.
+    std::fs::write(&netrc, goproxy::netrc(&http, USER, &token)).unwrap();
+    let out = host_go_download(h, dir.path(), &http, &netrc, &ca);
+    assert!(!out.status.success() && text(&out).contains("401 Unauthorized"), "{}\n{}", text(&out), http.describe());
+    assert!(http.rejected() > 0 && http.authenticated() == 0, "{}", http.describe());
+    assert!(http.requests().iter().all(|r| r.auth == Auth::Missing), "credentials sent over plain HTTP:\n{}", http.describe());
+}
+
+/// `buildx build -f golb.toml …` in `dir`; every run's output is kept for the
+/// token search at the end.
+struct Builds<'a> {
+    h: &'a Harness,
+    dir: PathBuf,
+    logs: Vec<String>,
+}
+
+impl Builds<'_> {
+    fn build(&mut self, extra: &[&str]) -> (bool, String) {
+        let mut cmd = self.h.command("buildx");
+        cmd.current_dir(&self.dir).args(["build", "--progress=plain", "-f", "golb.toml"]).args(extra).arg(".");
+        let out = run(&mut cmd);
+        let log = text(&out);
+        self.logs.push(log.clone());
+        (out.status.success(), log)
+    }
+}
+
+/// A builder image that trusts the proxy's CA: the golang image the harness
+/// provides plus one PEM file in /etc/ssl/certs (Go reads every file there).
+/// The fixture image has no shell, so there is no update-ca-certificates; a
+/// COPY is all it takes.
+fn builder_image_trusting(h: &Harness, ca_pem: &str, dir: &Path, logs: &mut Vec<String>) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("golb-test-goproxy-ca.pem"), ca_pem).unwrap();
+    let golang = h.var("GOLB_GOLANG_IMAGE");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM {golang}\nCOPY golb-test-goproxy-ca.pem /etc/ssl/certs/golb-test-goproxy-ca.pem\n"),
+    )
+    .unwrap();
+    let name = format!("{}/{BUILDER_REPO}:test", h.registry());
+    let mut cmd = h.command("buildctl");
+    cmd.args(["build", "--progress=plain", "--frontend", "dockerfile.v0"])
+        .arg("--local").arg(format!("context={}", dir.display()))
+        .arg("--local").arg(format!("dockerfile={}", dir.display()))
+        .args(["--output", &format!("type=image,name={name},push=true")]);
+    logs.push(run_ok(&mut cmd));
+    name
+}
+
+/// Removes golb's module cache mount, so the next build downloads the
+/// private module instead of finding it from an earlier run.
+fn prune_module_cache(h: &Harness) {
+    run_ok(h.command("buildctl").args(["prune", "--filter", MODULE_CACHE_FILTER]));
+    let left = run_ok(h.command("buildctl").args(["du", "--filter", MODULE_CACHE_FILTER, "--format", "{{json .}}"]));
+    let records: serde_json::Value = serde_json::from_str(left.trim()).unwrap_or(serde_json::Value::Null);
+    assert!(
+        records.as_array().is_none_or(Vec::is_empty),
+        "the module cache mount is still there after `buildctl prune --filter {MODULE_CACHE_FILTER}` \
+         (in use by a build running at the same time?):\n{left}"
+    );
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn gunzip(bytes: &[u8], scratch: &Path) -> Vec<u8> {
+    std::fs::write(scratch, bytes).unwrap();
+    let out = run(Command::new("gzip").arg("-dc").arg(scratch));
+    assert!(out.status.success(), "gzip -dc: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let entry = entry.unwrap();
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            files.extend(files_under(&entry.path()));
+        } else if kind.is_file() {
+            files.push(entry.path());
+        }
+    }
+    files
+}
+
+#[test]
+fn private_module_from_an_authenticated_goproxy_with_a_netrc_secret() {
+    let h = harness();
+    let token = goproxy::random_token();
+    // What an Authorization header carrying the token looks like, searched for too.
+    let basic = goproxy::base64(format!("{USER}:{token}").as_bytes());
+    let proxy = GoProxy::start_tls(&fixture(), USER, &token).expect("the test GOPROXY starts");
+
+    let work = TempDir::new("private");
+    let context = work.path().join("context");
+    copy_tree(&example(), &context);
+    // The netrc lives outside the build context: only the secret carries it.
+    let netrc = work.path().join("secrets/netrc");
+    std::fs::create_dir_all(netrc.parent().unwrap()).unwrap();
+    std::fs::write(&netrc, goproxy::netrc(&proxy, USER, &token)).unwrap();
+
+    let mut logs = Vec::new();
+    let builder = builder_image_trusting(h, proxy.ca_pem().unwrap(), &work.path().join("builder"), &mut logs);
+    let spec_path = context.join("golb.toml");
+    let spec = std::fs::read_to_string(&spec_path).unwrap();
+    assert!(spec.contains("\n[builder]\n"), "examples/private/golb.toml has a [builder] table:\n{spec}");
+    let spec = spec.replacen("\n[builder]\n", &format!("\n[builder]\nimage = \"{builder}\"\n"), 1);
+    std::fs::write(&spec_path, &spec).unwrap();
+
+    let mut builds = Builds { h, dir: context.clone(), logs };
+    let goproxy_arg = format!("GOPROXY={}", proxy.url());
+    let image = format!("{}/{REPO}:test", h.registry());
+    let push = format!("type=image,name={image},push=true");
+    let secret = format!("id=netrc,src={}", netrc.display());
+
+    // (a) No secret: the proxy refuses, the build fails and says why.
+    prune_module_cache(h);
+    let (ok, log) = builds.build(&["--build-arg", &goproxy_arg, "--provenance=false", "--output", &push]);
+    assert!(!ok, "the build succeeded without credentials; is golb.test/private/greeting still cached?\n{log}\n{}", proxy.describe());
+    assert!(log.contains("go mod download"), "the download step failed:\n{log}");
+    assert!(log.contains("401 Unauthorized"), "the 401 is in the build output:\n{log}");
+    assert!(proxy.rejected() > 0, "the proxy refused requests:\n{}", proxy.describe());
+    assert_eq!(proxy.authenticated(), 0, "{}", proxy.describe());
+    assert!(proxy.requests().iter().all(|r| r.path.starts_with(MODULE_PATH)), "{}", proxy.describe());
+
+    // (b) With the netrc secret: downloaded with credentials, built, pushed.
+    proxy.reset();
+    let (ok, log) = builds.build(&["--secret", &secret, "--build-arg", &goproxy_arg, "--provenance=false", "--output", &push]);
+    assert!(ok, "the build with the netrc secret failed:\n{log}\n{}", proxy.describe());
+    assert!(proxy.authenticated() >= 2, "the .mod and .zip were fetched with credentials:\n{}", proxy.describe());
+    assert_eq!(proxy.rejected(), 0, "Go sent the credentials from the first request:\n{}", proxy.describe());
+    for file in ["v1.0.0.mod", "v1.0.0.zip"] {
+        assert!(
+            proxy.requests().iter().any(|r| r.path == format!("{MODULE_PATH}{file}") && r.status == 200 && r.auth == Auth::Ok),
+            "{file} was served:\n{}",
+            proxy.describe()
+        );
+    }
+
+    // (c) The binary: exported with the same command and run here.
+    let out = work.path().join("out");
+    let (ok, log) = builds.build(&[
+        "--secret",
+        &secret,
+        "--build-arg",
+        &goproxy_arg,
+        "--output",
+        &format!("type=local,dest={}", out.display()),
+    ]);
+    assert!(ok, "{log}");
+    let binary = out.join("usr/local/bin/server");
+    assert_eq!(run_ok(Command::new(&binary).arg("-version")).trim(), "private 1.0.0");
+    assert_eq!(run_ok(Command::new(&binary).arg("-greet")).trim(), GREETING);
+
+    // (d) The token is in no build log, no pushed blob, no exported file.
+    for (i, log) in builds.logs.iter().enumerate() {
+        assert!(!log.contains(&token) && !log.contains(&basic), "build log {i} holds the token:\n{log}");
+    }
+    let registry = Registry { host: h.registry() };
+    let manifest = registry.manifest(REPO, "test");
+    assert!(!manifest.to_string().contains(&token));
+    let config_digest = manifest.pointer("/config/digest").and_then(|d| d.as_str()).expect("config digest");
+    let config = registry.blob(REPO, config_digest);
+    assert!(!contains(&config, token.as_bytes()) && !contains(&config, basic.as_bytes()), "the image config holds the token");
+    let scratch = work.path().join("layer.gz");
+    let digests = layers(&manifest);
+    assert!(!digests.is_empty());
+    for digest in &digests {
+        let tar = gunzip(&registry.blob(REPO, digest), &scratch);
+        assert!(!contains(&tar, token.as_bytes()) && !contains(&tar, basic.as_bytes()), "layer {digest} holds the token");
+    }
+    let exported = files_under(&out);
+    assert!(exported.contains(&binary));
+    for file in exported {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!contains(&bytes, token.as_bytes()), "{} holds the token", file.display());
+    }
+    // The last layer is golb's and holds the binary built from the private module.
+    let tar = gunzip(&registry.blob(REPO, digests.last().unwrap()), &scratch);
+    assert!(contains(&tar, GREETING.as_bytes()), "the greeting is compiled into golb's layer");
+}
