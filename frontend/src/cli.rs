@@ -205,7 +205,7 @@ fn offline_definition(
         .map_err(|errors| Failure::problem(errors.to_string()))?;
     build_args::apply(&mut spec, opts);
     let target = options.platforms.first().cloned().unwrap_or_else(Platform::linux_amd64);
-    let unresolved = |reference: crate::image_ref::ImageRef| ResolvedImage { reference, config: serde_json::json!({}) };
+    let unresolved = |reference: crate::image_ref::ImageRef| ResolvedImage { reference, config: serde_json::json!({}), replacement: None };
     let (builder_ref, _) = plan::builder_image(&spec, module).map_err(|e| Failure::problem(e.to_string()))?;
     let base_ref = plan::runtime_base(&spec).map_err(|e| Failure::problem(e.to_string()))?;
     let context = Local::new("context").shared_key_hint("context").custom_name("[internal] load build context").build();

@@ -8,7 +8,7 @@
 //! through so its source mapping survives.
 
 use crate::go_module::{self, GoModule};
-use crate::{build_args, dockerignore};
+use crate::{build_args, dockerignore, named_context};
 use crate::image_ref::ImageRef;
 use crate::options::FrontendOptions;
 use crate::plan::{self, BuildTarget, PlanInput, ResolvedImage, Target};
@@ -153,12 +153,12 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     let targets = if options.platforms.is_empty() { vec![build_platform.clone()] } else { options.platforms.clone() };
 
     let (builder_ref, _) = plan::builder_image(&spec, &module).map_err(spec_error)?;
-    let builder = resolve(bridge, &builder_ref, &build_platform, &options, "builder").await?;
+    let builder = resolve(bridge, env, &builder_ref, &build_platform, &options, "builder").await?;
     let base_ref = plan::runtime_base(&spec).map_err(spec_error)?;
     let mut resolved_targets = Vec::new();
     for platform in &targets {
         let base = match options.target {
-            BuildTarget::Image => Some(resolve(bridge, &base_ref, platform, &options, "runtime base").await?),
+            BuildTarget::Image => Some(resolve(bridge, env, &base_ref, platform, &options, "runtime").await?),
             _ => None,
         };
         resolved_targets.push(Target { platform: platform.clone(), base });
@@ -355,11 +355,25 @@ async fn names_in(bridge: &mut Bridge, reference: &RefId, dir: &str) -> Result<s
 /// Resolves an image for a platform through BuildKit and pins it by digest.
 async fn resolve(
     bridge: &mut Bridge,
+    env: &FrontendEnv,
     reference: &ImageRef,
     platform: &Platform,
     options: &FrontendOptions,
     role: &str,
 ) -> Result<ResolvedImage, FrontendError> {
+    let reference = match named_context::replacement(&env.opts, role, reference).map_err(|e| FrontendError::Invalid(e.to_string()))? {
+        None => reference.clone(),
+        Some(named_context::Replacement::Image(image)) => image,
+        Some(named_context::Replacement::Local(name)) => {
+            let files = Local::new(name.clone())
+                .session_id(session_for(env, &name))
+                .shared_key_hint(name.clone())
+                .custom_name(format!("[internal] load build context {name} as the {role}"))
+                .build();
+            return Ok(ResolvedImage { reference: reference.clone(), config: serde_json::json!({}), replacement: Some(files) });
+        }
+    };
+    let reference = &reference;
     let mode = options.build.image_resolve_mode.as_deref().unwrap_or("default");
     let log_name = format!("[golb] resolve {role} {reference} for {platform}");
     let resolved = bridge.resolve_image_config(&reference.to_string(), platform, mode, &log_name).await?;
@@ -372,7 +386,7 @@ async fn resolve(
     let pinned = if resolved.digest.is_empty() { named } else { named.pinned(&resolved.digest) };
     let config = crate::image_config::parse_base(&pinned.to_string(), &resolved.config)
         .map_err(|e| FrontendError::Precondition(e.to_string()))?;
-    Ok(ResolvedImage { reference: pinned, config })
+    Ok(ResolvedImage { reference: pinned, config, replacement: None })
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod go_build;
 mod go_module;
 mod image_config;
 mod image_ref;
+mod named_context;
 mod options;
 mod plan;
 mod spec;

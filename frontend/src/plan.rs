@@ -23,6 +23,9 @@ const SPEC_SOURCE: usize = 0;
 pub struct ResolvedImage {
     pub reference: ImageRef,
     pub config: Value,
+    /// A named build context (`--build-context NAME=DIR`) standing in for
+    /// the image: its files are used instead of pulling `reference`.
+    pub replacement: Option<State>,
 }
 
 /// What the caller decided outside the spec (BuildKit options, build args).
@@ -279,7 +282,7 @@ fn builder_state(input: &PlanInput<'_>) -> State {
     if let Some(location) = input.spec.builder.image.as_ref().or(input.spec.builder.go.as_ref()).map(|v| v.location) {
         image = image.location(SPEC_SOURCE, range(location));
     }
-    image.build()
+    input.builder.replacement.clone().unwrap_or_else(|| image.build())
 }
 
 /// The builder's environment: the image's, with golb's Go settings on top.
@@ -383,6 +386,9 @@ fn build_binary(
 }
 
 fn base_state(input: &PlanInput<'_>, target: &Target, base: &ResolvedImage) -> State {
+    if let Some(replacement) = &base.replacement {
+        return replacement.clone();
+    }
     let image = image_source(
         &base.reference,
         &target.platform,
@@ -473,10 +479,10 @@ fn check_module(input: &PlanInput<'_>, toolchain: &Toolchain, downloaded: &State
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::go_module::Present;
 
     fn module() -> GoModule {
-        GoModule::from_files("module example.com/hello\ngo 1.26.0\n", Present::default()).unwrap()
+        let files = [("go.mod".to_string(), b"module example.com/hello\ngo 1.26.0\n".to_vec())].into();
+        GoModule::from_files("", &files).unwrap()
     }
 
     #[test]

@@ -399,17 +399,12 @@ pub fn random_token() -> String {
 
 /// The netrc that lets the go command log in to `proxy`.
 ///
-/// Since Go 1.24 (GOAUTH) a netrc `machine` is matched as a prefix of the
-/// request URL without its scheme, `host[:port]/path…`
-/// (cmd/go/internal/auth/auth.go, loadCredential), so the port is part of
-/// the machine name: `machine 127.0.0.1:PORT`. Go 1.21–1.23 compared it with
-/// the URL's host name without the port; that line is written too, so one
-/// file serves every Go release golb builds with.
+/// The go command matches a netrc `machine` against the URL's host *with* its
+/// port, so the machine is `127.0.0.1:PORT`; a bare `127.0.0.1` gets 401
+/// (checked with Go 1.21, 1.23, 1.24 and 1.26; since 1.24 it is a prefix
+/// match of `host[:port]/path`, cmd/go/internal/auth/auth.go).
 pub fn netrc(proxy: &GoProxy, user: &str, password: &str) -> String {
-    format!(
-        "machine 127.0.0.1:{port} login {user} password {password}\nmachine 127.0.0.1 login {user} password {password}\n",
-        port = proxy.port()
-    )
+    format!("machine 127.0.0.1:{} login {user} password {password}\n", proxy.port())
 }
 
 /// Standard base64 with padding (RFC 4648), for the Basic credentials.

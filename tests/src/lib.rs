@@ -186,3 +186,43 @@ pub fn layers(manifest: &Value) -> Vec<String> {
         .map(|ls| ls.iter().filter_map(|l| l["digest"].as_str().map(String::from)).collect())
         .unwrap_or_default()
 }
+
+/// `examples/<name>`.
+pub fn example_dir(name: &str) -> PathBuf {
+    repo_root().join("examples").join(name)
+}
+
+/// `buildx build -f golb.toml <extra> .` in `dir`, as users run golb (through
+/// the spec's `# syntax=` line), with the harness environment.
+pub fn buildx_golb(h: &Harness, dir: &Path, extra: &[&str]) -> Command {
+    let mut cmd = h.command("buildx");
+    cmd.current_dir(dir).args(["build", "-f", "golb.toml"]).args(extra).arg(".");
+    cmd
+}
+
+/// `buildctl prune --all`: drops every cache record of the daemon that no
+/// running build holds (layers, images, cache mounts, local sources).
+pub fn prune_all(h: &Harness) {
+    run_ok(h.command("buildctl").args(["prune", "--all"]));
+}
+
+/// The `containerimage.digest` a `--metadata-file` holds.
+pub fn metadata_digest(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    json["containerimage.digest"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no containerimage.digest in {text}"))
+        .to_string()
+}
+
+/// Digest and name of every vertex in `--progress=rawjson` output (stderr).
+pub fn rawjson_vertexes(progress: &str) -> BTreeMap<String, String> {
+    progress
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .flat_map(|status| status["vertexes"].as_array().cloned().unwrap_or_default())
+        .filter_map(|v| Some((v["digest"].as_str()?.to_string(), v["name"].as_str().unwrap_or("").to_string())))
+        .collect()
+}

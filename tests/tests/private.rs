@@ -20,8 +20,7 @@
 //!   own builder image trusts its internal CA: the test builds one
 //!   (`FROM golang:1.26` plus the CA in /etc/ssl/certs) and names it in
 //!   `[builder] image`.
-//! - Since Go 1.24 a netrc `machine` matches `host:port` (the port is part of
-//!   the name), so the netrc says `machine 127.0.0.1:PORT`.
+//! - A netrc `machine` is matched with the port (`machine 127.0.0.1:PORT`).
 //!
 //! Rerun with `cargo test -p golb-e2e --test private` (see docs/private-modules.md).
 
@@ -52,7 +51,7 @@ fn text(out: &Output) -> String {
 
 /// The host's go command downloading the private module with a fresh module
 /// cache; returns its output, whatever the exit status.
-fn host_go_download(h: &Harness, dir: &Path, proxy: &GoProxy, netrc: &Path, ca: &Path) -> Output {
+fn host_go_download(h: &Harness, dir: &Path, proxy: &GoProxy, netrc: &Path, ca: &Path, env: &[(&str, &str)]) -> Output {
     let module = dir.join("module");
     let _ = std::fs::remove_dir_all(&module);
     copy_tree(&example(), &module);
@@ -69,16 +68,17 @@ fn host_go_download(h: &Harness, dir: &Path, proxy: &GoProxy, netrc: &Path, ca: 
         .env("GOTOOLCHAIN", "local")
         .env("GOAUTH", "netrc")
         .env("NETRC", netrc)
-        .env("SSL_CERT_FILE", ca));
+        .env("SSL_CERT_FILE", ca)
+        .envs(env.iter().copied()));
     // The module cache is read-only by default; make it removable.
     let _ = Command::new("chmod").args(["-R", "u+w"]).arg(&cache).status();
     let _ = std::fs::remove_dir_all(&cache);
     out
 }
 
-/// What the examples' go.sum and docs/private-modules.md rely on, checked on
-/// the host's Go: netrc credentials go only over HTTPS, and the netrc
-/// `machine` must name the port.
+/// What examples/private and docs/private-modules.md rely on, checked on the
+/// host's Go: netrc credentials go only over HTTPS, the netrc `machine` must
+/// name the port, and GOPRIVATE without GONOPROXY=none skips the proxy.
 #[test]
 fn host_go_sends_netrc_credentials_over_https_only_and_matches_host_and_port() {
     let h = harness();
@@ -92,25 +92,32 @@ fn host_go_sends_netrc_credentials_over_https_only_and_matches_host_and_port() {
     // HTTPS and `machine 127.0.0.1:PORT`: downloaded, with credentials from the first request.
     let netrc = dir.path().join("netrc");
     std::fs::write(&netrc, format!("machine 127.0.0.1:{} login {USER} password {token}\n", tls.port())).unwrap();
-    let out = host_go_download(h, dir.path(), &tls, &netrc, &ca);
+    let out = host_go_download(h, dir.path(), &tls, &netrc, &ca, &[]);
     assert!(out.status.success(), "go mod download over HTTPS with netrc:\n{}\n{}", text(&out), tls.describe());
     assert_eq!(tls.rejected(), 0, "{}", tls.describe());
     assert!(tls.requests().iter().any(|r| r.path.ends_with("v1.0.0.zip") && r.status == 200), "{}", tls.describe());
 
-    // HTTPS and `machine 127.0.0.1` (no port): Go ≥ 1.24 finds no credentials.
+    // HTTPS and `machine 127.0.0.1` (no port): Go finds no credentials.
     tls.reset();
     let hostname_only = dir.path().join("netrc-hostname");
     std::fs::write(&hostname_only, format!("machine 127.0.0.1 login {USER} password {token}\n")).unwrap();
-    let out = host_go_download(h, dir.path(), &tls, &hostname_only, &ca);
+    let out = host_go_download(h, dir.path(), &tls, &hostname_only, &ca, &[]);
     assert!(!out.status.success() && text(&out).contains("401 Unauthorized"), "{}\n{}", text(&out), tls.describe());
     assert!(tls.requests().iter().all(|r| r.auth == Auth::Missing), "{}", tls.describe());
 
     // Plain HTTP with the right netrc: Go never sends it.
     std::fs::write(&netrc, goproxy::netrc(&http, USER, &token)).unwrap();
-    let out = host_go_download(h, dir.path(), &http, &netrc, &ca);
+    let out = host_go_download(h, dir.path(), &http, &netrc, &ca, &[]);
     assert!(!out.status.success() && text(&out).contains("401 Unauthorized"), "{}\n{}", text(&out), http.describe());
     assert!(http.rejected() > 0 && http.authenticated() == 0, "{}", http.describe());
     assert!(http.requests().iter().all(|r| r.auth == Auth::Missing), "credentials sent over plain HTTP:\n{}", http.describe());
+
+    // GOPRIVATE alone is also GONOPROXY: Go goes to the VCS and never asks the proxy.
+    tls.reset();
+    std::fs::write(&netrc, goproxy::netrc(&tls, USER, &token)).unwrap();
+    let out = host_go_download(h, dir.path(), &tls, &netrc, &ca, &[("GONOPROXY", "")]);
+    assert!(!out.status.success(), "golb.test has no VCS; the download must fail:\n{}", text(&out));
+    assert!(tls.requests().is_empty(), "GOPRIVATE without GONOPROXY=none still used the proxy:\n{}", tls.describe());
 }
 
 /// `buildx build -f golb.toml …` in `dir`; every run's output is kept for the

@@ -83,11 +83,15 @@ fn number(text: &str) -> Option<(u32, &str)> {
 }
 
 fn pre_release(text: &str) -> Option<(Stage, &str)> {
-    let kinds: [(&str, fn(u32) -> Stage); 3] = [("alpha", Stage::Alpha), ("beta", Stage::Beta), ("rc", Stage::Rc)];
-    kinds.iter().find_map(|(prefix, stage)| {
-        let (n, rest) = number(text.strip_prefix(prefix)?)?;
-        Some((stage(n), rest))
-    })
+    let (stage, rest): (fn(u32) -> Stage, &str) = if let Some(rest) = text.strip_prefix("alpha") {
+        (Stage::Alpha, rest)
+    } else if let Some(rest) = text.strip_prefix("beta") {
+        (Stage::Beta, rest)
+    } else {
+        (Stage::Rc, text.strip_prefix("rc")?)
+    };
+    let (n, rest) = number(rest)?;
+    Some((stage(n), rest))
 }
 
 #[cfg(test)]
