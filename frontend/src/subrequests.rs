@@ -306,6 +306,8 @@ pub struct BuildArg {
     /// The value golb uses when the argument is not given.
     pub value: String,
     pub description: String,
+    /// Where the spec declares it (`[args]`), if it does.
+    pub location: Option<Location>,
 }
 
 /// A secret or SSH agent a build mounts, by id ("default" for SSH).
@@ -321,6 +323,7 @@ pub fn golb_build_args() -> Vec<BuildArg> {
         name: "SOURCE_DATE_EPOCH".into(),
         value: "0".into(),
         description: "Seconds since 1970-01-01 for file times in golb's layer and the image's created time".into(),
+        location: None,
     }]
 }
 
@@ -328,7 +331,8 @@ pub struct OutlineInput<'a> {
     pub spec: &'a SpecFile,
     /// The `target` option; `None` for the default target.
     pub target: Option<&'a str>,
-    /// Build arguments beyond [`golb_build_args`], which are always listed.
+    /// Build arguments beyond [`golb_build_args`], which are always listed
+    /// first; one given here with the same name replaces golb's entry.
     pub extra_args: &'a [BuildArg],
     pub secrets: &'a [MountUse],
     pub ssh: &'a [MountUse],
@@ -359,8 +363,7 @@ struct OutlineJson {
 }
 
 /// `outline.Arg`: `Name string json:"name"`, `Description string json:"description,omitempty"`,
-/// `Value string json:"value,omitempty"`, `Location *pb.Location json:"location,omitempty"` (none here:
-/// golb's build args are not written in the spec).
+/// `Value string json:"value,omitempty"`, `Location *pb.Location json:"location,omitempty"`.
 #[derive(Serialize)]
 struct ArgJson {
     name: String,
@@ -368,6 +371,8 @@ struct ArgJson {
     description: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     value: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<PbLocation>,
 }
 
 /// `outline.Secret` and `outline.SSH`: `Name string json:"name"`,
@@ -403,17 +408,29 @@ pub fn outline(input: &OutlineInput<'_>) -> Result<Reply, SubrequestError> {
     let outline = OutlineJson {
         name: name.to_string(),
         description: description.to_string(),
-        args: golb_build_args()
-            .iter()
-            .chain(input.extra_args)
-            .map(|a| ArgJson { name: a.name.clone(), description: a.description.clone(), value: a.value.clone() })
-            .collect(),
+        args: outline_args(input.extra_args),
         secrets: mounts(input.secrets),
         ssh: mounts(input.ssh),
         cache: input.cache_ids.iter().map(|id| CacheJson { id: id.clone() }).collect(),
         sources: vec![base64(input.spec.text.as_bytes())],
     };
     Ok(reply(&outline, outline_text(&outline), None))
+}
+
+/// golb's build args, each replaced by an extra one of the same name, then the other extras.
+fn outline_args(extra: &[BuildArg]) -> Vec<ArgJson> {
+    let golb = golb_build_args();
+    let replaced = golb.iter().map(|own| extra.iter().find(|e| e.name == own.name).unwrap_or(own));
+    let added = extra.iter().filter(|e| !golb.iter().any(|own| own.name == e.name));
+    replaced
+        .chain(added)
+        .map(|a| ArgJson {
+            name: a.name.clone(),
+            description: a.description.clone(),
+            value: a.value.clone(),
+            location: a.location.map(|l| PbLocation { source_index: 0, ranges: vec![spec_range(l)] }),
+        })
+        .collect()
 }
 
 /// BuildKit's `outline.PrintOutline`.

@@ -179,3 +179,67 @@ fn the_test_table_has_defaults_and_refuses_flags_golb_owns() {
     assert_eq!(positions, ["golb.toml:2:13", "golb.toml:3:10", "golb.toml:3:19", "golb.toml:3:38"], "{errors:#?}");
     assert!(errors[1].contains("cgo"), "{}", errors[1]);
 }
+
+#[test]
+fn module_dirs_files_modules_and_args_are_checked() {
+    let text = r#"[builder]
+module = "../outside"
+
+[modules]
+flags = "-mod=mod"
+ssh = ["https://github.com/acme"]
+proxy = "a, b"
+
+[args]
+GOPROXY = "x"
+"bad name" = "y"
+
+[[file]]
+src = "/etc/passwd"
+dest = "etc/x"
+
+[[file]]
+src = "config"
+dest = "/etc/app"
+owner = "nonroot"
+
+[[file]]
+src = "config"
+dest = "/etc/app"
+mode = "rw-r--r--"
+
+[[file]]
+dest = "/x"
+"#;
+    let errors = errors_of(text);
+    let positions: Vec<&str> = errors.iter().map(|e| e.split(": ").next().unwrap()).collect();
+    assert_eq!(
+        positions,
+        [
+            "golb.toml:2:10",
+            "golb.toml:5:9",
+            "golb.toml:6:8",
+            "golb.toml:7:9",
+            "golb.toml:10:1",
+            "golb.toml:11:1",
+            "golb.toml:14:7",
+            "golb.toml:20:9",
+            "golb.toml:25:8",
+            "golb.toml:27:1",
+        ],
+        "{errors:#?}"
+    );
+    assert!(errors[0].contains("inside the build context"));
+    assert!(errors[1].contains("golb sets -mod itself"));
+    assert!(errors[4].contains("GOPROXY is a build arg golb defines itself"));
+    assert!(errors[9].contains("needs `src`"));
+}
+
+#[test]
+fn module_dirs_and_file_settings_are_normalized() {
+    let text = "[builder]\nmodule = \"./services/api/\"\n[[file]]\nsrc = \"./config/\"\ndest = \"/etc/app\"\nowner = \"1000\"\nmode = \"0640\"\n";
+    let spec = Spec::parse("golb.toml", text).unwrap();
+    assert_eq!(spec.builder.module_dir, "services/api");
+    let file = &spec.files[0];
+    assert_eq!((file.src.as_str(), file.uid, file.gid, file.mode), ("config", 1000, 1000, Some(0o640)));
+}

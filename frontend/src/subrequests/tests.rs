@@ -126,7 +126,8 @@ fn targets_name_golbs_targets_with_the_default_marked() {
 #[test]
 fn outline_lists_build_args_secrets_and_ssh() {
     let file = spec_file(SPEC);
-    let extra = [BuildArg { name: "GOPROXY".into(), value: String::new(), description: "Module proxy".into() }];
+    let at = Location { line: 2, col: 1, end_line: 2, end_col: 7 };
+    let extra = [BuildArg { name: "GOPROXY".into(), value: String::new(), description: "Module proxy".into(), location: Some(at) }];
     let secrets = [MountUse { id: "netrc".into(), required: true }, MountUse { id: "token".into(), required: false }];
     let ssh = [MountUse { id: "default".into(), required: true }];
     let cache = ["golb/gomodcache".to_string()];
@@ -136,7 +137,10 @@ fn outline_lists_build_args_secrets_and_ssh() {
     assert_eq!(keys(&value), ["args", "cache", "description", "name", "secrets", "sources", "ssh"]);
     assert_eq!(value["name"], "binaries");
     assert_eq!(value["args"][0], json!({"name": "SOURCE_DATE_EPOCH", "value": "0", "description": golb_build_args()[0].description}));
-    assert_eq!(value["args"][1], json!({"name": "GOPROXY", "description": "Module proxy"}));
+    assert_eq!(
+        value["args"][1],
+        json!({"name": "GOPROXY", "description": "Module proxy", "location": {"ranges": [{"start": {"line": 2, "character": 1}, "end": {"line": 2, "character": 7}}]}})
+    );
     assert_eq!(value["secrets"], json!([{"name": "netrc", "required": true}, {"name": "token"}]));
     assert_eq!(value["ssh"], json!([{"name": "default", "required": true}]));
     assert_eq!(value["cache"], json!([{"ID": "golb/gomodcache"}]));
@@ -153,6 +157,12 @@ fn outline_lists_build_args_secrets_and_ssh() {
         "BUILD ARG", "SOURCE_DATE_EPOCH", golb_build_args()[0].description, "GOPROXY",
     );
     assert_eq!(text, expected);
+
+    // An extra argument named like one of golb's replaces it in place.
+    let epoch = [BuildArg { name: "SOURCE_DATE_EPOCH".into(), value: "1700000000".into(), description: "from the spec".into(), location: None }];
+    let replaced = OutlineInput { extra_args: &epoch, ..input };
+    let args = json_of(&outline(&replaced).unwrap())["args"].clone();
+    assert_eq!(args, json!([{"name": "SOURCE_DATE_EPOCH", "value": "1700000000", "description": "from the spec"}]));
 
     // No target means the default one; an unknown one is an error that names the choices.
     let default = OutlineInput { target: None, extra_args: &[], secrets: &[], ssh: &[], cache_ids: &[], ..input };
