@@ -11,6 +11,23 @@ pub const DEFAULT_VERSION: &str = "dev";
 /// The value of `${VCS_REVISION}`/`${VCS_SOURCE}` when the client sends no VCS info.
 pub const UNKNOWN_VCS: &str = "unknown";
 
+/// The build args golb reads itself, with their defaults, for `--call outline`.
+pub fn builtin_descriptions() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![
+        ("VERSION", DEFAULT_VERSION, "${VERSION} in ldflags"),
+        ("VCS_REVISION", UNKNOWN_VCS, "${VCS_REVISION} in ldflags; buildx sends the git commit"),
+        ("VCS_SOURCE", UNKNOWN_VCS, "${VCS_SOURCE} in ldflags; buildx sends the git remote"),
+        ("GO_VERSION", "", "overrides [builder] go"),
+        ("BUILDER_IMAGE", "", "overrides [builder] image"),
+        ("RUNTIME_BASE", "", "overrides [runtime] base"),
+        ("GOPROXY", "", "overrides [modules] proxy"),
+        ("GOPRIVATE", "", "overrides [modules] private"),
+        ("GONOSUMDB", "", "overrides [modules] nosumdb"),
+        ("GONOPROXY", "", "overrides [modules] noproxy"),
+        ("GOFLAGS", "", "overrides [modules] flags"),
+    ]
+}
+
 /// Build args BuildKit clients send on their own; golb neither uses nor reports them.
 fn is_client_arg(name: &str) -> bool {
     name.starts_with("BUILDKIT_")

@@ -471,7 +471,6 @@ fn replaces_outside_context(input: &CheckInput<'_>, findings: &mut Vec<Finding>)
 /// only speaks for modules read some other way); this carries its verdict
 /// under the same rule id.
 // Only the gateway's lint reply calls this; remove the allow when it does.
-#[allow(dead_code)]
 pub fn module_error_finding(error: &GoModuleError) -> Option<Finding> {
     match error {
         GoModuleError::OutsideContext { file, line, .. } => Some(finding(

@@ -8,7 +8,7 @@
 //! through so its source mapping survives.
 
 use crate::go_module::{self, GoModule};
-use crate::{build_args, dockerignore, named_context};
+use crate::{build_args, checks, dockerignore, named_context, subrequests};
 use crate::image_ref::ImageRef;
 use crate::options::FrontendOptions;
 use crate::plan::{self, BuildTarget, PlanInput, ResolvedImage, Target};
@@ -48,6 +48,8 @@ pub enum FrontendError {
     Precondition(String),
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Module(go_module::GoModuleError),
     #[error("golb does not answer the request {0:?} yet")]
     Subrequest(String),
     #[error(transparent)]
@@ -99,6 +101,7 @@ fn error_status(error: &FrontendError) -> errdefs::Status {
             errdefs::source_error(INVALID_ARGUMENT, &errors.to_string(), file, &ranges)
         }
         FrontendError::Precondition(message) => errdefs::plain_error(FAILED_PRECONDITION, message),
+        FrontendError::Module(error) => errdefs::plain_error(FAILED_PRECONDITION, &error.to_string()),
         FrontendError::Invalid(message) => errdefs::plain_error(INVALID_ARGUMENT, message),
         FrontendError::Subrequest(name) => errdefs::unsupported_subrequest(name),
         FrontendError::Gateway(e) => match e.rpc_status() {
@@ -121,8 +124,9 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     let options = FrontendOptions::from_opts(&env.opts).map_err(|e| FrontendError::Invalid(e.to_string()))?;
     let caps = bridge.ping().await?;
     check_caps(&caps)?;
-    if let Some(request) = &options.request_id {
-        return Err(FrontendError::Subrequest(request.clone()));
+    if let Some(request) = options.request_id.clone() {
+        let reply = answer(bridge, env, &options, &request).await?;
+        return Ok(ReturnResult { images: Vec::new(), extra_metadata: reply.metadata() });
     }
 
     let loaded = read_spec(bridge, env, &options).await?;
@@ -204,6 +208,123 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     }
     returned.sort_by_key(|(index, _)| *index);
     Ok(ReturnResult { images: returned.into_iter().map(|(_, image)| image).collect(), extra_metadata: BTreeMap::new() })
+}
+
+/// Answers `--call describe|targets|outline|check` (subrequests) with the
+/// JSON and text BuildKit's clients print. Anything else is refused with the
+/// errdefs detail that makes clients say it is unsupported.
+async fn answer(bridge: &mut Bridge, env: &FrontendEnv, options: &FrontendOptions, request: &str) -> Result<subrequests::Reply, FrontendError> {
+    if request == subrequests::DESCRIBE {
+        return Ok(subrequests::describe());
+    }
+    if ![subrequests::TARGETS, subrequests::OUTLINE, subrequests::LINT].contains(&request) {
+        return Err(FrontendError::Subrequest(request.to_string()));
+    }
+    let loaded = read_spec(bridge, env, options).await?;
+    let file = crate::spec::SpecFile { name: loaded.file.filename.clone(), text: String::from_utf8_lossy(&loaded.file.data).into_owned() };
+    let parsed = Spec::parse(&file.name, &file.text);
+    match request {
+        r if r == subrequests::TARGETS => Ok(subrequests::targets(&file, parsed.as_ref().ok())),
+        r if r == subrequests::OUTLINE => {
+            let mut spec = parsed.map_err(|errors| FrontendError::Spec { errors, file: loaded.file.clone() })?;
+            build_args::apply(&mut spec, &env.opts);
+            let builtins = build_args::builtin_descriptions().into_iter().filter(|(name, _, _)| !spec.args.contains_key(*name));
+            let args: Vec<subrequests::BuildArg> = builtins
+                .map(|(name, value, description)| subrequests::BuildArg {
+                    name: name.to_string(),
+                    value: value.to_string(),
+                    description: description.to_string(),
+                    location: None,
+                })
+                .chain(spec.args.iter().map(|(name, value)| subrequests::BuildArg {
+                    name: name.clone(),
+                    value: value.value.clone(),
+                    description: format!("declared in [args]; ${{{name}}} in ldflags"),
+                    location: Some(value.location),
+                }))
+                .collect();
+            let secrets = [subrequests::MountUse { id: crate::go_build::NETRC_SECRET.to_string(), required: false }];
+            let ssh: Vec<subrequests::MountUse> = if spec.modules.ssh.is_empty() {
+                Vec::new()
+            } else {
+                vec![subrequests::MountUse { id: crate::go_build::SSH_AGENT_ID.to_string(), required: false }]
+            };
+            let target = env.opts.get("target").map(String::as_str).filter(|t| !t.is_empty());
+            subrequests::outline(&subrequests::OutlineInput {
+                spec: &file,
+                target,
+                extra_args: &args,
+                secrets: &secrets,
+                ssh: &ssh,
+                cache_ids: &[crate::go_build::MODULE_CACHE_ID.to_string()],
+            })
+            .map_err(|e| FrontendError::Invalid(e.to_string()))
+        }
+        _ => lint(bridge, env, options, &loaded, &file, parsed).await,
+    }
+}
+
+/// `--call check`: the spec's problems and golb's Go-aware checks.
+async fn lint(
+    bridge: &mut Bridge,
+    env: &FrontendEnv,
+    options: &FrontendOptions,
+    loaded: &LoadedSpec,
+    file: &crate::spec::SpecFile,
+    parsed: Result<Spec, SpecErrors>,
+) -> Result<subrequests::Reply, FrontendError> {
+    let empty = checks::SourceSnapshot::new();
+    let failed = |failure: subrequests::BuildFailure| {
+        subrequests::lint(&subrequests::LintInput { spec: file, files: &empty, findings: &[], build_error: Some(failure) })
+    };
+    let mut spec = match parsed {
+        Ok(spec) => spec,
+        Err(errors) => return Ok(failed(subrequests::BuildFailure::from(&errors))),
+    };
+    build_args::apply(&mut spec, &env.opts);
+    let excludes = match &loaded.dockerignore {
+        Some(patterns) => patterns.clone(),
+        None => read_context_dockerignore(bridge, env, options).await?,
+    };
+    let context = context_source(env, options, excludes);
+    let module = match read_module(bridge, &context, &spec.builder.module_dir).await {
+        Ok(module) => module,
+        Err(FrontendError::Module(error)) => {
+            let findings: Vec<checks::Finding> = checks::module_error_finding(&error).into_iter().collect();
+            let build_error = findings.is_empty().then(|| subrequests::BuildFailure { message: error.to_string(), locations: Vec::new() });
+            return Ok(subrequests::lint(&subrequests::LintInput { spec: file, files: &empty, findings: &findings, build_error }));
+        }
+        Err(other) => return Err(other),
+    };
+    let binaries = plan::binaries(&spec, &module);
+    let (builder, base) = match (plan::builder_image(&spec, &module), plan::runtime_base(&spec)) {
+        (Ok((builder, _)), Ok(base)) => (builder, base),
+        (Err(e), _) | (_, Err(e)) => return Ok(failed(subrequests::BuildFailure::from(&SpecErrors(vec![e])))),
+    };
+    let definition = context.marshal(&[]).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    let reference = bridge.solve(definition, Vec::new()).await?;
+    let mut files = checks::SourceSnapshot::new();
+    for dir in checks::wanted_dirs(&module, &binaries) {
+        let listed = if dir == "." { "/" } else { dir.as_str() };
+        let Ok(names) = names_in(bridge, &reference, listed).await else { continue };
+        files = files.with_dir(&dir);
+        for name in names.iter().filter(|n| n.ends_with(".go") || *n == go_module::GO_MOD || *n == go_module::GO_WORK) {
+            let path = if dir == "." { name.clone() } else { format!("{dir}/{name}") };
+            let text = bridge.read_file(&reference, &path).await?;
+            files = files.with_file(&path, String::from_utf8_lossy(&text));
+        }
+    }
+    let builder_go = checks::builder_go_release(&spec, &builder);
+    let findings = checks::run(&checks::CheckInput {
+        spec: &spec,
+        module: &module,
+        binaries: &binaries,
+        builder: &builder,
+        base: &base,
+        builder_go: builder_go.as_deref(),
+        files: &files,
+    });
+    Ok(subrequests::lint(&subrequests::LintInput { spec: file, files: &files, findings: &findings, build_error: None }))
 }
 
 fn check_caps(caps: &Caps) -> Result<(), FrontendError> {
@@ -312,7 +433,7 @@ fn context_source(env: &FrontendEnv, options: &FrontendOptions, ignore_patterns:
 async fn read_module(bridge: &mut Bridge, context: &State, dir: &str) -> Result<GoModule, FrontendError> {
     let definition = context.marshal(&[]).map_err(|e| FrontendError::Invalid(e.to_string()))?;
     let reference = bridge.solve(definition, Vec::new()).await?;
-    let module_error = |e: go_module::GoModuleError| FrontendError::Precondition(e.to_string());
+    let module_error = FrontendError::Module;
     let mut files = BTreeMap::new();
     read_existing(bridge, &reference, &go_module::probe_paths(dir), &mut files).await?;
     if files.contains_key(&go_module::join(dir, go_module::GO_MOD)) {

@@ -109,7 +109,7 @@ pub enum BuildTarget {
 impl BuildTarget {
     /// Every target with what it builds, for errors and `--call targets`.
     pub const ALL: [(BuildTarget, &'static str, &'static str); 4] = [
-        (BuildTarget::Image, "image", "the runtime image: the base plus one layer of binaries (default)"),
+        (BuildTarget::Image, "image", "the runtime image: the base plus one layer of binaries"),
         (BuildTarget::Binaries, "binaries", "only the binaries, on scratch, for --output type=local"),
         (BuildTarget::Test, "test", "go test over [test] packages with the build's caches; exports coverage.out"),
         (BuildTarget::Vet, "vet", "go vet over [test] packages"),

@@ -14,7 +14,6 @@
 
 // Nothing outside the tests calls this module until the gateway answers
 // subrequests with it; remove this line when it does.
-#![allow(dead_code)]
 
 use crate::checks::{self, Finding, FindingLocation, Severity, SourceSnapshot};
 use crate::plan::BuildTarget;
@@ -29,9 +28,6 @@ pub const OUTLINE: &str = "frontend.outline";
 pub const TARGETS: &str = "frontend.targets";
 pub const LINT: &str = "frontend.lint";
 
-/// The `frontend.caps` entry clients send with a subrequest (buildx adds
-/// `+forward`). golb's image label must list it, or BuildKit refuses the call.
-pub const CAP_SUBREQUESTS: &str = "moby.buildkit.frontend.subrequests";
 
 /// The structure version of every reply: the one BuildKit v0.32 defines for
 /// each request. buildx prints `result.txt` instead of decoding `result.json`

@@ -34,8 +34,8 @@ const REPO: &str = "golb-e2e/private";
 const BUILDER_REPO: &str = "golb-e2e/golang-testca";
 const MODULE_PATH: &str = "/golb.test/private/greeting/@v/";
 const GREETING: &str = "hello from a private module";
-/// The module cache mount golb uses for every build; see docs/spec.md.
-const MODULE_CACHE_FILTER: &str = "type==exec.cachemount,description~=golb/gomodcache";
+/// The id of the module cache mount golb uses for every build; see docs/spec.md.
+const MODULE_CACHE_ID: &str = "golb/gomodcache";
 
 fn example() -> PathBuf {
     repo_root().join("examples/private")
@@ -162,18 +162,60 @@ fn builder_image_trusting(h: &Harness, ca_pem: &str, dir: &Path, logs: &mut Vec<
     name
 }
 
-/// Removes golb's module cache mount, so the next build downloads the
-/// private module instead of finding it from an earlier run.
-fn prune_module_cache(h: &Harness) {
-    run_ok(h.command("buildctl").args(["prune", "--filter", MODULE_CACHE_FILTER]));
-    let left = run_ok(h.command("buildctl").args(["du", "--filter", MODULE_CACHE_FILTER, "--format", "{{json .}}"]));
-    let records: serde_json::Value = serde_json::from_str(left.trim()).unwrap_or(serde_json::Value::Null);
-    assert!(
-        records.as_array().is_none_or(Vec::is_empty),
-        "the module cache mount is still there after `buildctl prune --filter {MODULE_CACHE_FILTER}` \
-         (in use by a build running at the same time?):\n{left}"
-    );
+/// Removes golb.test/private/greeting from golb's shared module cache mount
+/// (id `golb/gomodcache`), so the next build downloads it instead of finding
+/// it from an earlier run.
+///
+/// `buildctl prune --filter 'type==exec.cachemount,description~=golb/gomodcache'`
+/// would drop the whole mount, but BuildKit prunes no record that is in use,
+/// and on a daemon other builds share the mount is in use most of the time.
+/// So a one-off build mounts the same cache and deletes only this module's
+/// directories; the fixture golang image has no shell, so a Go program does it.
+fn forget_private_module(h: &Harness, dir: &Path, logs: &mut Vec<String>) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("forget.go"), FORGET_GO).unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        format!(
+            "FROM {}\nCOPY forget.go /forget.go\n\
+             RUN --mount=type=cache,id={MODULE_CACHE_ID},target=/go/pkg/mod,sharing=shared [\"go\", \"run\", \"/forget.go\"]\n",
+            h.var("GOLB_GOLANG_IMAGE")
+        ),
+    )
+    .unwrap();
+    let mut cmd = h.command("buildctl");
+    cmd.args(["build", "--progress=plain", "--no-cache", "--frontend", "dockerfile.v0"])
+        .arg("--local").arg(format!("context={}", dir.display()))
+        .arg("--local").arg(format!("dockerfile={}", dir.display()));
+    let log = run_ok(&mut cmd);
+    assert!(log.contains("gone: /go/pkg/mod/cache/download/golb.test"), "{log}");
+    for line in log.lines().filter(|l| l.contains("removing /go") || l.contains("gone: /go")) {
+        eprintln!("forget: {line}");
+    }
+    logs.push(log);
 }
+
+/// Deletes the private module's extracted tree and its download cache.
+const FORGET_GO: &str = r#"package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	for _, dir := range []string{"/go/pkg/mod/golb.test", "/go/pkg/mod/cache/download/golb.test"} {
+		if _, err := os.Stat(dir); err == nil {
+			fmt.Println("removing", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			fmt.Println(err)
+			os.Exit(1)
+		}
+		fmt.Println("gone:", dir)
+	}
+}
+"#;
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
@@ -231,7 +273,7 @@ fn private_module_from_an_authenticated_goproxy_with_a_netrc_secret() {
     let secret = format!("id=netrc,src={}", netrc.display());
 
     // (a) No secret: the proxy refuses, the build fails and says why.
-    prune_module_cache(h);
+    forget_private_module(h, &work.path().join("forget"), &mut builds.logs);
     let (ok, log) = builds.build(&["--build-arg", &goproxy_arg, "--provenance=false", "--output", &push]);
     assert!(!ok, "the build succeeded without credentials; is golb.test/private/greeting still cached?\n{log}\n{}", proxy.describe());
     assert!(log.contains("go mod download"), "the download step failed:\n{log}");
@@ -239,6 +281,10 @@ fn private_module_from_an_authenticated_goproxy_with_a_netrc_secret() {
     assert!(proxy.rejected() > 0, "the proxy refused requests:\n{}", proxy.describe());
     assert_eq!(proxy.authenticated(), 0, "{}", proxy.describe());
     assert!(proxy.requests().iter().all(|r| r.path.starts_with(MODULE_PATH)), "{}", proxy.describe());
+    eprintln!("(a) without the secret, the proxy saw:\n{}", proxy.describe());
+    for line in log.lines().filter(|l| l.contains("401") || l.starts_with("ERROR")) {
+        eprintln!("(a) build output: {line}");
+    }
 
     // (b) With the netrc secret: downloaded with credentials, built, pushed.
     proxy.reset();
@@ -253,6 +299,8 @@ fn private_module_from_an_authenticated_goproxy_with_a_netrc_secret() {
             proxy.describe()
         );
     }
+
+    eprintln!("(b) with the netrc secret, the proxy saw:\n{}", proxy.describe());
 
     // (c) The binary: exported with the same command and run here.
     let out = work.path().join("out");
