@@ -135,7 +135,7 @@ pub fn builder_image(spec: &Spec, module: &GoModule) -> Result<(ImageRef, Toolch
         Some(go) => go.value.clone(),
         None => module.wanted_go_release().ok_or_else(|| {
             spec.error_at(
-                spec.builder.location.unwrap_or(Location { line: 1, col: 1, end_line: 1, end_col: 1 }),
+                spec.builder.location.unwrap_or(SPEC_TOP),
                 "go.mod has no `go` line to choose the Go release from: set [builder] go = \"1.26\"",
             )
         })?,
@@ -162,7 +162,7 @@ pub fn binaries(spec: &Spec, module: &GoModule) -> Vec<BinaryPlan> {
             package: ".".to_string(),
             ldflags: vec![],
             tags: vec![],
-            location: Location { line: 1, col: 1, end_line: 1, end_col: 1 },
+            location: SPEC_TOP,
         }];
     }
     spec.binaries
@@ -254,6 +254,10 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
     Ok(images)
 }
 
+/// Where an op comes from when no key of the spec asked for it: the spec's
+/// first line, so every op still points at the file that made it.
+const SPEC_TOP: Location = Location { line: 1, col: 1, end_line: 1, end_col: 1 };
+
 fn range(location: Location) -> SourceRange {
     SourceRange {
         start_line: location.line,
@@ -279,9 +283,9 @@ fn builder_state(input: &PlanInput<'_>) -> State {
         format!("[builder] {}", builder),
         input.options,
     );
-    if let Some(location) = input.spec.builder.image.as_ref().or(input.spec.builder.go.as_ref()).map(|v| v.location) {
-        image = image.location(SPEC_SOURCE, range(location));
-    }
+    let builder = &input.spec.builder;
+    let location = builder.image.as_ref().or(builder.go.as_ref()).map(|v| v.location).or(builder.location);
+    image = image.location(SPEC_SOURCE, range(location.unwrap_or(SPEC_TOP)));
     input.builder.replacement.clone().unwrap_or_else(|| image.build())
 }
 
@@ -337,9 +341,8 @@ fn download_modules(input: &PlanInput<'_>, builder: State) -> State {
         let dest = format!("{}/{file}", go_build::SOURCE_DIR);
         exec = exec.mount(Mount::readonly_bind(dest, input.context.clone()).selector(format!("/{file}")));
     }
-    if let Some(location) = input.spec.modules.location.or(input.spec.builder.location) {
-        exec = exec.location(SPEC_SOURCE, range(location));
-    }
+    let location = input.spec.modules.location.or(input.spec.builder.location).unwrap_or(SPEC_TOP);
+    exec = exec.location(SPEC_SOURCE, range(location));
     exec.build().root()
 }
 
@@ -395,11 +398,9 @@ fn base_state(input: &PlanInput<'_>, target: &Target, base: &ResolvedImage) -> S
         format!("[runtime] {} ({})", base.reference, target.platform),
         input.options,
     );
-    match &input.spec.runtime.base {
-        Some(b) => image.location(SPEC_SOURCE, range(b.location)),
-        None => image,
-    }
-    .build()
+    let runtime = &input.spec.runtime;
+    let location = runtime.base.as_ref().map(|b| b.location).or(runtime.location).unwrap_or(SPEC_TOP);
+    image.location(SPEC_SOURCE, range(location)).build()
 }
 
 /// One layer per `[[file]]`, below the binaries' layer: files change less
@@ -439,8 +440,9 @@ fn binaries_layer(input: &PlanInput<'_>, target: &Target, onto: State, built: &[
     let names: Vec<&str> = built.iter().map(|(b, _)| b.name.as_str()).collect();
     let what = if dir.is_empty() { "the binaries result" } else { "the runtime image" };
     let mut layer = layer.custom_name(format!("[golb] copy {} into {what} ({})", names.join(", "), target.platform));
-    if let Some(location) = input.spec.runtime.location {
-        layer = layer.location(SPEC_SOURCE, range(location));
+    // The layer exists because of the binaries: point at their tables.
+    for (binary, _) in built {
+        layer = layer.location(SPEC_SOURCE, range(binary.location));
     }
     layer.build()
 }
@@ -468,10 +470,7 @@ fn check_module(input: &PlanInput<'_>, toolchain: &Toolchain, downloaded: &State
         .mount(Mount::scratch(go_build::OUTPUT_DIR))
         .custom_name(format!("[golb] go {verb} {}", spec.test.packages.join(" ")))
         .ignore_cache(input.options.no_cache);
-    let exec = match spec.test.location {
-        Some(location) => exec.location(SPEC_SOURCE, range(location)),
-        None => exec,
-    };
+    let exec = exec.location(SPEC_SOURCE, range(spec.test.location.unwrap_or(SPEC_TOP)));
     let exec = with_env(exec, builder_env(input, go_build::build_env(&input.spec.modules, input.build_platform))).build();
     Ok(exec.output(go_build::OUTPUT_DIR)?)
 }

@@ -65,3 +65,28 @@ fn the_same_spec_marshals_to_byte_identical_definitions() {
         assert_ne!(arm, first, "the target platform must change the graph");
     }
 }
+
+#[test]
+fn every_op_but_the_context_points_at_the_spec() {
+    use golb_proto::llb::pb;
+    use prost::Message;
+    for spec in examples() {
+        for target in ["image", "binaries", "test", "vet"] {
+            let bytes = golb(&["--target", target], &spec);
+            let definition = pb::Definition::decode(bytes.as_slice()).expect("a Definition");
+            let source = definition.source.as_ref().expect("a source map");
+            assert_eq!(source.infos.len(), 1, "the spec is the only source file");
+            // The last entry is BuildKit's terminal pointer, not an op.
+            for op_bytes in &definition.def[..definition.def.len() - 1] {
+                let op = pb::Op::decode(op_bytes.as_slice()).expect("an op");
+                if let Some(pb::op::Op::Source(src)) = &op.op {
+                    if src.identifier.starts_with("local://") {
+                        continue;
+                    }
+                }
+                let digest = golb_proto::llb::digest(op_bytes);
+                assert!(source.locations.contains_key(&digest), "{} --target {target}: op {digest} has no spec location", spec.display());
+            }
+        }
+    }
+}
