@@ -105,8 +105,11 @@ pub fn credential_env(modules: &Modules) -> Vec<(String, String)> {
 }
 
 /// Environment of a build step for `target`: static, cross-compiled, cached.
+/// Where modules come from (GOPROXY and friends) is left out: the build reads
+/// them from the module cache, so changing a proxy URL does not rebuild.
 pub fn build_env(modules: &Modules, target: &Platform) -> Vec<(String, String)> {
-    let mut env = module_env(modules);
+    let fetching = ["GOPROXY", "GOPRIVATE", "GONOSUMDB", "GONOPROXY"];
+    let mut env: Vec<(String, String)> = module_env(modules).into_iter().filter(|(k, _)| !fetching.contains(&k.as_str())).collect();
     env.push(("GOCACHE".to_string(), GOCACHE.to_string()));
     env.push(("CGO_ENABLED".to_string(), "0".to_string()));
     env.push(("GOOS".to_string(), target.os.clone()));
@@ -241,6 +244,10 @@ mod tests {
         let has = |k: &str, v: &str| env.contains(&(k.to_string(), v.to_string()));
         assert!(has("CGO_ENABLED", "0") && has("GOARCH", "arm") && has("GOARM", "7") && has("GOTOOLCHAIN", "local"));
         assert!(!env.iter().any(|(k, _)| k == "GOPROXY"), "no GOPROXY unless the spec sets one");
+        let spec = crate::spec::Spec::parse("golb.toml", "[modules]\nproxy = \"https://p\"\nflags = \"-modcacherw\"\n").unwrap();
+        let env = build_env(&spec.modules, &arm);
+        assert!(!env.iter().any(|(k, _)| k == "GOPROXY"), "the proxy is the download step's business");
+        assert!(env.contains(&("GOFLAGS".to_string(), "-modcacherw".to_string())));
     }
 
     #[test]

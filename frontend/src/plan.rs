@@ -403,6 +403,15 @@ fn base_state(input: &PlanInput<'_>, target: &Target, base: &ResolvedImage) -> S
     image.location(SPEC_SOURCE, range(location)).build()
 }
 
+/// Lays a staged tree over `onto` as one layer. A directory copy keeps the
+/// times of directories that already exist (fsutil restores them) and gives
+/// new ones the copy's time, so the layer's bytes depend on its content and
+/// SOURCE_DATE_EPOCH only — copying single files into, say, /usr directly
+/// would stamp /usr with the build's wall clock.
+fn overlay(onto: State, staged: State, timestamp: i64) -> File {
+    File::new(onto).copy(Copy::new(staged, "/", "/").dir_copy_contents(true).timestamp_unix_nanos(timestamp))
+}
+
 /// One layer per `[[file]]`, below the binaries' layer: files change less
 /// often than code, so their layers stay cached while binaries are rebuilt.
 fn files_layers(input: &PlanInput<'_>, base: State) -> State {
@@ -416,20 +425,26 @@ fn files_layers(input: &PlanInput<'_>, base: State) -> State {
         if let Some(mode) = file.mode {
             copy = copy.mode(mode);
         }
-        File::new(onto)
+        let staged = File::new(State::scratch())
             .copy(copy)
+            .custom_name(format!("[golb] stage {}", file.src))
+            .location(SPEC_SOURCE, range(file.location))
+            .build();
+        overlay(onto, staged, timestamp)
             .custom_name(format!("[golb] copy {} to {}", file.src, file.dest))
             .location(SPEC_SOURCE, range(file.location))
             .build()
     })
 }
 
-/// One layer on `onto` holding the binaries in `dir`: root-owned, 0755, at a fixed time.
+/// The binaries in `dir`, root-owned, 0755, at a fixed time: on their own
+/// (scratch `onto`, the binaries target), or as one layer over `onto`.
 fn binaries_layer(input: &PlanInput<'_>, target: &Target, onto: State, built: &[(BinaryPlan, State)], dir: &str) -> State {
     let timestamp = input.options.source_date_epoch.saturating_mul(1_000_000_000);
-    let mut layer = File::new(onto);
+    let names: Vec<&str> = built.iter().map(|(b, _)| b.name.as_str()).collect();
+    let mut staged = File::new(State::scratch());
     for (binary, output) in built {
-        layer = layer.copy(
+        staged = staged.copy(
             Copy::new(output.clone(), format!("/{}", binary.name), format!("{dir}/{}", binary.name))
                 .owner(0, 0)
                 .mode(0o755)
@@ -437,14 +452,13 @@ fn binaries_layer(input: &PlanInput<'_>, target: &Target, onto: State, built: &[
                 .timestamp_unix_nanos(timestamp),
         );
     }
-    let names: Vec<&str> = built.iter().map(|(b, _)| b.name.as_str()).collect();
-    let what = if dir.is_empty() { "the binaries result" } else { "the runtime image" };
-    let mut layer = layer.custom_name(format!("[golb] copy {} into {what} ({})", names.join(", "), target.platform));
     // The layer exists because of the binaries: point at their tables.
-    for (binary, _) in built {
-        layer = layer.location(SPEC_SOURCE, range(binary.location));
+    let locate = |file: File| built.iter().fold(file, |file, (binary, _)| file.location(SPEC_SOURCE, range(binary.location)));
+    if onto.is_scratch() {
+        return locate(staged.custom_name(format!("[golb] copy {} into the binaries result ({})", names.join(", "), target.platform))).build();
     }
-    layer.build()
+    let staged = locate(staged.custom_name(format!("[golb] stage {} ({})", names.join(", "), target.platform))).build();
+    locate(overlay(onto, staged, timestamp).custom_name(format!("[golb] copy {} into the runtime image ({})", names.join(", "), target.platform))).build()
 }
 
 /// `go test` or `go vet` over the module on the build platform, with the

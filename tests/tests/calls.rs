@@ -3,7 +3,7 @@
 
 use golb_e2e::{copy_tree, harness, repo_root, run, Harness, TempDir};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn call(h: &Harness, dir: &Path, what: &str, extra: &[&str]) -> Output {
     let mut cmd = h.command("buildx");

@@ -36,6 +36,8 @@ const MODULE_PATH: &str = "/golb.test/private/greeting/@v/";
 const GREETING: &str = "hello from a private module";
 /// The id of the module cache mount golb uses for every build; see docs/spec.md.
 const MODULE_CACHE_ID: &str = "golb/gomodcache";
+/// Its records, for `buildctl prune`/`du`.
+const MODULE_CACHE_FILTER: &str = "type==exec.cachemount,description~=golb/gomodcache";
 
 fn example() -> PathBuf {
     repo_root().join("examples/private")
@@ -162,29 +164,39 @@ fn builder_image_trusting(h: &Harness, ca_pem: &str, dir: &Path, logs: &mut Vec<
     name
 }
 
-/// Removes golb.test/private/greeting from golb's shared module cache mount
-/// (id `golb/gomodcache`), so the next build downloads it instead of finding
-/// it from an earlier run.
+/// Removes golb.test/private/greeting from golb's module cache mount (id
+/// `golb/gomodcache`), so the next build downloads it instead of finding it
+/// from an earlier run.
 ///
-/// `buildctl prune --filter 'type==exec.cachemount,description~=golb/gomodcache'`
-/// would drop the whole mount, but BuildKit prunes no record that is in use,
-/// and on a daemon other builds share the mount is in use most of the time.
-/// So a one-off build mounts the same cache and deletes only this module's
-/// directories; the fixture golang image has no shell, so a Go program does it.
+/// BuildKit can hold several records for one cache id (it makes a new one
+/// when the others are locked), and a build joins the one in use, else the
+/// first free one. So, first `buildctl prune` drops every record nobody
+/// uses; BuildKit prunes no record in use, and on a shared daemon other
+/// builds often are. Then a one-off build joins the mount as golb's builds
+/// do and deletes only this module's directories. The Dockerfile frontend
+/// names a cache mount `<BUILDKIT_CACHE_MOUNT_NS>/<id>`, hence `golb` +
+/// `gomodcache`; the fixture golang image has no shell, so a Go program
+/// deletes.
 fn forget_private_module(h: &Harness, dir: &Path, logs: &mut Vec<String>) {
+    logs.push(run_ok(h.command("buildctl").args(["prune", "--filter", MODULE_CACHE_FILTER])));
+
     std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("forget.go"), FORGET_GO).unwrap();
+    // A fresh comment makes the step run again rather than come from cache.
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    std::fs::write(dir.join("forget.go"), format!("{FORGET_GO}\n// run {}-{nonce}\n", std::process::id())).unwrap();
+    let (namespace, id) = MODULE_CACHE_ID.split_once('/').expect("golb/gomodcache");
     std::fs::write(
         dir.join("Dockerfile"),
         format!(
             "FROM {}\nCOPY forget.go /forget.go\n\
-             RUN --mount=type=cache,id={MODULE_CACHE_ID},target=/go/pkg/mod,sharing=shared [\"go\", \"run\", \"/forget.go\"]\n",
+             RUN --mount=type=cache,id={id},target=/go/pkg/mod,sharing=shared [\"go\", \"run\", \"/forget.go\"]\n",
             h.var("GOLB_GOLANG_IMAGE")
         ),
     )
     .unwrap();
     let mut cmd = h.command("buildctl");
-    cmd.args(["build", "--progress=plain", "--no-cache", "--frontend", "dockerfile.v0"])
+    cmd.args(["build", "--progress=plain", "--frontend", "dockerfile.v0"])
+        .arg("--opt").arg(format!("build-arg:BUILDKIT_CACHE_MOUNT_NS={namespace}"))
         .arg("--local").arg(format!("context={}", dir.display()))
         .arg("--local").arg(format!("dockerfile={}", dir.display()));
     let log = run_ok(&mut cmd);
@@ -299,7 +311,6 @@ fn private_module_from_an_authenticated_goproxy_with_a_netrc_secret() {
             proxy.describe()
         );
     }
-
     eprintln!("(b) with the netrc secret, the proxy saw:\n{}", proxy.describe());
 
     // (c) The binary: exported with the same command and run here.
