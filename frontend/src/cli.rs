@@ -21,8 +21,9 @@ of golb.toml and run `docker buildx build -f golb.toml .`.
 
 Offline commands:
   golb check <spec> [--context DIR]
-      Check a spec (and the module in DIR, default: the spec's directory).
-      Prints every problem as path:line:col: message and exits 1, or exits 0.
+      Check a spec and, with the module in DIR (default: the spec's
+      directory), run golb's Go-aware checks. Prints every problem as
+      path:line:col: message; exits 1 if any is an error, else 0.
   golb llb <spec> [--context DIR] [--platform P[,P…]] [--target T] [--build-arg K=V]… [--dump | --bench N]
       Write the LLB Definition golb would solve to stdout, for
       `buildctl build` or `buildctl debug dump-llb`; --dump writes a readable
