@@ -15,8 +15,16 @@ pub const UNKNOWN_VCS: &str = "unknown";
 pub fn builtin_descriptions() -> Vec<(&'static str, &'static str, &'static str)> {
     vec![
         ("VERSION", DEFAULT_VERSION, "${VERSION} in ldflags"),
-        ("VCS_REVISION", UNKNOWN_VCS, "${VCS_REVISION} in ldflags; buildx sends the git commit"),
-        ("VCS_SOURCE", UNKNOWN_VCS, "${VCS_SOURCE} in ldflags; buildx sends the git remote"),
+        (
+            "VCS_REVISION",
+            UNKNOWN_VCS,
+            "${VCS_REVISION} in ldflags; buildx sends the git commit",
+        ),
+        (
+            "VCS_SOURCE",
+            UNKNOWN_VCS,
+            "${VCS_SOURCE} in ldflags; buildx sends the git remote",
+        ),
         ("GO_VERSION", "", "overrides [builder] go"),
         ("BUILDER_IMAGE", "", "overrides [builder] image"),
         ("RUNTIME_BASE", "", "overrides [runtime] base"),
@@ -46,19 +54,35 @@ pub struct Applied {
 
 /// Applies `build-arg:*`, `label:*` and `vcs:*` options to a spec.
 pub fn apply(spec: &mut Spec, opts: &BTreeMap<String, String>) -> Applied {
-    let build_args: BTreeMap<&str, &str> =
-        opts.iter().filter_map(|(k, v)| k.strip_prefix("build-arg:").map(|n| (n, v.as_str()))).collect();
-    let at_start = Location { line: 1, col: 1, end_line: 1, end_col: 1 };
-    let from_arg = |value: &str, location: Option<Location>| Located { value: value.to_string(), location: location.unwrap_or(at_start) };
+    let build_args: BTreeMap<&str, &str> = opts
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("build-arg:").map(|n| (n, v.as_str())))
+        .collect();
+    let at_start = Location {
+        line: 1,
+        col: 1,
+        end_line: 1,
+        end_col: 1,
+    };
+    let from_arg = |value: &str, location: Option<Location>| Located {
+        value: value.to_string(),
+        location: location.unwrap_or(at_start),
+    };
 
     if let Some(go) = build_args.get("GO_VERSION") {
         spec.builder.go = Some(from_arg(go, spec.builder.go.as_ref().map(|g| g.location)));
     }
     if let Some(image) = build_args.get("BUILDER_IMAGE") {
-        spec.builder.image = Some(from_arg(image, spec.builder.image.as_ref().map(|i| i.location)));
+        spec.builder.image = Some(from_arg(
+            image,
+            spec.builder.image.as_ref().map(|i| i.location),
+        ));
     }
     if let Some(base) = build_args.get("RUNTIME_BASE") {
-        spec.runtime.base = Some(from_arg(base, spec.runtime.base.as_ref().map(|b| b.location)));
+        spec.runtime.base = Some(from_arg(
+            base,
+            spec.runtime.base.as_ref().map(|b| b.location),
+        ));
     }
     let modules = &mut spec.modules;
     for (arg, field) in [
@@ -87,7 +111,9 @@ pub fn apply(spec: &mut Spec, opts: &BTreeMap<String, String>) -> Applied {
 
     let mut unused: Vec<String> = build_args
         .keys()
-        .filter(|name| !is_client_arg(name) && !BUILTIN_ARGS.contains(name) && !spec.args.contains_key(**name))
+        .filter(|name| {
+            !is_client_arg(name) && !BUILTIN_ARGS.contains(name) && !spec.args.contains_key(**name)
+        })
         .map(|name| name.to_string())
         .collect();
     unused.sort();
@@ -95,8 +121,17 @@ pub fn apply(spec: &mut Spec, opts: &BTreeMap<String, String>) -> Applied {
 }
 
 /// The value of every name an ldflag may reference.
-fn template_values(spec: &Spec, build_args: &BTreeMap<&str, &str>, opts: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    let vcs = |key: &str| opts.get(key).filter(|v| !v.is_empty()).cloned().unwrap_or_else(|| UNKNOWN_VCS.to_string());
+fn template_values(
+    spec: &Spec,
+    build_args: &BTreeMap<&str, &str>,
+    opts: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let vcs = |key: &str| {
+        opts.get(key)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .unwrap_or_else(|| UNKNOWN_VCS.to_string())
+    };
     let mut values: BTreeMap<String, String> = BTreeMap::from([
         ("VERSION".to_string(), DEFAULT_VERSION.to_string()),
         ("VCS_REVISION".to_string(), vcs("vcs:revision")),
@@ -129,14 +164,20 @@ mod tests {
     const SPEC: &str = "[builder]\ngo = \"1.26\"\n[args]\nCHANNEL = \"stable\"\n[[binary]]\npackage = \"./cmd/x\"\nldflags = [\"-X main.version=${VERSION} -X main.rev=${VCS_REVISION} -X main.channel=${CHANNEL}\"]\n";
 
     fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn ldflag_templates_take_defaults_without_options() {
         let mut spec = Spec::parse("golb.toml", SPEC).unwrap();
         apply(&mut spec, &BTreeMap::new());
-        assert_eq!(spec.binaries[0].ldflags[0].value, "-X main.version=dev -X main.rev=unknown -X main.channel=stable");
+        assert_eq!(
+            spec.binaries[0].ldflags[0].value,
+            "-X main.version=dev -X main.rev=unknown -X main.channel=stable"
+        );
     }
 
     #[test]
@@ -155,9 +196,16 @@ mod tests {
                 ("build-arg:TYPO", "x"),
             ]),
         );
-        assert_eq!(spec.binaries[0].ldflags[0].value, "-X main.version=1.2.3 -X main.rev=abc123 -X main.channel=beta");
+        assert_eq!(
+            spec.binaries[0].ldflags[0].value,
+            "-X main.version=1.2.3 -X main.rev=abc123 -X main.channel=beta"
+        );
         let go = spec.builder.go.unwrap();
-        assert_eq!((go.value.as_str(), go.location.line), ("1.25", 2), "overrides keep the spec's location");
+        assert_eq!(
+            (go.value.as_str(), go.location.line),
+            ("1.25", 2),
+            "overrides keep the spec's location"
+        );
         assert_eq!(spec.modules.proxy.unwrap().value, "http://127.0.0.1:3000");
         assert_eq!(spec.runtime.labels["team"], "payments");
         assert_eq!(applied.unused, ["TYPO"]);
@@ -167,7 +215,13 @@ mod tests {
     fn undeclared_template_names_are_spec_errors() {
         let text = "[[binary]]\npackage = \".\"\nldflags = [\"-X main.x=${NOPE}\"]\n";
         let errors = Spec::parse("golb.toml", text).unwrap_err();
-        assert!(errors.to_string().starts_with("golb.toml:3:12:"), "{errors}");
-        assert!(errors.to_string().contains("declare it in [args]"), "{errors}");
+        assert!(
+            errors.to_string().starts_with("golb.toml:3:12:"),
+            "{errors}"
+        );
+        assert!(
+            errors.to_string().contains("declare it in [args]"),
+            "{errors}"
+        );
     }
 }

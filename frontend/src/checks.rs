@@ -45,7 +45,10 @@ impl fmt::Display for Severity {
 pub enum FindingLocation {
     Spec(Location),
     /// `path` is relative to the context root ("go.mod", "cmd/server/main.go"); `line` is 1-based.
-    File { path: String, line: u32 },
+    File {
+        path: String,
+        line: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +78,8 @@ pub const CGO_IMPORT: Rule = Rule {
 pub const GO_VERSION_TOO_NEW: Rule = Rule {
     id: "GoVersionNewerThanBuilder",
     severity: Severity::Error,
-    description: "go.mod or go.work needs a newer Go than the builder's, and golb sets GOTOOLCHAIN=local",
+    description:
+        "go.mod or go.work needs a newer Go than the builder's, and golb sets GOTOOLCHAIN=local",
 };
 pub const TOOLCHAIN_TOO_NEW: Rule = Rule {
     id: "ToolchainNewerThanBuilder",
@@ -105,7 +109,8 @@ pub const REPLACE_OUTSIDE_CONTEXT: Rule = Rule {
 pub const LDFLAGS_X_UNKNOWN_PACKAGE: Rule = Rule {
     id: "LinkerFlagXUnknownPackage",
     severity: Severity::Warning,
-    description: "An -X ldflag names a package the binary does not import, so the linker ignores it",
+    description:
+        "An -X ldflag names a package the binary does not import, so the linker ignores it",
 };
 
 /// Every rule, for documentation and for looking up a finding's description.
@@ -154,7 +159,10 @@ pub fn wanted_dirs(module: &GoModule, binaries: &[BinaryPlan]) -> Vec<String> {
 
 /// A binary's package directory in the context: packages are relative to the module root.
 fn package_dir(module: &GoModule, binary: &BinaryPlan) -> String {
-    snapshot::clean_path(&snapshot::join(&snapshot::clean_path(&module.dir), &binary.package))
+    snapshot::clean_path(&snapshot::join(
+        &snapshot::clean_path(&module.dir),
+        &binary.package,
+    ))
 }
 
 /// The path of a module file (go.mod, go.work) in the context.
@@ -199,11 +207,21 @@ fn order_key(finding: &Finding) -> (u8, &str, u32, u32) {
 }
 
 fn finding(rule: Rule, location: FindingLocation, message: String) -> Finding {
-    Finding { rule: rule.id, severity: rule.severity, message, location }
+    Finding {
+        rule: rule.id,
+        severity: rule.severity,
+        message,
+        location,
+    }
 }
 
 /// Where a defaulted setting is reported: the first line of the spec.
-const LINE_ONE: Location = Location { line: 1, col: 1, end_line: 1, end_col: 1 };
+const LINE_ONE: Location = Location {
+    line: 1,
+    col: 1,
+    end_line: 1,
+    end_col: 1,
+};
 
 /// The spec's `[[binary]]` table a planned binary came from; `None` for the
 /// module root built by default.
@@ -216,16 +234,25 @@ fn spec_binary<'s>(spec: &'s Spec, binary: &BinaryPlan) -> Option<&'s Binary> {
 /// is only a preference: with GOTOOLCHAIN=local the builder's Go builds
 /// anyway, which is worth a warning, not an error.
 fn go_versions(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
-    let Some(builder) = input.builder_go.and_then(GoVersion::parse) else { return };
+    let Some(builder) = input.builder_go.and_then(GoVersion::parse) else {
+        return;
+    };
     for name in MODULE_FILES {
         let file = module_file(input.module, name);
-        let Some(text) = input.files.file(&file) else { continue };
+        let Some(text) = input.files.file(&file) else {
+            continue;
+        };
         for directive in gomod_syntax::parse(text) {
-            let Some(wanted) = directive.args.first().and_then(|v| GoVersion::parse(v)) else { continue };
+            let Some(wanted) = directive.args.first().and_then(|v| GoVersion::parse(v)) else {
+                continue;
+            };
             if !wanted.needs_newer_than(&builder) {
                 continue;
             }
-            let at = FindingLocation::File { path: file.clone(), line: directive.line };
+            let at = FindingLocation::File {
+                path: file.clone(),
+                line: directive.line,
+            };
             let raise = format!("[builder] go = \"{}.{}\"", wanted.major, wanted.minor);
             match directive.verb.as_str() {
                 "go" => findings.push(finding(
@@ -284,7 +311,13 @@ fn binary_package(input: &CheckInput<'_>, binary: &BinaryPlan, findings: &mut Ve
         ));
         return;
     }
-    let not_main = compiled.iter().find_map(|(path, header)| header.package.as_ref().filter(|p| p.name != "main").map(|p| (path, p)));
+    let not_main = compiled.iter().find_map(|(path, header)| {
+        header
+            .package
+            .as_ref()
+            .filter(|p| p.name != "main")
+            .map(|p| (path, p))
+    });
     if let Some((path, clause)) = not_main {
         findings.push(finding(
             PACKAGE_NOT_MAIN,
@@ -309,7 +342,10 @@ fn binary_package(input: &CheckInput<'_>, binary: &BinaryPlan, findings: &mut Ve
         }
     }
     if let Some(spec_binary) = spec_binary {
-        let imports: Vec<&str> = compiled.iter().flat_map(|(_, h)| h.imports.iter().map(|i| i.path.as_str())).collect();
+        let imports: Vec<&str> = compiled
+            .iter()
+            .flat_map(|(_, h)| h.imports.iter().map(|i| i.path.as_str()))
+            .collect();
         unknown_x_packages(spec_binary, &imports, findings);
     }
 }
@@ -320,8 +356,15 @@ fn binary_package(input: &CheckInput<'_>, binary: &BinaryPlan, findings: &mut Ve
 /// packages), so a package imported indirectly is reported too: the message
 /// says so, and this is a warning.
 fn unknown_x_packages(binary: &Binary, imports: &[&str], findings: &mut Vec<Finding>) {
-    let words: Vec<(Location, String)> =
-        binary.ldflags.iter().flat_map(|flag| split_flags(&flag.value).into_iter().map(move |w| (flag.location, w))).collect();
+    let words: Vec<(Location, String)> = binary
+        .ldflags
+        .iter()
+        .flat_map(|flag| {
+            split_flags(&flag.value)
+                .into_iter()
+                .map(move |w| (flag.location, w))
+        })
+        .collect();
     let mut words = words.into_iter();
     while let Some((location, word)) = words.next() {
         let definition = match word.as_str() {
@@ -329,15 +372,22 @@ fn unknown_x_packages(binary: &Binary, imports: &[&str], findings: &mut Vec<Find
                 Some((value_location, value)) => (value_location, value),
                 None => continue,
             },
-            _ => match word.strip_prefix("--X=").or_else(|| word.strip_prefix("-X=")) {
+            _ => match word
+                .strip_prefix("--X=")
+                .or_else(|| word.strip_prefix("-X="))
+            {
                 Some(value) => (location, value.to_string()),
                 None => continue,
             },
         };
         let (location, value) = definition;
         // The linker splits at the first '=' and the last '.' before it; paths may hold dots.
-        let Some((symbol, _)) = value.split_once('=') else { continue };
-        let Some((package, _)) = symbol.rsplit_once('.') else { continue };
+        let Some((symbol, _)) = value.split_once('=') else {
+            continue;
+        };
+        let Some((package, _)) = symbol.rsplit_once('.') else {
+            continue;
+        };
         if package == "main" || imports.contains(&package) {
             continue;
         }
@@ -362,7 +412,9 @@ fn split_flags(text: &str) -> Vec<String> {
     let mut rest = text;
     loop {
         rest = rest.trim_start_matches([' ', '\t', '\n', '\r']);
-        let Some(first) = rest.chars().next() else { return fields };
+        let Some(first) = rest.chars().next() else {
+            return fields;
+        };
         if first == '"' || first == '\'' {
             let inner = &rest[1..];
             let end = inner.find(first).unwrap_or(inner.len());
@@ -384,7 +436,11 @@ fn unpinned_images(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
         let (location, written, named_by) = match (&spec.builder.image, &spec.builder.go) {
             (Some(image), _) => (image.location, image.value.clone(), "[builder] image"),
             (None, Some(go)) => (go.location, format!("golang:{}", go.value), "[builder] go"),
-            (None, None) => (LINE_ONE, familiar(input.builder), "golb's default, from go.mod"),
+            (None, None) => (
+                LINE_ONE,
+                familiar(input.builder),
+                "golb's default, from go.mod",
+            ),
         };
         findings.push(finding(
             UNPINNED_IMAGE,
@@ -399,7 +455,11 @@ fn unpinned_images(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
     if input.base.digest.is_none() {
         let (location, written, whose) = match &spec.runtime.base {
             Some(base) => (base.location, base.value.clone(), "the runtime base"),
-            None => (LINE_ONE, familiar(input.base), "golb's default runtime base"),
+            None => (
+                LINE_ONE,
+                familiar(input.base),
+                "golb's default runtime base",
+            ),
         };
         findings.push(finding(
             UNPINNED_IMAGE,
@@ -416,7 +476,9 @@ fn unpinned_images(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
 /// An image reference as people write it: "golang:1.26", not "docker.io/library/golang:1.26".
 fn familiar(reference: &ImageRef) -> String {
     let full = reference.to_string();
-    let short = full.strip_prefix("docker.io/library/").or_else(|| full.strip_prefix("docker.io/"));
+    let short = full
+        .strip_prefix("docker.io/library/")
+        .or_else(|| full.strip_prefix("docker.io/"));
     short.map_or(full.clone(), str::to_string)
 }
 
@@ -430,16 +492,22 @@ fn replaces_outside_context(input: &CheckInput<'_>, findings: &mut Vec<Finding>)
     let module_dir = snapshot::clean_path(&input.module.dir);
     for name in MODULE_FILES {
         let file = module_file(input.module, name);
-        let Some(text) = input.files.file(&file) else { continue };
+        let Some(text) = input.files.file(&file) else {
+            continue;
+        };
         for directive in gomod_syntax::parse(text) {
             let (what, target) = match directive.verb.as_str() {
                 "replace" => {
                     let arrow = directive.args.iter().position(|a| a == "=>");
-                    let Some(target) = arrow.and_then(|i| directive.args.get(i + 1)) else { continue };
+                    let Some(target) = arrow.and_then(|i| directive.args.get(i + 1)) else {
+                        continue;
+                    };
                     (format!("replace {} => {target}", directive.args[0]), target)
                 }
                 "use" if name == GO_WORK => {
-                    let Some(target) = directive.args.first() else { continue };
+                    let Some(target) = directive.args.first() else {
+                        continue;
+                    };
                     (format!("use {target}"), target)
                 }
                 _ => continue,
@@ -475,7 +543,10 @@ pub fn module_error_finding(error: &GoModuleError) -> Option<Finding> {
     match error {
         GoModuleError::OutsideContext { file, line, .. } => Some(finding(
             REPLACE_OUTSIDE_CONTEXT,
-            FindingLocation::File { path: file.clone(), line: u32::try_from(*line).unwrap_or(u32::MAX) },
+            FindingLocation::File {
+                path: file.clone(),
+                line: u32::try_from(*line).unwrap_or(u32::MAX),
+            },
             error.to_string(),
         )),
         _ => None,
@@ -489,7 +560,10 @@ fn leaves_context(dir: &str, path: &str) -> bool {
     if path.starts_with('/') {
         return true;
     }
-    let mut depth = dir.split('/').filter(|p| !p.is_empty() && *p != ".").count();
+    let mut depth = dir
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .count();
     for part in path.split('/') {
         match part {
             "" | "." => {}

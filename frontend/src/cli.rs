@@ -40,10 +40,16 @@ pub struct Failure {
 
 impl Failure {
     fn usage(message: impl Into<String>) -> Failure {
-        Failure { message: format!("{}\n\n{USAGE}", message.into()), code: 2 }
+        Failure {
+            message: format!("{}\n\n{USAGE}", message.into()),
+            code: 2,
+        }
     }
     fn problem(message: impl Into<String>) -> Failure {
-        Failure { message: message.into(), code: 1 }
+        Failure {
+            message: message.into(),
+            code: 1,
+        }
     }
 }
 
@@ -59,11 +65,21 @@ struct Args {
 
 fn parse_args(args: &[String], allow_llb_flags: bool) -> Result<Args, Failure> {
     let mut spec = None;
-    let mut parsed = Args { spec: PathBuf::new(), context: None, platforms: None, target: None, build_args: Vec::new(), dump: false, bench: None };
+    let mut parsed = Args {
+        spec: PathBuf::new(),
+        context: None,
+        platforms: None,
+        target: None,
+        build_args: Vec::new(),
+        dump: false,
+        bench: None,
+    };
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         let mut value = |flag: &str| {
-            rest.next().cloned().ok_or_else(|| Failure::usage(format!("{flag} needs a value")))
+            rest.next()
+                .cloned()
+                .ok_or_else(|| Failure::usage(format!("{flag} needs a value")))
         };
         match arg.as_str() {
             "--context" => parsed.context = Some(PathBuf::from(value("--context")?)),
@@ -71,17 +87,21 @@ fn parse_args(args: &[String], allow_llb_flags: bool) -> Result<Args, Failure> {
             "--target" if allow_llb_flags => parsed.target = Some(value("--target")?),
             "--build-arg" if allow_llb_flags => {
                 let pair = value("--build-arg")?;
-                let (k, v) = pair
-                    .split_once('=')
-                    .ok_or_else(|| Failure::usage(format!("--build-arg {pair:?}: write it as KEY=VALUE")))?;
+                let (k, v) = pair.split_once('=').ok_or_else(|| {
+                    Failure::usage(format!("--build-arg {pair:?}: write it as KEY=VALUE"))
+                })?;
                 parsed.build_args.push((k.to_string(), v.to_string()));
             }
             "--dump" if allow_llb_flags => parsed.dump = true,
             "--bench" if allow_llb_flags => {
                 let runs = value("--bench")?;
-                parsed.bench = Some(runs.parse().map_err(|_| Failure::usage(format!("--bench {runs:?}: give a number of runs")))?);
+                parsed.bench = Some(runs.parse().map_err(|_| {
+                    Failure::usage(format!("--bench {runs:?}: give a number of runs"))
+                })?);
             }
-            flag if flag.starts_with("--") => return Err(Failure::usage(format!("unknown flag {flag}"))),
+            flag if flag.starts_with("--") => {
+                return Err(Failure::usage(format!("unknown flag {flag}")))
+            }
             path if spec.is_none() => spec = Some(PathBuf::from(path)),
             extra => return Err(Failure::usage(format!("unexpected argument {extra:?}"))),
         }
@@ -92,21 +112,33 @@ fn parse_args(args: &[String], allow_llb_flags: bool) -> Result<Args, Failure> {
 
 /// `--build-arg K=V` as the `build-arg:K` options BuildKit would pass.
 fn build_arg_opts(args: &Args) -> BTreeMap<String, String> {
-    args.build_args.iter().map(|(k, v)| (format!("build-arg:{k}"), v.clone())).collect()
+    args.build_args
+        .iter()
+        .map(|(k, v)| (format!("build-arg:{k}"), v.clone()))
+        .collect()
 }
 
 /// Reads and checks a spec and its module, the way the gateway does.
 fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
     let shown = args.spec.display().to_string();
-    let text = std::fs::read_to_string(&args.spec).map_err(|e| Failure::problem(format!("{shown}: {e}")))?;
-    let mut spec = Spec::parse(&shown, &text).map_err(|errors| Failure::problem(errors.to_string()))?;
+    let text = std::fs::read_to_string(&args.spec)
+        .map_err(|e| Failure::problem(format!("{shown}: {e}")))?;
+    let mut spec =
+        Spec::parse(&shown, &text).map_err(|errors| Failure::problem(errors.to_string()))?;
     build_args::apply(&mut spec, &build_arg_opts(args));
     let context = args.context.clone().unwrap_or_else(|| {
-        args.spec.parent().filter(|p| !p.as_os_str().is_empty()).map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        args.spec
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     });
     let module = GoModule::from_dir(&context, &spec.builder.module_dir)
         .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
-    let file = SourceFile { filename: shown, data: text.into_bytes(), language: "toml".to_string() };
+    let file = SourceFile {
+        filename: shown,
+        data: text.into_bytes(),
+        language: "toml".to_string(),
+    };
     Ok((spec, module, file, context))
 }
 
@@ -119,16 +151,23 @@ pub fn check(args: &[String]) -> Result<(), Failure> {
     let binaries = plan::binaries(&spec, &module);
     let builder = plan::builder_image(&spec, &module);
     let base = plan::runtime_base(&spec);
-    let mut lines: Vec<String> = [builder.as_ref().err(), base.as_ref().err(), plan::default_entrypoint(&spec, &binaries).err().as_ref()]
-        .into_iter()
-        .flatten()
-        .map(|e| e.to_string())
-        .collect();
+    let mut lines: Vec<String> = [
+        builder.as_ref().err(),
+        base.as_ref().err(),
+        plan::default_entrypoint(&spec, &binaries).err().as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|e| e.to_string())
+    .collect();
     let mut failed = !lines.is_empty();
     // Without both images the checks have nothing to compare; the errors above say why.
     if let (Ok((builder, _)), Ok(base)) = (&builder, &base) {
-        let files = crate::checks::SourceSnapshot::from_dir(&context, &crate::checks::wanted_dirs(&module, &binaries))
-            .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
+        let files = crate::checks::SourceSnapshot::from_dir(
+            &context,
+            &crate::checks::wanted_dirs(&module, &binaries),
+        )
+        .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
         let builder_go = crate::checks::builder_go_release(&spec, builder);
         let findings = crate::checks::run(&crate::checks::CheckInput {
             spec: &spec,
@@ -139,8 +178,14 @@ pub fn check(args: &[String]) -> Result<(), Failure> {
             builder_go: builder_go.as_deref(),
             files: &files,
         });
-        failed |= findings.iter().any(|f| f.severity == crate::checks::Severity::Error);
-        lines.extend(findings.iter().map(|f| render_finding(f, &spec.file.name, &context)));
+        failed |= findings
+            .iter()
+            .any(|f| f.severity == crate::checks::Severity::Error);
+        lines.extend(
+            findings
+                .iter()
+                .map(|f| render_finding(f, &spec.file.name, &context)),
+        );
     }
     if failed {
         Err(Failure::problem(lines.join("\n")))
@@ -158,10 +203,17 @@ pub fn check(args: &[String]) -> Result<(), Failure> {
 /// context's files, whose findings have no column.
 fn render_finding(finding: &crate::checks::Finding, spec_path: &str, context: &Path) -> String {
     let place = match &finding.location {
-        crate::checks::FindingLocation::Spec(location) => format!("{spec_path}:{}:{}", location.line, location.col),
-        crate::checks::FindingLocation::File { path, line } => format!("{}:{line}", context.join(path).display()),
+        crate::checks::FindingLocation::Spec(location) => {
+            format!("{spec_path}:{}:{}", location.line, location.col)
+        }
+        crate::checks::FindingLocation::File { path, line } => {
+            format!("{}:{line}", context.join(path).display())
+        }
     };
-    format!("{place}: {}: {} ({})", finding.severity, finding.message, finding.rule)
+    format!(
+        "{place}: {}: {} ({})",
+        finding.severity, finding.message, finding.rule
+    )
 }
 
 /// `golb llb`: the Definition for one platform (the first given, else linux/amd64).
@@ -190,7 +242,8 @@ pub fn llb(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
     } else {
         definition.encode_to_vec()
     };
-    out.write_all(&bytes).map_err(|e| Failure::problem(format!("writing the Definition: {e}")))?;
+    out.write_all(&bytes)
+        .map_err(|e| Failure::problem(format!("writing the Definition: {e}")))?;
     Ok(())
 }
 
@@ -205,24 +258,45 @@ fn offline_definition(
     let mut spec = Spec::parse(&file.filename, &String::from_utf8_lossy(&file.data))
         .map_err(|errors| Failure::problem(errors.to_string()))?;
     build_args::apply(&mut spec, opts);
-    let target = options.platforms.first().cloned().unwrap_or_else(Platform::linux_amd64);
-    let unresolved = |reference: crate::image_ref::ImageRef| ResolvedImage { reference, config: serde_json::json!({}), replacement: None };
-    let (builder_ref, _) = plan::builder_image(&spec, module).map_err(|e| Failure::problem(e.to_string()))?;
+    let target = options
+        .platforms
+        .first()
+        .cloned()
+        .unwrap_or_else(Platform::linux_amd64);
+    let unresolved = |reference: crate::image_ref::ImageRef| ResolvedImage {
+        reference,
+        config: serde_json::json!({}),
+        replacement: None,
+    };
+    let (builder_ref, _) =
+        plan::builder_image(&spec, module).map_err(|e| Failure::problem(e.to_string()))?;
     let base_ref = plan::runtime_base(&spec).map_err(|e| Failure::problem(e.to_string()))?;
-    let context = Local::new("context").shared_key_hint("context").custom_name("[internal] load build context").build();
+    let context = Local::new("context")
+        .shared_key_hint("context")
+        .custom_name("[internal] load build context")
+        .build();
     let images = plan::plan(PlanInput {
         spec: &spec,
         module,
         context,
         builder: &unresolved(builder_ref),
         build_platform: &Platform::linux_amd64(),
-        targets: vec![Target { platform: target, base: Some(unresolved(base_ref)) }],
+        targets: vec![Target {
+            platform: target,
+            base: Some(unresolved(base_ref)),
+        }],
         build_target: options.target,
         options: &options.build,
     })
     .map_err(|e| Failure::problem(e.to_string()))?;
-    let image = images.into_iter().next().ok_or_else(|| Failure::problem("the plan produced no image"))?;
-    let definition = image.state.marshal(std::slice::from_ref(file)).map_err(|e| Failure::problem(e.to_string()))?;
+    let image = images
+        .into_iter()
+        .next()
+        .ok_or_else(|| Failure::problem("the plan produced no image"))?;
+    let definition = image
+        .state
+        .marshal(std::slice::from_ref(file))
+        .map_err(|e| Failure::problem(e.to_string()))?;
     Ok((definition, image.config.unwrap_or_default()))
 }
 
@@ -242,6 +316,11 @@ fn bench(
         micros.push(started.elapsed().as_micros());
     }
     micros.sort_unstable();
-    println!("runs={} median_us={} min_us={}", micros.len(), micros[micros.len() / 2], micros[0]);
+    println!(
+        "runs={} median_us={} min_us={}",
+        micros.len(),
+        micros[micros.len() / 2],
+        micros[0]
+    );
     Ok(())
 }

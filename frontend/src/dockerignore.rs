@@ -27,7 +27,11 @@ pub fn patterns(text: &str) -> Vec<String> {
 
 /// The user's patterns after golb's defaults, so a user's `!.git` still wins.
 pub fn with_defaults(patterns: Vec<String>) -> Vec<String> {
-    DEFAULT_EXCLUDES.iter().map(|p| p.to_string()).chain(patterns).collect()
+    DEFAULT_EXCLUDES
+        .iter()
+        .map(|p| p.to_string())
+        .chain(patterns)
+        .collect()
 }
 
 #[cfg(test)]

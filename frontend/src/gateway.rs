@@ -8,12 +8,14 @@
 //! through so its source mapping survives.
 
 use crate::go_module::{self, GoModule};
-use crate::{build_args, checks, dockerignore, named_context, subrequests};
 use crate::image_ref::ImageRef;
 use crate::options::FrontendOptions;
 use crate::plan::{self, BuildTarget, PlanInput, ResolvedImage, Target};
 use crate::spec::{Location, Spec, SpecErrors};
-use golb_proto::gateway::{self, errdefs, Bridge, Caps, FrontendEnv, PlatformImage, RefId, ReturnResult};
+use crate::{build_args, checks, dockerignore, named_context, subrequests};
+use golb_proto::gateway::{
+    self, errdefs, Bridge, Caps, FrontendEnv, PlatformImage, RefId, ReturnResult,
+};
 use golb_proto::llb::{Local, Platform, SourceFile, SourceRange, State};
 use std::collections::BTreeMap;
 
@@ -23,7 +25,14 @@ const FAILED_PRECONDITION: i32 = 9;
 const UNKNOWN: i32 = 2;
 
 /// Gateway capabilities golb calls; BuildKit v0.8 (Docker 20.10) and later have them all.
-const FRONTEND_CAPS: &[&str] = &["solve.base", "return", "readfile", "readdir", "resolveimage", "resolveimage.resolvemode"];
+const FRONTEND_CAPS: &[&str] = &[
+    "solve.base",
+    "return",
+    "readfile",
+    "readdir",
+    "resolveimage",
+    "resolveimage.resolvemode",
+];
 /// LLB features golb's graphs use.
 const LLB_CAPS: &[&str] = &[
     "source.image",
@@ -43,7 +52,10 @@ const LLB_CAPS: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum FrontendError {
     #[error("{errors}")]
-    Spec { errors: SpecErrors, file: SourceFile },
+    Spec {
+        errors: SpecErrors,
+        file: SourceFile,
+    },
     #[error("{0}")]
     Precondition(String),
     #[error("{0}")]
@@ -82,7 +94,10 @@ pub async fn serve() -> i32 {
         }
     };
     // stderr reaches buildkitd's log, not the user: the benchmark reads this line.
-    eprintln!("golb: frontend returned after {} ms", started.elapsed().as_millis());
+    eprintln!(
+        "golb: frontend returned after {} ms",
+        started.elapsed().as_millis()
+    );
     match returned {
         Ok(()) => 0,
         Err(e) => {
@@ -101,7 +116,9 @@ fn error_status(error: &FrontendError) -> errdefs::Status {
             errdefs::source_error(INVALID_ARGUMENT, &errors.to_string(), file, &ranges)
         }
         FrontendError::Precondition(message) => errdefs::plain_error(FAILED_PRECONDITION, message),
-        FrontendError::Module(error) => errdefs::plain_error(FAILED_PRECONDITION, &error.to_string()),
+        FrontendError::Module(error) => {
+            errdefs::plain_error(FAILED_PRECONDITION, &error.to_string())
+        }
         FrontendError::Invalid(message) => errdefs::plain_error(INVALID_ARGUMENT, message),
         FrontendError::Subrequest(name) => errdefs::unsupported_subrequest(name),
         FrontendError::Gateway(e) => match e.rpc_status() {
@@ -121,18 +138,28 @@ fn to_range(location: Location) -> SourceRange {
 }
 
 async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, FrontendError> {
-    let options = FrontendOptions::from_opts(&env.opts).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    let options =
+        FrontendOptions::from_opts(&env.opts).map_err(|e| FrontendError::Invalid(e.to_string()))?;
     let caps = bridge.ping().await?;
     check_caps(&caps)?;
     if let Some(request) = options.request_id.clone() {
         let reply = answer(bridge, env, &options, &request).await?;
-        return Ok(ReturnResult { images: Vec::new(), extra_metadata: reply.metadata() });
+        return Ok(ReturnResult {
+            images: Vec::new(),
+            extra_metadata: reply.metadata(),
+        });
     }
 
     let loaded = read_spec(bridge, env, &options).await?;
     let spec_file = loaded.file.clone();
-    let mut spec = Spec::parse(&spec_file.filename, &String::from_utf8_lossy(&spec_file.data))
-        .map_err(|errors| FrontendError::Spec { errors, file: spec_file.clone() })?;
+    let mut spec = Spec::parse(
+        &spec_file.filename,
+        &String::from_utf8_lossy(&spec_file.data),
+    )
+    .map_err(|errors| FrontendError::Spec {
+        errors,
+        file: spec_file.clone(),
+    })?;
     let applied = build_args::apply(&mut spec, &env.opts);
     if !applied.unused.is_empty() {
         let message = format!(
@@ -151,21 +178,41 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     };
     let context = context_source(env, &options, excludes);
     let module = read_module(bridge, &context, &spec.builder.module_dir).await?;
-    let spec_error = |e: crate::spec::SpecError| FrontendError::Spec { errors: SpecErrors(vec![e]), file: spec_file.clone() };
+    let spec_error = |e: crate::spec::SpecError| FrontendError::Spec {
+        errors: SpecErrors(vec![e]),
+        file: spec_file.clone(),
+    };
 
     let build_platform = worker_platform(env);
-    let targets = if options.platforms.is_empty() { vec![build_platform.clone()] } else { options.platforms.clone() };
+    let targets = if options.platforms.is_empty() {
+        vec![build_platform.clone()]
+    } else {
+        options.platforms.clone()
+    };
 
     let (builder_ref, _) = plan::builder_image(&spec, &module).map_err(spec_error)?;
-    let builder = resolve(bridge, env, &builder_ref, &build_platform, &options, "builder").await?;
+    let builder = resolve(
+        bridge,
+        env,
+        &builder_ref,
+        &build_platform,
+        &options,
+        "builder",
+    )
+    .await?;
     let base_ref = plan::runtime_base(&spec).map_err(spec_error)?;
     let mut resolved_targets = Vec::new();
     for platform in &targets {
         let base = match options.target {
-            BuildTarget::Image => Some(resolve(bridge, env, &base_ref, platform, &options, "runtime").await?),
+            BuildTarget::Image => {
+                Some(resolve(bridge, env, &base_ref, platform, &options, "runtime").await?)
+            }
             _ => None,
         };
-        resolved_targets.push(Target { platform: platform.clone(), base });
+        resolved_targets.push(Target {
+            platform: platform.clone(),
+            base,
+        });
     }
 
     let images = plan::plan(PlanInput {
@@ -189,46 +236,81 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     // in common (the module download) and runs the rest in parallel.
     let mut solves = tokio::task::JoinSet::new();
     for (index, image) in images.into_iter().enumerate() {
-        let definition = image.state.marshal(std::slice::from_ref(&spec_file)).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+        let definition = image
+            .state
+            .marshal(std::slice::from_ref(&spec_file))
+            .map_err(|e| FrontendError::Invalid(e.to_string()))?;
         let config = match &image.config {
-            Some(config) => serde_json::to_vec(config).map_err(|e| FrontendError::Invalid(e.to_string()))?,
+            Some(config) => {
+                serde_json::to_vec(config).map_err(|e| FrontendError::Invalid(e.to_string()))?
+            }
             None => Vec::new(),
         };
         let mut bridge = bridge.clone();
         let cache_imports = cache_imports.clone();
         solves.spawn(async move {
             let reference = bridge.solve(definition, cache_imports).await?;
-            Ok::<_, gateway::GatewayError>((index, PlatformImage { platform: image.platform, r#ref: reference, config }))
+            Ok::<_, gateway::GatewayError>((
+                index,
+                PlatformImage {
+                    platform: image.platform,
+                    r#ref: reference,
+                    config,
+                },
+            ))
         });
     }
     let mut returned = Vec::new();
     while let Some(joined) = solves.join_next().await {
-        let solved = joined.map_err(|e| FrontendError::Invalid(format!("a solve task failed: {e}")))??;
+        let solved =
+            joined.map_err(|e| FrontendError::Invalid(format!("a solve task failed: {e}")))??;
         returned.push(solved);
     }
     returned.sort_by_key(|(index, _)| *index);
-    Ok(ReturnResult { images: returned.into_iter().map(|(_, image)| image).collect(), extra_metadata: BTreeMap::new() })
+    Ok(ReturnResult {
+        images: returned.into_iter().map(|(_, image)| image).collect(),
+        extra_metadata: BTreeMap::new(),
+    })
 }
 
 /// Answers `--call describe|targets|outline|check` (subrequests) with the
 /// JSON and text BuildKit's clients print. Anything else is refused with the
 /// errdefs detail that makes clients say it is unsupported.
-async fn answer(bridge: &mut Bridge, env: &FrontendEnv, options: &FrontendOptions, request: &str) -> Result<subrequests::Reply, FrontendError> {
+async fn answer(
+    bridge: &mut Bridge,
+    env: &FrontendEnv,
+    options: &FrontendOptions,
+    request: &str,
+) -> Result<subrequests::Reply, FrontendError> {
     if request == subrequests::DESCRIBE {
         return Ok(subrequests::describe());
     }
-    if ![subrequests::TARGETS, subrequests::OUTLINE, subrequests::LINT].contains(&request) {
+    if ![
+        subrequests::TARGETS,
+        subrequests::OUTLINE,
+        subrequests::LINT,
+    ]
+    .contains(&request)
+    {
         return Err(FrontendError::Subrequest(request.to_string()));
     }
     let loaded = read_spec(bridge, env, options).await?;
-    let file = crate::spec::SpecFile { name: loaded.file.filename.clone(), text: String::from_utf8_lossy(&loaded.file.data).into_owned() };
+    let file = crate::spec::SpecFile {
+        name: loaded.file.filename.clone(),
+        text: String::from_utf8_lossy(&loaded.file.data).into_owned(),
+    };
     let parsed = Spec::parse(&file.name, &file.text);
     match request {
         r if r == subrequests::TARGETS => Ok(subrequests::targets(&file, parsed.as_ref().ok())),
         r if r == subrequests::OUTLINE => {
-            let mut spec = parsed.map_err(|errors| FrontendError::Spec { errors, file: loaded.file.clone() })?;
+            let mut spec = parsed.map_err(|errors| FrontendError::Spec {
+                errors,
+                file: loaded.file.clone(),
+            })?;
             build_args::apply(&mut spec, &env.opts);
-            let builtins = build_args::builtin_descriptions().into_iter().filter(|(name, _, _)| !spec.args.contains_key(*name));
+            let builtins = build_args::builtin_descriptions()
+                .into_iter()
+                .filter(|(name, _, _)| !spec.args.contains_key(*name));
             let args: Vec<subrequests::BuildArg> = builtins
                 .map(|(name, value, description)| subrequests::BuildArg {
                     name: name.to_string(),
@@ -243,13 +325,23 @@ async fn answer(bridge: &mut Bridge, env: &FrontendEnv, options: &FrontendOption
                     location: Some(value.location),
                 }))
                 .collect();
-            let secrets = [subrequests::MountUse { id: crate::go_build::NETRC_SECRET.to_string(), required: false }];
+            let secrets = [subrequests::MountUse {
+                id: crate::go_build::NETRC_SECRET.to_string(),
+                required: false,
+            }];
             let ssh: Vec<subrequests::MountUse> = if spec.modules.ssh.is_empty() {
                 Vec::new()
             } else {
-                vec![subrequests::MountUse { id: crate::go_build::SSH_AGENT_ID.to_string(), required: false }]
+                vec![subrequests::MountUse {
+                    id: crate::go_build::SSH_AGENT_ID.to_string(),
+                    required: false,
+                }]
             };
-            let target = env.opts.get("target").map(String::as_str).filter(|t| !t.is_empty());
+            let target = env
+                .opts
+                .get("target")
+                .map(String::as_str)
+                .filter(|t| !t.is_empty());
             subrequests::outline(&subrequests::OutlineInput {
                 spec: &file,
                 target,
@@ -275,7 +367,12 @@ async fn lint(
 ) -> Result<subrequests::Reply, FrontendError> {
     let empty = checks::SourceSnapshot::new();
     let failed = |failure: subrequests::BuildFailure| {
-        subrequests::lint(&subrequests::LintInput { spec: file, files: &empty, findings: &[], build_error: Some(failure) })
+        subrequests::lint(&subrequests::LintInput {
+            spec: file,
+            files: &empty,
+            findings: &[],
+            build_error: Some(failure),
+        })
     };
     let mut spec = match parsed {
         Ok(spec) => spec,
@@ -290,26 +387,53 @@ async fn lint(
     let module = match read_module(bridge, &context, &spec.builder.module_dir).await {
         Ok(module) => module,
         Err(FrontendError::Module(error)) => {
-            let findings: Vec<checks::Finding> = checks::module_error_finding(&error).into_iter().collect();
-            let build_error = findings.is_empty().then(|| subrequests::BuildFailure { message: error.to_string(), locations: Vec::new() });
-            return Ok(subrequests::lint(&subrequests::LintInput { spec: file, files: &empty, findings: &findings, build_error }));
+            let findings: Vec<checks::Finding> =
+                checks::module_error_finding(&error).into_iter().collect();
+            let build_error = findings.is_empty().then(|| subrequests::BuildFailure {
+                message: error.to_string(),
+                locations: Vec::new(),
+            });
+            return Ok(subrequests::lint(&subrequests::LintInput {
+                spec: file,
+                files: &empty,
+                findings: &findings,
+                build_error,
+            }));
         }
         Err(other) => return Err(other),
     };
     let binaries = plan::binaries(&spec, &module);
-    let (builder, base) = match (plan::builder_image(&spec, &module), plan::runtime_base(&spec)) {
+    let (builder, base) = match (
+        plan::builder_image(&spec, &module),
+        plan::runtime_base(&spec),
+    ) {
         (Ok((builder, _)), Ok(base)) => (builder, base),
-        (Err(e), _) | (_, Err(e)) => return Ok(failed(subrequests::BuildFailure::from(&SpecErrors(vec![e])))),
+        (Err(e), _) | (_, Err(e)) => {
+            return Ok(failed(subrequests::BuildFailure::from(&SpecErrors(vec![
+                e,
+            ]))))
+        }
     };
-    let definition = context.marshal(&[]).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    let definition = context
+        .marshal(&[])
+        .map_err(|e| FrontendError::Invalid(e.to_string()))?;
     let reference = bridge.solve(definition, Vec::new()).await?;
     let mut files = checks::SourceSnapshot::new();
     for dir in checks::wanted_dirs(&module, &binaries) {
         let listed = if dir == "." { "/" } else { dir.as_str() };
-        let Ok(names) = names_in(bridge, &reference, listed).await else { continue };
+        let Ok(names) = names_in(bridge, &reference, listed).await else {
+            continue;
+        };
         files = files.with_dir(&dir);
-        for name in names.iter().filter(|n| n.ends_with(".go") || *n == go_module::GO_MOD || *n == go_module::GO_WORK) {
-            let path = if dir == "." { name.clone() } else { format!("{dir}/{name}") };
+        for name in names
+            .iter()
+            .filter(|n| n.ends_with(".go") || *n == go_module::GO_MOD || *n == go_module::GO_WORK)
+        {
+            let path = if dir == "." {
+                name.clone()
+            } else {
+                format!("{dir}/{name}")
+            };
             let text = bridge.read_file(&reference, &path).await?;
             files = files.with_file(&path, String::from_utf8_lossy(&text));
         }
@@ -324,7 +448,12 @@ async fn lint(
         builder_go: builder_go.as_deref(),
         files: &files,
     });
-    Ok(subrequests::lint(&subrequests::LintInput { spec: file, files: &files, findings: &findings, build_error: None }))
+    Ok(subrequests::lint(&subrequests::LintInput {
+        spec: file,
+        files: &files,
+        findings: &findings,
+        build_error: None,
+    }))
 }
 
 fn check_caps(caps: &Caps) -> Result<(), FrontendError> {
@@ -368,7 +497,11 @@ struct LoadedSpec {
 
 /// Reads the spec (and `<spec>.dockerignore`) from the client's `dockerfile`
 /// local: only those two files are sent.
-async fn read_spec(bridge: &mut Bridge, env: &FrontendEnv, options: &FrontendOptions) -> Result<LoadedSpec, FrontendError> {
+async fn read_spec(
+    bridge: &mut Bridge,
+    env: &FrontendEnv,
+    options: &FrontendOptions,
+) -> Result<LoadedSpec, FrontendError> {
     let filename = &options.filename;
     let ignore_file = format!("{filename}.dockerignore");
     let local = Local::new(options.spec_local.clone())
@@ -378,7 +511,9 @@ async fn read_spec(bridge: &mut Bridge, env: &FrontendEnv, options: &FrontendOpt
         .differ_none()
         .custom_name(format!("[internal] load build definition from {filename}"))
         .build();
-    let definition = local.marshal(&[]).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    let definition = local
+        .marshal(&[])
+        .map_err(|e| FrontendError::Invalid(e.to_string()))?;
     let vertex = head_digest(&definition).unwrap_or_default();
     let reference = bridge.solve(definition, Vec::new()).await?;
     let data = bridge.read_file(&reference, filename).await.map_err(|e| {
@@ -387,11 +522,24 @@ async fn read_spec(bridge: &mut Bridge, env: &FrontendEnv, options: &FrontendOpt
             options.spec_local
         ))
     })?;
-    let dockerignore = match names_in(bridge, &reference, "/").await?.contains(&ignore_file) {
-        true => Some(dockerignore::patterns(&String::from_utf8_lossy(&bridge.read_file(&reference, &ignore_file).await?))),
+    let dockerignore = match names_in(bridge, &reference, "/")
+        .await?
+        .contains(&ignore_file)
+    {
+        true => Some(dockerignore::patterns(&String::from_utf8_lossy(
+            &bridge.read_file(&reference, &ignore_file).await?,
+        ))),
         false => None,
     };
-    Ok(LoadedSpec { file: SourceFile { filename: filename.clone(), data, language: "toml".to_string() }, vertex, dockerignore })
+    Ok(LoadedSpec {
+        file: SourceFile {
+            filename: filename.clone(),
+            data,
+            language: "toml".to_string(),
+        },
+        vertex,
+        dockerignore,
+    })
 }
 
 /// The digest of the op a Definition ends in.
@@ -402,7 +550,11 @@ fn head_digest(definition: &golb_proto::llb::pb::Definition) -> Option<String> {
 }
 
 /// `.dockerignore` at the context root, fetched alone before the context.
-async fn read_context_dockerignore(bridge: &mut Bridge, env: &FrontendEnv, options: &FrontendOptions) -> Result<Vec<String>, FrontendError> {
+async fn read_context_dockerignore(
+    bridge: &mut Bridge,
+    env: &FrontendEnv,
+    options: &FrontendOptions,
+) -> Result<Vec<String>, FrontendError> {
     let local = Local::new(options.context_local.clone())
         .session_id(session_for(env, &options.context_local))
         .shared_key_hint(format!("{}-dockerignore", options.context_local))
@@ -410,16 +562,25 @@ async fn read_context_dockerignore(bridge: &mut Bridge, env: &FrontendEnv, optio
         .differ_none()
         .custom_name("[internal] load .dockerignore")
         .build();
-    let definition = local.marshal(&[]).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    let definition = local
+        .marshal(&[])
+        .map_err(|e| FrontendError::Invalid(e.to_string()))?;
     let reference = bridge.solve(definition, Vec::new()).await?;
-    if !names_in(bridge, &reference, "/").await?.contains(dockerignore::FILE) {
+    if !names_in(bridge, &reference, "/")
+        .await?
+        .contains(dockerignore::FILE)
+    {
         return Ok(Vec::new());
     }
     let text = bridge.read_file(&reference, dockerignore::FILE).await?;
     Ok(dockerignore::patterns(&String::from_utf8_lossy(&text)))
 }
 
-fn context_source(env: &FrontendEnv, options: &FrontendOptions, ignore_patterns: Vec<String>) -> State {
+fn context_source(
+    env: &FrontendEnv,
+    options: &FrontendOptions,
+    ignore_patterns: Vec<String>,
+) -> State {
     Local::new(options.context_local.clone())
         .session_id(session_for(env, &options.context_local))
         .shared_key_hint(options.context_local.clone())
@@ -430,8 +591,14 @@ fn context_source(env: &FrontendEnv, options: &FrontendOptions, ignore_patterns:
 
 /// Solves the context (the build would transfer it anyway; this solve is the
 /// same vertex, so nothing is sent twice) and reads the module's files.
-async fn read_module(bridge: &mut Bridge, context: &State, dir: &str) -> Result<GoModule, FrontendError> {
-    let definition = context.marshal(&[]).map_err(|e| FrontendError::Invalid(e.to_string()))?;
+async fn read_module(
+    bridge: &mut Bridge,
+    context: &State,
+    dir: &str,
+) -> Result<GoModule, FrontendError> {
+    let definition = context
+        .marshal(&[])
+        .map_err(|e| FrontendError::Invalid(e.to_string()))?;
     let reference = bridge.solve(definition, Vec::new()).await?;
     let module_error = FrontendError::Module;
     let mut files = BTreeMap::new();
@@ -455,17 +622,27 @@ async fn read_existing(
         let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
         if !listed.contains_key(dir) {
             // A missing directory is not an error: the file just is not there.
-            let names = names_in(bridge, reference, if dir.is_empty() { "/" } else { dir }).await.ok();
+            let names = names_in(bridge, reference, if dir.is_empty() { "/" } else { dir })
+                .await
+                .ok();
             listed.insert(dir.to_string(), names);
         }
-        if listed.get(dir).and_then(Option::as_ref).is_some_and(|names| names.contains(name)) {
+        if listed
+            .get(dir)
+            .and_then(Option::as_ref)
+            .is_some_and(|names| names.contains(name))
+        {
             files.insert(path.clone(), bridge.read_file(reference, path).await?);
         }
     }
     Ok(())
 }
 
-async fn names_in(bridge: &mut Bridge, reference: &RefId, dir: &str) -> Result<std::collections::BTreeSet<String>, FrontendError> {
+async fn names_in(
+    bridge: &mut Bridge,
+    reference: &RefId,
+    dir: &str,
+) -> Result<std::collections::BTreeSet<String>, FrontendError> {
     let entries = bridge.read_dir(reference, dir, "").await?;
     Ok(entries
         .into_iter()
@@ -482,32 +659,54 @@ async fn resolve(
     options: &FrontendOptions,
     role: &str,
 ) -> Result<ResolvedImage, FrontendError> {
-    let reference = match named_context::replacement(&env.opts, role, reference).map_err(|e| FrontendError::Invalid(e.to_string()))? {
+    let reference = match named_context::replacement(&env.opts, role, reference)
+        .map_err(|e| FrontendError::Invalid(e.to_string()))?
+    {
         None => reference.clone(),
         Some(named_context::Replacement::Image(image)) => image,
         Some(named_context::Replacement::Local(name)) => {
             let files = Local::new(name.clone())
                 .session_id(session_for(env, &name))
                 .shared_key_hint(name.clone())
-                .custom_name(format!("[internal] load build context {name} as the {role}"))
+                .custom_name(format!(
+                    "[internal] load build context {name} as the {role}"
+                ))
                 .build();
-            return Ok(ResolvedImage { reference: reference.clone(), config: serde_json::json!({}), replacement: Some(files) });
+            return Ok(ResolvedImage {
+                reference: reference.clone(),
+                config: serde_json::json!({}),
+                replacement: Some(files),
+            });
         }
     };
     let reference = &reference;
-    let mode = options.build.image_resolve_mode.as_deref().unwrap_or("default");
+    let mode = options
+        .build
+        .image_resolve_mode
+        .as_deref()
+        .unwrap_or("default");
     let log_name = format!("[golb] resolve {role} {reference} for {platform}");
-    let resolved = bridge.resolve_image_config(&reference.to_string(), platform, mode, &log_name).await?;
+    let resolved = bridge
+        .resolve_image_config(&reference.to_string(), platform, mode, &log_name)
+        .await?;
     // A source policy may rewrite the reference; pin what BuildKit actually resolved.
     let named = if resolved.reference.is_empty() {
         reference.clone()
     } else {
         ImageRef::parse(&resolved.reference).unwrap_or_else(|_| reference.clone())
     };
-    let pinned = if resolved.digest.is_empty() { named } else { named.pinned(&resolved.digest) };
+    let pinned = if resolved.digest.is_empty() {
+        named
+    } else {
+        named.pinned(&resolved.digest)
+    };
     let config = crate::image_config::parse_base(&pinned.to_string(), &resolved.config)
         .map_err(|e| FrontendError::Precondition(e.to_string()))?;
-    Ok(ResolvedImage { reference: pinned, config, replacement: None })
+    Ok(ResolvedImage {
+        reference: pinned,
+        config,
+        replacement: None,
+    })
 }
 
 #[cfg(test)]
@@ -518,10 +717,20 @@ mod tests {
     fn spec_errors_become_source_errors_with_every_line() {
         let text = "[builder]\ngoo = 1\n";
         let errors = Spec::parse("golb.toml", text).unwrap_err();
-        let file = SourceFile { filename: "golb.toml".into(), data: text.as_bytes().to_vec(), language: "toml".into() };
+        let file = SourceFile {
+            filename: "golb.toml".into(),
+            data: text.as_bytes().to_vec(),
+            language: "toml".into(),
+        };
         let status = error_status(&FrontendError::Spec { errors, file });
         assert_eq!(status.code, INVALID_ARGUMENT);
-        assert!(status.message.starts_with("golb.toml:2:1: unknown field `goo`"), "{}", status.message);
+        assert!(
+            status
+                .message
+                .starts_with("golb.toml:2:1: unknown field `goo`"),
+            "{}",
+            status.message
+        );
         assert_eq!(status.details.len(), 1);
         assert!(status.details[0].type_url.ends_with("errdefs.Source+json"));
         let json: serde_json::Value = serde_json::from_slice(&status.details[0].value).unwrap();

@@ -21,7 +21,8 @@ pub const BINARY_DIR: &str = "/usr/local/bin";
 pub const TEMP_DIR: &str = "/tmp";
 
 /// The PATH of the builder when its image config sets none.
-pub const DEFAULT_PATH: &str = "/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const DEFAULT_PATH: &str =
+    "/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The module cache is shared by every build on the daemon: module files are
 /// content-addressed and Go locks the cache itself, so concurrent builds are safe.
@@ -93,12 +94,25 @@ pub fn credential_env(modules: &Modules) -> Vec<(String, String)> {
     let mut env = vec![("NETRC".to_string(), NETRC_PATH.to_string())];
     if !modules.ssh.is_empty() {
         env.push(("SSH_AUTH_SOCK".to_string(), SSH_AGENT_PATH.to_string()));
-        env.push(("GIT_CONFIG_COUNT".to_string(), modules.ssh.len().to_string()));
+        env.push((
+            "GIT_CONFIG_COUNT".to_string(),
+            modules.ssh.len().to_string(),
+        ));
         for (i, prefix) in modules.ssh.iter().enumerate() {
             let (host, path) = prefix.split_once('/').unwrap_or((prefix, ""));
-            let ssh = if path.is_empty() { format!("ssh://git@{host}/") } else { format!("ssh://git@{host}/{path}/") };
-            env.push((format!("GIT_CONFIG_KEY_{i}"), format!("url.{ssh}.insteadOf")));
-            env.push((format!("GIT_CONFIG_VALUE_{i}"), format!("https://{prefix}/")));
+            let ssh = if path.is_empty() {
+                format!("ssh://git@{host}/")
+            } else {
+                format!("ssh://git@{host}/{path}/")
+            };
+            env.push((
+                format!("GIT_CONFIG_KEY_{i}"),
+                format!("url.{ssh}.insteadOf"),
+            ));
+            env.push((
+                format!("GIT_CONFIG_VALUE_{i}"),
+                format!("https://{prefix}/"),
+            ));
         }
     }
     env
@@ -109,7 +123,10 @@ pub fn credential_env(modules: &Modules) -> Vec<(String, String)> {
 /// them from the module cache, so changing a proxy URL does not rebuild.
 pub fn build_env(modules: &Modules, target: &Platform) -> Vec<(String, String)> {
     let fetching = ["GOPROXY", "GOPRIVATE", "GONOSUMDB", "GONOPROXY"];
-    let mut env: Vec<(String, String)> = module_env(modules).into_iter().filter(|(k, _)| !fetching.contains(&k.as_str())).collect();
+    let mut env: Vec<(String, String)> = module_env(modules)
+        .into_iter()
+        .filter(|(k, _)| !fetching.contains(&k.as_str()))
+        .collect();
     env.push(("GOCACHE".to_string(), GOCACHE.to_string()));
     env.push(("CGO_ENABLED".to_string(), "0".to_string()));
     env.push(("GOOS".to_string(), target.os.clone()));
@@ -138,14 +155,24 @@ pub fn download_args() -> Vec<String> {
 
 /// `go build` with the flags golb always sets; user ldflags come after golb's.
 pub fn build_args(build: &GoBuild<'_>, module: &GoModule) -> Vec<String> {
-    let mut args: Vec<String> = ["go", "build", "-trimpath", "-buildvcs=false", module_mode(module)]
-        .map(String::from)
-        .to_vec();
+    let mut args: Vec<String> = [
+        "go",
+        "build",
+        "-trimpath",
+        "-buildvcs=false",
+        module_mode(module),
+    ]
+    .map(String::from)
+    .to_vec();
     if !build.tags.is_empty() {
         args.push("-tags".to_string());
         args.push(build.tags.join(","));
     }
-    let ldflags: Vec<&str> = ALWAYS_LDFLAGS.iter().copied().chain(build.ldflags.iter().copied()).collect();
+    let ldflags: Vec<&str> = ALWAYS_LDFLAGS
+        .iter()
+        .copied()
+        .chain(build.ldflags.iter().copied())
+        .collect();
     args.push("-ldflags".to_string());
     args.push(ldflags.join(" "));
     args.push("-o".to_string());
@@ -159,9 +186,15 @@ pub const COVERAGE_FILE: &str = "/out/coverage.out";
 
 /// `go test` over `packages`, writing a coverage profile to the output.
 pub fn test_args(module: &GoModule, flags: &[String], packages: &[String]) -> Vec<String> {
-    let mut args: Vec<String> = ["go", "test", "-trimpath", "-buildvcs=false", module_mode(module)]
-        .map(String::from)
-        .to_vec();
+    let mut args: Vec<String> = [
+        "go",
+        "test",
+        "-trimpath",
+        "-buildvcs=false",
+        module_mode(module),
+    ]
+    .map(String::from)
+    .to_vec();
     args.push(format!("-coverprofile={COVERAGE_FILE}"));
     args.extend(flags.iter().cloned());
     args.extend(packages.iter().cloned());
@@ -170,7 +203,9 @@ pub fn test_args(module: &GoModule, flags: &[String], packages: &[String]) -> Ve
 
 /// `go vet` over `packages`.
 pub fn vet_args(module: &GoModule, packages: &[String]) -> Vec<String> {
-    let mut args: Vec<String> = ["go", "vet", module_mode(module)].map(String::from).to_vec();
+    let mut args: Vec<String> = ["go", "vet", module_mode(module)]
+        .map(String::from)
+        .to_vec();
     args.extend(packages.iter().cloned());
     args
 }
@@ -185,7 +220,13 @@ pub fn build_cache_id(toolchain: &Toolchain, target: &Platform, tags: &[&str]) -
     let release: String = toolchain
         .release
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     if tags.is_empty() {
         format!("golb/gocache/go{release}/{target}")
@@ -199,7 +240,10 @@ mod tests {
     use super::*;
 
     fn module() -> GoModule {
-        GoModule { path: "example.com/hello".into(), ..GoModule::default() }
+        GoModule {
+            path: "example.com/hello".into(),
+            ..GoModule::default()
+        }
     }
 
     #[test]
@@ -232,8 +276,16 @@ mod tests {
 
     #[test]
     fn vendored_modules_build_from_vendor() {
-        let vendored = GoModule { vendored: true, ..module() };
-        let build = GoBuild { package: ".", output_name: "hello", ldflags: vec![], tags: vec![] };
+        let vendored = GoModule {
+            vendored: true,
+            ..module()
+        };
+        let build = GoBuild {
+            package: ".",
+            output_name: "hello",
+            ldflags: vec![],
+            tags: vec![],
+        };
         assert!(build_args(&build, &vendored).contains(&"-mod=vendor".to_string()));
     }
 
@@ -242,11 +294,26 @@ mod tests {
         let arm = Platform::parse("linux/arm/v7").unwrap();
         let env = build_env(&Modules::default(), &arm);
         let has = |k: &str, v: &str| env.contains(&(k.to_string(), v.to_string()));
-        assert!(has("CGO_ENABLED", "0") && has("GOARCH", "arm") && has("GOARM", "7") && has("GOTOOLCHAIN", "local"));
-        assert!(!env.iter().any(|(k, _)| k == "GOPROXY"), "no GOPROXY unless the spec sets one");
-        let spec = crate::spec::Spec::parse("golb.toml", "[modules]\nproxy = \"https://p\"\nflags = \"-modcacherw\"\n").unwrap();
+        assert!(
+            has("CGO_ENABLED", "0")
+                && has("GOARCH", "arm")
+                && has("GOARM", "7")
+                && has("GOTOOLCHAIN", "local")
+        );
+        assert!(
+            !env.iter().any(|(k, _)| k == "GOPROXY"),
+            "no GOPROXY unless the spec sets one"
+        );
+        let spec = crate::spec::Spec::parse(
+            "golb.toml",
+            "[modules]\nproxy = \"https://p\"\nflags = \"-modcacherw\"\n",
+        )
+        .unwrap();
         let env = build_env(&spec.modules, &arm);
-        assert!(!env.iter().any(|(k, _)| k == "GOPROXY"), "the proxy is the download step's business");
+        assert!(
+            !env.iter().any(|(k, _)| k == "GOPROXY"),
+            "the proxy is the download step's business"
+        );
         assert!(env.contains(&("GOFLAGS".to_string(), "-modcacherw".to_string())));
     }
 
@@ -262,18 +329,37 @@ mod tests {
         assert!(env.contains(&("GOPRIVATE".into(), "golb.test/*".into())));
         let creds = credential_env(&spec.modules);
         assert!(creds.contains(&("NETRC".into(), NETRC_PATH.into())));
-        assert!(creds.contains(&("GIT_CONFIG_KEY_0".into(), "url.ssh://git@github.com/acme/.insteadOf".into())));
-        assert!(creds.contains(&("GIT_CONFIG_VALUE_0".into(), "https://github.com/acme/".into())));
+        assert!(creds.contains(&(
+            "GIT_CONFIG_KEY_0".into(),
+            "url.ssh://git@github.com/acme/.insteadOf".into()
+        )));
+        assert!(creds.contains(&(
+            "GIT_CONFIG_VALUE_0".into(),
+            "https://github.com/acme/".into()
+        )));
     }
 
     #[test]
     fn build_cache_ids_separate_releases_targets_and_tags() {
-        let go = Toolchain { release: "1.26".into() };
+        let go = Toolchain {
+            release: "1.26".into(),
+        };
         let amd64 = Platform::parse("linux/amd64").unwrap();
         let arm64 = Platform::parse("linux/arm64").unwrap();
-        assert_eq!(build_cache_id(&go, &amd64, &[]), "golb/gocache/go1.26/linux-amd64");
-        assert_eq!(build_cache_id(&go, &arm64, &["b", "a", "b"]), "golb/gocache/go1.26/linux-arm64/a+b");
-        let image = Toolchain { release: "registry.example.com/go:1@sha256:ab".into() };
-        assert_eq!(build_cache_id(&image, &amd64, &[]), "golb/gocache/goregistry.example.com-go-1-sha256-ab/linux-amd64");
+        assert_eq!(
+            build_cache_id(&go, &amd64, &[]),
+            "golb/gocache/go1.26/linux-amd64"
+        );
+        assert_eq!(
+            build_cache_id(&go, &arm64, &["b", "a", "b"]),
+            "golb/gocache/go1.26/linux-arm64/a+b"
+        );
+        let image = Toolchain {
+            release: "registry.example.com/go:1@sha256:ab".into(),
+        };
+        assert_eq!(
+            build_cache_id(&image, &amd64, &[]),
+            "golb/gocache/goregistry.example.com-go-1-sha256-ab/linux-amd64"
+        );
     }
 }

@@ -44,11 +44,23 @@ pub enum GoModuleError {
     #[error("no go.mod in {0}: golb builds one Go module; run `go mod init <module path>` there, or set [builder] module to the module's directory")]
     NoGoMod(String),
     #[error("{file}:{line}: {message}")]
-    Malformed { file: String, line: usize, message: String },
+    Malformed {
+        file: String,
+        line: usize,
+        message: String,
+    },
     #[error("{file}:{line}: {path:?} is outside the build context, so BuildKit cannot send it; move it into the context or build from a directory that holds both")]
-    OutsideContext { file: String, line: usize, path: String },
+    OutsideContext {
+        file: String,
+        line: usize,
+        path: String,
+    },
     #[error("{file}:{line}: {path:?} has no go.mod in the build context")]
-    MissingMember { file: String, line: usize, path: String },
+    MissingMember {
+        file: String,
+        line: usize,
+        path: String,
+    },
     #[error("reading {path}: {message}")]
     Read { path: String, message: String },
 }
@@ -64,7 +76,10 @@ pub fn join(dir: &str, name: &str) -> String {
 
 /// The first round: the module's own files.
 pub fn probe_paths(dir: &str) -> Vec<String> {
-    [GO_MOD, GO_SUM, GO_WORK, GO_WORK_SUM, VENDOR_MODULES].iter().map(|f| join(dir, f)).collect()
+    [GO_MOD, GO_SUM, GO_WORK, GO_WORK_SUM, VENDOR_MODULES]
+        .iter()
+        .map(|f| join(dir, f))
+        .collect()
 }
 
 /// A directory another module file points at, and where it said so.
@@ -106,8 +121,17 @@ fn local_directory_directives(text: &str, verb: &str) -> Vec<(usize, String)> {
             None if verb == "use" => body,
             None => continue,
         };
-        let target = target.split_whitespace().next().unwrap_or("").trim_matches('"');
-        if target.starts_with("./") || target.starts_with("../") || target == "." || target == ".." || target.starts_with('/') {
+        let target = target
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_matches('"');
+        if target.starts_with("./")
+            || target.starts_with("../")
+            || target == "."
+            || target == ".."
+            || target.starts_with('/')
+        {
             found.push((index + 1, target.to_string()));
         }
     }
@@ -136,12 +160,21 @@ fn members(dir: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<Member>, 
     let mut members = Vec::new();
     for (name, verb) in [(GO_WORK, "use"), (GO_MOD, "replace")] {
         let file = join(dir, name);
-        let Some(text) = files.get(&file) else { continue };
+        let Some(text) = files.get(&file) else {
+            continue;
+        };
         for (line, target) in local_directory_directives(&String::from_utf8_lossy(text), verb) {
-            let resolved = resolve(dir, &target)
-                .ok_or_else(|| GoModuleError::OutsideContext { file: file.clone(), line, path: target.clone() })?;
+            let resolved = resolve(dir, &target).ok_or_else(|| GoModuleError::OutsideContext {
+                file: file.clone(),
+                line,
+                path: target.clone(),
+            })?;
             if resolved != dir {
-                members.push(Member { dir: resolved, file: file.clone(), line });
+                members.push(Member {
+                    dir: resolved,
+                    file: file.clone(),
+                    line,
+                });
             }
         }
     }
@@ -150,7 +183,10 @@ fn members(dir: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<Member>, 
 
 /// The second round: go.mod/go.sum of each workspace member and local
 /// replacement named by the files of the first round.
-pub fn member_paths(dir: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<String>, GoModuleError> {
+pub fn member_paths(
+    dir: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> Result<Vec<String>, GoModuleError> {
     Ok(members(dir, files)?
         .iter()
         .flat_map(|m| [join(&m.dir, GO_MOD), join(&m.dir, GO_SUM)])
@@ -159,10 +195,17 @@ pub fn member_paths(dir: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<Vec<
 
 impl GoModule {
     /// Builds the facts from the files of both rounds that exist (path → contents).
-    pub fn from_files(dir: &str, files: &BTreeMap<String, Vec<u8>>) -> Result<GoModule, GoModuleError> {
+    pub fn from_files(
+        dir: &str,
+        files: &BTreeMap<String, Vec<u8>>,
+    ) -> Result<GoModule, GoModuleError> {
         let go_mod_path = join(dir, GO_MOD);
         let go_mod = files.get(&go_mod_path).ok_or_else(|| {
-            GoModuleError::NoGoMod(if dir.is_empty() { "the build context's root".to_string() } else { dir.to_string() })
+            GoModuleError::NoGoMod(if dir.is_empty() {
+                "the build context's root".to_string()
+            } else {
+                dir.to_string()
+            })
         })?;
         let mut module = GoModule {
             dir: dir.to_string(),
@@ -173,7 +216,9 @@ impl GoModule {
         for line in String::from_utf8_lossy(go_mod).lines() {
             let line = line.split("//").next().unwrap_or("").trim();
             let mut words = line.split_whitespace();
-            let (Some(verb), Some(arg)) = (words.next(), words.next()) else { continue };
+            let (Some(verb), Some(arg)) = (words.next(), words.next()) else {
+                continue;
+            };
             let arg = arg.trim_matches('"').to_string();
             match verb {
                 "module" => module.path = arg,
@@ -189,16 +234,26 @@ impl GoModule {
                 message: "no `module` line: go.mod must start with `module <path>`".to_string(),
             });
         }
-        let mut wanted: Vec<String> = [GO_MOD, GO_SUM, GO_WORK, GO_WORK_SUM].iter().map(|f| join(dir, f)).collect();
+        let mut wanted: Vec<String> = [GO_MOD, GO_SUM, GO_WORK, GO_WORK_SUM]
+            .iter()
+            .map(|f| join(dir, f))
+            .collect();
         for member in members(dir, files)? {
             let member_go_mod = join(&member.dir, GO_MOD);
             if !files.contains_key(&member_go_mod) {
-                return Err(GoModuleError::MissingMember { file: member.file, line: member.line, path: member.dir });
+                return Err(GoModuleError::MissingMember {
+                    file: member.file,
+                    line: member.line,
+                    path: member.dir,
+                });
             }
             wanted.push(member_go_mod);
             wanted.push(join(&member.dir, GO_SUM));
         }
-        let mut module_files: Vec<String> = wanted.into_iter().filter(|p| files.contains_key(p)).collect();
+        let mut module_files: Vec<String> = wanted
+            .into_iter()
+            .filter(|p| files.contains_key(p))
+            .collect();
         module_files.sort();
         module_files.dedup();
         module.module_files = module_files;
@@ -221,7 +276,11 @@ impl GoModule {
         let version = self.toolchain.as_deref().or(self.go.as_deref())?;
         let mut parts = version.split('.');
         let major = parts.next()?;
-        let minor: String = parts.next()?.chars().take_while(char::is_ascii_digit).collect();
+        let minor: String = parts
+            .next()?
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         (!major.is_empty() && !minor.is_empty()).then(|| format!("{major}.{minor}"))
     }
 
@@ -229,7 +288,9 @@ impl GoModule {
     pub fn default_binary_name(&self) -> String {
         let last = self.path.rsplit('/').next().unwrap_or(&self.path);
         // A major-version suffix ("…/v2") is not a name.
-        let is_major = last.len() > 1 && last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit());
+        let is_major = last.len() > 1
+            && last.starts_with('v')
+            && last[1..].chars().all(|c| c.is_ascii_digit());
         if is_major {
             self.path.rsplit('/').nth(1).unwrap_or(last).to_string()
         } else {
@@ -238,15 +299,28 @@ impl GoModule {
     }
 }
 
-fn read_existing(context: &Path, paths: &[String], files: &mut BTreeMap<String, Vec<u8>>) -> Result<(), GoModuleError> {
+fn read_existing(
+    context: &Path,
+    paths: &[String],
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<(), GoModuleError> {
     for path in paths {
         let full = context.join(path);
         match std::fs::read(&full) {
             Ok(bytes) => {
                 files.insert(path.clone(), bytes);
             }
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => {}
-            Err(e) => return Err(GoModuleError::Read { path: full.display().to_string(), message: e.to_string() }),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) => {}
+            Err(e) => {
+                return Err(GoModuleError::Read {
+                    path: full.display().to_string(),
+                    message: e.to_string(),
+                })
+            }
         }
     }
     Ok(())
@@ -257,7 +331,10 @@ mod tests {
     use super::*;
 
     fn files(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.as_bytes().to_vec())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+            .collect()
     }
 
     #[test]
@@ -286,7 +363,10 @@ mod tests {
         let err = GoModule::from_files("", &files(&[("go.mod", "go 1.26\n")])).unwrap_err();
         assert!(err.to_string().contains("module <path>"));
         let err = GoModule::from_files("services/api", &BTreeMap::new()).unwrap_err();
-        assert!(err.to_string().starts_with("no go.mod in services/api"), "{err}");
+        assert!(
+            err.to_string().starts_with("no go.mod in services/api"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -298,15 +378,34 @@ mod tests {
         wanted.sort();
         assert_eq!(
             wanted,
-            ["svc/api/third_party/z/go.mod", "svc/api/third_party/z/go.sum", "svc/api/tools/go.mod", "svc/api/tools/go.sum", "svc/lib/go.mod", "svc/lib/go.sum"]
+            [
+                "svc/api/third_party/z/go.mod",
+                "svc/api/third_party/z/go.sum",
+                "svc/api/tools/go.mod",
+                "svc/api/tools/go.sum",
+                "svc/lib/go.mod",
+                "svc/lib/go.sum"
+            ]
         );
         let mut all = round1.clone();
-        all.extend(files(&[("svc/api/tools/go.mod", "module t\n"), ("svc/api/third_party/z/go.mod", "module z\n"), ("svc/lib/go.mod", "module l\n"), ("svc/lib/go.sum", "")]));
+        all.extend(files(&[
+            ("svc/api/tools/go.mod", "module t\n"),
+            ("svc/api/third_party/z/go.mod", "module z\n"),
+            ("svc/lib/go.mod", "module l\n"),
+            ("svc/lib/go.sum", ""),
+        ]));
         let m = GoModule::from_files("svc/api", &all).unwrap();
         assert!(m.workspace);
         assert_eq!(
             m.module_files,
-            ["svc/api/go.mod", "svc/api/go.work", "svc/api/third_party/z/go.mod", "svc/api/tools/go.mod", "svc/lib/go.mod", "svc/lib/go.sum"]
+            [
+                "svc/api/go.mod",
+                "svc/api/go.work",
+                "svc/api/third_party/z/go.mod",
+                "svc/api/tools/go.mod",
+                "svc/lib/go.mod",
+                "svc/lib/go.sum"
+            ]
         );
     }
 
@@ -319,21 +418,30 @@ mod tests {
             "api/go.mod:5: \"../../lib\" is outside the build context, so BuildKit cannot send it; move it into the context or build from a directory that holds both"
         );
         let absolute = files(&[("go.mod", "module a\nreplace b => /home/me/b\n")]);
-        assert!(matches!(member_paths("", &absolute), Err(GoModuleError::OutsideContext { line: 2, .. })));
+        assert!(matches!(
+            member_paths("", &absolute),
+            Err(GoModuleError::OutsideContext { line: 2, .. })
+        ));
     }
 
     #[test]
     fn a_replacement_without_go_mod_is_an_error() {
         let round = files(&[("go.mod", "module a\nreplace b => ./b\n")]);
         let err = GoModule::from_files("", &round).unwrap_err();
-        assert_eq!(err.to_string(), "go.mod:2: \"b\" has no go.mod in the build context");
+        assert_eq!(
+            err.to_string(),
+            "go.mod:2: \"b\" has no go.mod in the build context"
+        );
     }
 
     #[test]
     fn reads_a_directory_and_says_when_go_mod_is_missing() {
         let dir = std::env::temp_dir().join(format!("golb-gomod-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("vendor")).unwrap();
-        assert!(matches!(GoModule::from_dir(&dir, ""), Err(GoModuleError::NoGoMod(_))));
+        assert!(matches!(
+            GoModule::from_dir(&dir, ""),
+            Err(GoModuleError::NoGoMod(_))
+        ));
         std::fs::write(dir.join("go.mod"), "module example.com/hello\ngo 1.26\n").unwrap();
         std::fs::write(dir.join("vendor/modules.txt"), "").unwrap();
         let m = GoModule::from_dir(&dir, "").unwrap();

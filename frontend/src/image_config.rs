@@ -30,12 +30,17 @@ pub struct RuntimeImage<'a> {
 
 /// Parses a base image's config (as ResolveImageConfig returns it).
 pub fn parse_base(image: &str, bytes: &[u8]) -> Result<Value, ImageConfigError> {
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ImageConfigError::Malformed { image: image.to_string(), message: e.to_string() })?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| ImageConfigError::Malformed {
+        image: image.to_string(),
+        message: e.to_string(),
+    })?;
     if value.is_object() {
         Ok(value)
     } else {
-        Err(ImageConfigError::Malformed { image: image.to_string(), message: "not a JSON object".to_string() })
+        Err(ImageConfigError::Malformed {
+            image: image.to_string(),
+            message: "not a JSON object".to_string(),
+        })
     }
 }
 
@@ -44,22 +49,38 @@ pub fn env_of(config: &Value) -> Vec<String> {
     config
         .pointer("/config/Env")
         .and_then(Value::as_array)
-        .map(|env| env.iter().filter_map(Value::as_str).map(String::from).collect())
+        .map(|env| {
+            env.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// Builds the runtime image config from the base config.
 pub fn runtime_config(base: &Value, image: &RuntimeImage<'_>) -> Value {
     let spec = image.spec;
-    let base_config = base.get("config").and_then(Value::as_object).cloned().unwrap_or_default();
+    let base_config = base
+        .get("config")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let mut config = base_config.clone();
 
-    let env = merge_env(&env_of(base), spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let env = merge_env(
+        &env_of(base),
+        spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    );
     config.insert("Env".into(), json!(env));
 
     config.insert("User".into(), json!(effective_user(spec, &base_config)));
 
-    let entrypoint = spec.entrypoint.as_ref().map(|e| e.value.clone()).or_else(|| image.default_entrypoint.clone());
+    let entrypoint = spec
+        .entrypoint
+        .as_ref()
+        .map(|e| e.value.clone())
+        .or_else(|| image.default_entrypoint.clone());
     match entrypoint {
         Some(entrypoint) => config.insert("Entrypoint".into(), json!(entrypoint)),
         None => config.remove("Entrypoint"),
@@ -71,14 +92,22 @@ pub fn runtime_config(base: &Value, image: &RuntimeImage<'_>) -> Value {
     };
 
     if !spec.expose.is_empty() {
-        let mut ports = base_config.get("ExposedPorts").and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut ports = base_config
+            .get("ExposedPorts")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         for port in &spec.expose {
             ports.insert(port.to_string(), json!({}));
         }
         config.insert("ExposedPorts".into(), Value::Object(ports));
     }
     if !spec.labels.is_empty() {
-        let mut labels = base_config.get("Labels").and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut labels = base_config
+            .get("Labels")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         for (key, value) in &spec.labels {
             labels.insert(key.clone(), json!(value));
         }
@@ -88,7 +117,11 @@ pub fn runtime_config(base: &Value, image: &RuntimeImage<'_>) -> Value {
         config.insert("WorkingDir".into(), json!(workdir.value));
     }
 
-    let mut history: Vec<Value> = base.get("history").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut history: Vec<Value> = base
+        .get("history")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     history.push(json!({
         "created": image.created,
         "created_by": image.layer_description,
@@ -105,7 +138,12 @@ pub fn runtime_config(base: &Value, image: &RuntimeImage<'_>) -> Value {
     out.insert("config".into(), Value::Object(config));
     // BuildKit's exporter rewrites rootfs from the actual layers; the base's
     // diff_ids keep the history and layers in step until then.
-    out.insert("rootfs".into(), base.get("rootfs").cloned().unwrap_or_else(|| json!({"type": "layers", "diff_ids": []})));
+    out.insert(
+        "rootfs".into(),
+        base.get("rootfs")
+            .cloned()
+            .unwrap_or_else(|| json!({"type": "layers", "diff_ids": []})),
+    );
     out.insert("history".into(), Value::Array(history));
     Value::Object(out)
 }
@@ -115,7 +153,10 @@ fn effective_user(spec: &Runtime, base_config: &Map<String, Value>) -> String {
     if let Some(user) = &spec.user {
         return user.value.clone();
     }
-    let base_user = base_config.get("User").and_then(Value::as_str).unwrap_or("");
+    let base_user = base_config
+        .get("User")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let name = base_user.split(':').next().unwrap_or("");
     if name.is_empty() || name == "root" || name == "0" {
         NONROOT_USER.to_string()
@@ -125,7 +166,10 @@ fn effective_user(spec: &Runtime, base_config: &Map<String, Value>) -> String {
 }
 
 /// Overlays `KEY=value` pairs on an env list: existing keys keep their place.
-pub fn merge_env<'a>(base: &[String], overlay: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<String> {
+pub fn merge_env<'a>(
+    base: &[String],
+    overlay: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<String> {
     let mut env: Vec<String> = base.to_vec();
     for (key, value) in overlay {
         let entry = format!("{key}={value}");
@@ -199,11 +243,21 @@ mod tests {
         let spec = runtime("[runtime]\nexpose = [8080]\nenv = { LOG_FORMAT = \"json\", PATH = \"/x\" }\nlabels = { a = \"b\" }\n");
         let config = build(&spec, &distroless());
         assert_eq!(config["config"]["User"], "65532");
-        assert_eq!(config["config"]["Entrypoint"], json!(["/usr/local/bin/server"]));
-        assert!(config["config"].get("Cmd").is_none(), "the base Cmd must not survive");
+        assert_eq!(
+            config["config"]["Entrypoint"],
+            json!(["/usr/local/bin/server"])
+        );
+        assert!(
+            config["config"].get("Cmd").is_none(),
+            "the base Cmd must not survive"
+        );
         assert_eq!(
             config["config"]["Env"],
-            json!(["PATH=/x", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt", "LOG_FORMAT=json"])
+            json!([
+                "PATH=/x",
+                "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt",
+                "LOG_FORMAT=json"
+            ])
         );
         assert_eq!(config["config"]["ExposedPorts"], json!({"8080/tcp": {}}));
         assert_eq!(config["config"]["Labels"], json!({"a": "b"}));
@@ -230,7 +284,10 @@ mod tests {
     fn entrypoint_and_args_from_the_spec_win() {
         let spec = runtime("[runtime]\nentrypoint = [\"/usr/local/bin/a\", \"serve\"]\nargs = [\"--port\", \"1\"]\n");
         let config = build(&spec, &distroless());
-        assert_eq!(config["config"]["Entrypoint"], json!(["/usr/local/bin/a", "serve"]));
+        assert_eq!(
+            config["config"]["Entrypoint"],
+            json!(["/usr/local/bin/a", "serve"])
+        );
         assert_eq!(config["config"]["Cmd"], json!(["--port", "1"]));
     }
 

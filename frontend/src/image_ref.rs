@@ -23,7 +23,10 @@ const DOCKER_HUB: &str = "docker.io";
 
 impl ImageRef {
     pub fn parse(reference: &str) -> Result<ImageRef, ImageRefError> {
-        let fail = |why| ImageRefError { reference: reference.to_string(), why };
+        let fail = |why| ImageRefError {
+            reference: reference.to_string(),
+            why,
+        };
         if reference.is_empty() {
             return Err(fail("it is empty"));
         }
@@ -32,8 +35,14 @@ impl ImageRef {
         }
         let (rest, digest) = match reference.split_once('@') {
             Some((rest, digest)) => {
-                let hex = digest.strip_prefix("sha256:").ok_or_else(|| fail("the digest must be sha256:<64 hex digits>"))?;
-                if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()) {
+                let hex = digest
+                    .strip_prefix("sha256:")
+                    .ok_or_else(|| fail("the digest must be sha256:<64 hex digits>"))?;
+                if hex.len() != 64
+                    || !hex
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+                {
                     return Err(fail("the digest must be sha256:<64 hex digits>"));
                 }
                 (rest, Some(digest.to_string()))
@@ -43,13 +52,18 @@ impl ImageRef {
         // A tag follows the last ':' that comes after the last '/' (a ':' before it is a registry port).
         let last_slash = rest.rfind('/').map_or(0, |i| i + 1);
         let (name, tag) = match rest[last_slash..].rfind(':') {
-            Some(i) => (&rest[..last_slash + i], Some(rest[last_slash + i + 1..].to_string())),
+            Some(i) => (
+                &rest[..last_slash + i],
+                Some(rest[last_slash + i + 1..].to_string()),
+            ),
             None => (rest, None),
         };
         if let Some(tag) = &tag {
             let valid = !tag.is_empty()
                 && tag.len() <= 128
-                && tag.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                && tag
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
                 && !tag.starts_with(['.', '-']);
             if !valid {
                 return Err(fail("the tag may hold letters, digits, '_', '.' and '-'"));
@@ -61,21 +75,37 @@ impl ImageRef {
             }
             _ => (DOCKER_HUB.to_string(), name.to_string()),
         };
-        let path = if domain == DOCKER_HUB && !path.contains('/') { format!("library/{path}") } else { path };
+        let path = if domain == DOCKER_HUB && !path.contains('/') {
+            format!("library/{path}")
+        } else {
+            path
+        };
         let path_ok = !path.is_empty()
             && path.split('/').all(|part| {
                 !part.is_empty()
-                    && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+                    && part.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')
+                    })
             });
         if !path_ok {
-            return Err(fail("the repository path may hold lower-case letters, digits, '.', '_' and '-'"));
+            return Err(fail(
+                "the repository path may hold lower-case letters, digits, '.', '_' and '-'",
+            ));
         }
-        Ok(ImageRef { domain, path, tag, digest })
+        Ok(ImageRef {
+            domain,
+            path,
+            tag,
+            digest,
+        })
     }
 
     /// The same image pinned to `digest`, keeping the tag for people to read.
     pub fn pinned(&self, digest: &str) -> ImageRef {
-        ImageRef { digest: Some(digest.to_string()), ..self.clone() }
+        ImageRef {
+            digest: Some(digest.to_string()),
+            ..self.clone()
+        }
     }
 }
 
@@ -103,14 +133,23 @@ mod tests {
 
     #[test]
     fn official_images_live_in_library_on_docker_hub() {
-        assert_eq!(ImageRef::parse("golang:1.26").unwrap().to_string(), "docker.io/library/golang:1.26");
-        assert_eq!(ImageRef::parse("golang").unwrap().to_string(), "docker.io/library/golang:latest");
+        assert_eq!(
+            ImageRef::parse("golang:1.26").unwrap().to_string(),
+            "docker.io/library/golang:1.26"
+        );
+        assert_eq!(
+            ImageRef::parse("golang").unwrap().to_string(),
+            "docker.io/library/golang:latest"
+        );
     }
 
     #[test]
     fn registries_with_ports_are_not_tags() {
         let r = ImageRef::parse("127.0.0.1:5000/golb:dev").unwrap();
-        assert_eq!((r.domain.as_str(), r.path.as_str(), r.tag.as_deref()), ("127.0.0.1:5000", "golb", Some("dev")));
+        assert_eq!(
+            (r.domain.as_str(), r.path.as_str(), r.tag.as_deref()),
+            ("127.0.0.1:5000", "golb", Some("dev"))
+        );
         let r = ImageRef::parse("localhost:5000/team/app").unwrap();
         assert_eq!(r.to_string(), "localhost:5000/team/app:latest");
     }
@@ -118,14 +157,30 @@ mod tests {
     #[test]
     fn digests_are_kept_and_pinning_keeps_the_tag() {
         let r = ImageRef::parse(&format!("gcr.io/distroless/static-debian12@{DIGEST}")).unwrap();
-        assert_eq!(r.to_string(), format!("gcr.io/distroless/static-debian12@{DIGEST}"));
-        let pinned = ImageRef::parse("gcr.io/distroless/static-debian12:nonroot").unwrap().pinned(DIGEST);
-        assert_eq!(pinned.to_string(), format!("gcr.io/distroless/static-debian12:nonroot@{DIGEST}"));
+        assert_eq!(
+            r.to_string(),
+            format!("gcr.io/distroless/static-debian12@{DIGEST}")
+        );
+        let pinned = ImageRef::parse("gcr.io/distroless/static-debian12:nonroot")
+            .unwrap()
+            .pinned(DIGEST);
+        assert_eq!(
+            pinned.to_string(),
+            format!("gcr.io/distroless/static-debian12:nonroot@{DIGEST}")
+        );
     }
 
     #[test]
     fn malformed_references_are_refused() {
-        for bad in ["", "Golang:1.26", "golang:", "golang@sha256:abc", "a b", "golang:-x", "team//app"] {
+        for bad in [
+            "",
+            "Golang:1.26",
+            "golang:",
+            "golang@sha256:abc",
+            "a b",
+            "golang:-x",
+            "team//app",
+        ] {
             assert!(ImageRef::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -4,8 +4,8 @@
 //! (`plan`, with `go_build` and `go_module`) → LLB (`golb_proto::llb`) →
 //! BuildKit (`gateway`). The offline commands (`cli`) take the same path.
 
-mod checks;
 mod build_args;
+mod checks;
 mod cli;
 mod dockerignore;
 mod gateway;
@@ -60,7 +60,9 @@ fn report(result: Result<(), cli::Failure>) -> i32 {
 
 fn run_gateway() -> i32 {
     // One thread is plenty: the frontend waits on BuildKit almost all the time.
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build();
     match runtime {
         Ok(runtime) => runtime.block_on(gateway::serve()),
         Err(e) => {

@@ -45,7 +45,9 @@ impl FrontendOptions {
             None => Vec::new(),
         };
         let source_date_epoch = match get("build-arg:SOURCE_DATE_EPOCH") {
-            Some(value) => value.parse::<i64>().map_err(|_| OptionsError::SourceDateEpoch(value.to_string()))?,
+            Some(value) => value
+                .parse::<i64>()
+                .map_err(|_| OptionsError::SourceDateEpoch(value.to_string()))?,
             None => 0,
         };
         let image_resolve_mode = match get("image-resolve-mode") {
@@ -78,8 +80,10 @@ impl FrontendOptions {
 pub fn parse_platforms(list: &str) -> Result<Vec<Platform>, OptionsError> {
     let mut platforms: Vec<Platform> = Vec::new();
     for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let platform = Platform::parse(item)
-            .map_err(|e| OptionsError::Platform { value: item.to_string(), message: e.to_string() })?;
+        let platform = Platform::parse(item).map_err(|e| OptionsError::Platform {
+            value: item.to_string(),
+            message: e.to_string(),
+        })?;
         if !platforms.contains(&platform) {
             platforms.push(platform);
         }
@@ -92,7 +96,10 @@ mod tests {
     use super::*;
 
     fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -102,7 +109,10 @@ mod tests {
         assert!(o.platforms.is_empty());
         assert_eq!(o.build.source_date_epoch, 0);
         assert!(!o.build.no_cache);
-        assert_eq!((o.spec_local.as_str(), o.context_local.as_str()), ("dockerfile", "context"));
+        assert_eq!(
+            (o.spec_local.as_str(), o.context_local.as_str()),
+            ("dockerfile", "context")
+        );
     }
 
     #[test]
@@ -128,13 +138,20 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let err = FrontendOptions::from_opts(&opts(&[("platform", "linux/amd64,plan9/???/x/y")])).unwrap_err();
+        let err = FrontendOptions::from_opts(&opts(&[("platform", "linux/amd64,plan9/???/x/y")]))
+            .unwrap_err();
         assert!(err.to_string().contains("plan9"), "{err}");
-        let err = FrontendOptions::from_opts(&opts(&[("build-arg:SOURCE_DATE_EPOCH", "yesterday")])).unwrap_err();
+        let err =
+            FrontendOptions::from_opts(&opts(&[("build-arg:SOURCE_DATE_EPOCH", "yesterday")]))
+                .unwrap_err();
         assert!(err.to_string().contains("yesterday"), "{err}");
-        let err = FrontendOptions::from_opts(&opts(&[("image-resolve-mode", "sometimes")])).unwrap_err();
+        let err =
+            FrontendOptions::from_opts(&opts(&[("image-resolve-mode", "sometimes")])).unwrap_err();
         assert!(err.to_string().contains("sometimes"), "{err}");
         let err = FrontendOptions::from_opts(&opts(&[("target", "release")])).unwrap_err();
-        assert_eq!(err.to_string(), "unknown target \"release\": golb builds image, binaries, test, vet");
+        assert_eq!(
+            err.to_string(),
+            "unknown target \"release\": golb builds image, binaries, test, vet"
+        );
     }
 }

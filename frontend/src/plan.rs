@@ -109,17 +109,33 @@ pub enum BuildTarget {
 impl BuildTarget {
     /// Every target with what it builds, for errors and `--call targets`.
     pub const ALL: [(BuildTarget, &'static str, &'static str); 4] = [
-        (BuildTarget::Image, "image", "the runtime image: the base plus one layer of binaries"),
-        (BuildTarget::Binaries, "binaries", "only the binaries, on scratch, for --output type=local"),
-        (BuildTarget::Test, "test", "go test over [test] packages with the build's caches; exports coverage.out"),
+        (
+            BuildTarget::Image,
+            "image",
+            "the runtime image: the base plus one layer of binaries",
+        ),
+        (
+            BuildTarget::Binaries,
+            "binaries",
+            "only the binaries, on scratch, for --output type=local",
+        ),
+        (
+            BuildTarget::Test,
+            "test",
+            "go test over [test] packages with the build's caches; exports coverage.out",
+        ),
         (BuildTarget::Vet, "vet", "go vet over [test] packages"),
     ];
 
     pub fn parse(name: &str) -> Result<BuildTarget, String> {
-        Self::ALL.iter().find(|(_, n, _)| *n == name).map(|(t, _, _)| *t).ok_or_else(|| {
-            let names: Vec<&str> = Self::ALL.iter().map(|(_, n, _)| *n).collect();
-            format!("unknown target {name:?}: golb builds {}", names.join(", "))
-        })
+        Self::ALL
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(t, _, _)| *t)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(_, n, _)| *n).collect();
+                format!("unknown target {name:?}: golb builds {}", names.join(", "))
+            })
     }
 }
 
@@ -127,8 +143,13 @@ impl BuildTarget {
 /// with `go` from the spec or, failing that, from go.mod.
 pub fn builder_image(spec: &Spec, module: &GoModule) -> Result<(ImageRef, Toolchain), SpecError> {
     if let Some(image) = &spec.builder.image {
-        let reference = ImageRef::parse(&image.value).map_err(|e| spec.error_at(image.location, e.to_string()))?;
-        let release = spec.builder.go.as_ref().map_or_else(|| image.value.clone(), |go| go.value.clone());
+        let reference = ImageRef::parse(&image.value)
+            .map_err(|e| spec.error_at(image.location, e.to_string()))?;
+        let release = spec
+            .builder
+            .go
+            .as_ref()
+            .map_or_else(|| image.value.clone(), |go| go.value.clone());
         return Ok((reference, Toolchain { release }));
     }
     let release = match &spec.builder.go {
@@ -148,8 +169,11 @@ pub fn builder_image(spec: &Spec, module: &GoModule) -> Result<(ImageRef, Toolch
 /// The runtime base the spec asks for, or distroless static nonroot.
 pub fn runtime_base(spec: &Spec) -> Result<ImageRef, SpecError> {
     match &spec.runtime.base {
-        Some(base) => ImageRef::parse(&base.value).map_err(|e| spec.error_at(base.location, e.to_string())),
-        None => ImageRef::parse(DEFAULT_RUNTIME_BASE).map_err(|e| spec.error_at(Location::default(), e.to_string())),
+        Some(base) => {
+            ImageRef::parse(&base.value).map_err(|e| spec.error_at(base.location, e.to_string()))
+        }
+        None => ImageRef::parse(DEFAULT_RUNTIME_BASE)
+            .map_err(|e| spec.error_at(Location::default(), e.to_string())),
     }
 }
 
@@ -179,7 +203,10 @@ pub fn binaries(spec: &Spec, module: &GoModule) -> Vec<BinaryPlan> {
 
 /// The entrypoint when the spec sets none: the one binary. With several,
 /// the spec must choose, or the image would start something arbitrary.
-pub fn default_entrypoint(spec: &Spec, binaries: &[BinaryPlan]) -> Result<Option<Vec<String>>, SpecError> {
+pub fn default_entrypoint(
+    spec: &Spec,
+    binaries: &[BinaryPlan],
+) -> Result<Option<Vec<String>>, SpecError> {
     if spec.runtime.entrypoint.is_some() {
         return Ok(None);
     }
@@ -211,7 +238,11 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
     match input.build_target {
         BuildTarget::Test | BuildTarget::Vet => {
             let state = check_module(&input, &toolchain, &downloaded, input.build_target)?;
-            return Ok(vec![PlatformImage { platform: input.build_platform.clone(), state, config: None }]);
+            return Ok(vec![PlatformImage {
+                platform: input.build_platform.clone(),
+                state,
+                config: None,
+            }]);
         }
         BuildTarget::Image | BuildTarget::Binaries => {}
     }
@@ -224,7 +255,10 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
     for target in &input.targets {
         let mut built = Vec::new();
         for binary in &binaries {
-            built.push((binary.clone(), build_binary(&input, &toolchain, &downloaded, binary, &target.platform)?));
+            built.push((
+                binary.clone(),
+                build_binary(&input, &toolchain, &downloaded, binary, &target.platform)?,
+            ));
         }
         let image = match (&input.build_target, &target.base) {
             (BuildTarget::Image, Some(base)) => {
@@ -237,16 +271,29 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
                         default_entrypoint: entrypoint.clone(),
                         platform: &target.platform,
                         created: &created,
-                        layer_description: format!("golb: COPY {} {}/", names.join(" "), go_build::BINARY_DIR),
+                        layer_description: format!(
+                            "golb: COPY {} {}/",
+                            names.join(" "),
+                            go_build::BINARY_DIR
+                        ),
                     },
                 );
                 let with_files = files_layers(&input, base_state(&input, target, base));
-                let state = binaries_layer(&input, target, with_files, &built, go_build::BINARY_DIR);
-                PlatformImage { platform: target.platform.clone(), state, config: Some(config) }
+                let state =
+                    binaries_layer(&input, target, with_files, &built, go_build::BINARY_DIR);
+                PlatformImage {
+                    platform: target.platform.clone(),
+                    state,
+                    config: Some(config),
+                }
             }
             _ => {
                 let state = binaries_layer(&input, target, State::scratch(), &built, "");
-                PlatformImage { platform: target.platform.clone(), state, config: None }
+                PlatformImage {
+                    platform: target.platform.clone(),
+                    state,
+                    config: None,
+                }
             }
         };
         images.push(image);
@@ -256,7 +303,12 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
 
 /// Where an op comes from when no key of the spec asked for it: the spec's
 /// first line, so every op still points at the file that made it.
-const SPEC_TOP: Location = Location { line: 1, col: 1, end_line: 1, end_col: 1 };
+const SPEC_TOP: Location = Location {
+    line: 1,
+    col: 1,
+    end_line: 1,
+    end_col: 1,
+};
 
 fn range(location: Location) -> SourceRange {
     SourceRange {
@@ -267,8 +319,15 @@ fn range(location: Location) -> SourceRange {
     }
 }
 
-fn image_source(reference: &ImageRef, platform: &Platform, name: String, options: &BuildOptions) -> Image {
-    let image = Image::new(reference.to_string()).platform(platform.clone()).custom_name(name);
+fn image_source(
+    reference: &ImageRef,
+    platform: &Platform,
+    name: String,
+    options: &BuildOptions,
+) -> Image {
+    let image = Image::new(reference.to_string())
+        .platform(platform.clone())
+        .custom_name(name);
     match &options.image_resolve_mode {
         Some(mode) => image.resolve_mode(mode.clone()),
         None => image,
@@ -284,9 +343,18 @@ fn builder_state(input: &PlanInput<'_>) -> State {
         input.options,
     );
     let builder = &input.spec.builder;
-    let location = builder.image.as_ref().or(builder.go.as_ref()).map(|v| v.location).or(builder.location);
+    let location = builder
+        .image
+        .as_ref()
+        .or(builder.go.as_ref())
+        .map(|v| v.location)
+        .or(builder.location);
     image = image.location(SPEC_SOURCE, range(location.unwrap_or(SPEC_TOP)));
-    input.builder.replacement.clone().unwrap_or_else(|| image.build())
+    input
+        .builder
+        .replacement
+        .clone()
+        .unwrap_or_else(|| image.build())
 }
 
 /// The builder's environment: the image's, with golb's Go settings on top.
@@ -312,7 +380,11 @@ fn with_env(mut exec: Exec, env: Vec<(String, String)>) -> Exec {
 }
 
 fn module_cache() -> Mount {
-    Mount::cache(go_build::GOMODCACHE, go_build::MODULE_CACHE_ID, CacheSharing::Shared)
+    Mount::cache(
+        go_build::GOMODCACHE,
+        go_build::MODULE_CACHE_ID,
+        CacheSharing::Shared,
+    )
 }
 
 /// `go mod download`, whose only inputs are the module files: editing a .go
@@ -334,14 +406,21 @@ fn download_modules(input: &PlanInput<'_>, builder: State) -> State {
         .custom_name("[golb] go mod download")
         .ignore_cache(input.options.no_cache);
     if !input.spec.modules.ssh.is_empty() {
-        exec = exec.mount(Mount::ssh(go_build::SSH_AGENT_PATH, go_build::SSH_AGENT_ID).optional(true));
+        exec =
+            exec.mount(Mount::ssh(go_build::SSH_AGENT_PATH, go_build::SSH_AGENT_ID).optional(true));
     }
     exec = with_env(exec, builder_env(input, env));
     for file in &module.module_files {
         let dest = format!("{}/{file}", go_build::SOURCE_DIR);
-        exec = exec.mount(Mount::readonly_bind(dest, input.context.clone()).selector(format!("/{file}")));
+        exec = exec
+            .mount(Mount::readonly_bind(dest, input.context.clone()).selector(format!("/{file}")));
     }
-    let location = input.spec.modules.location.or(input.spec.builder.location).unwrap_or(SPEC_TOP);
+    let location = input
+        .spec
+        .modules
+        .location
+        .or(input.spec.builder.location)
+        .unwrap_or(SPEC_TOP);
     exec = exec.location(SPEC_SOURCE, range(location));
     exec.build().root()
 }
@@ -370,21 +449,34 @@ fn build_binary(
         ldflags: binary.ldflags.iter().map(String::as_str).collect(),
         tags: tags.clone(),
     };
-    let exec = Exec::new(downloaded.clone(), go_build::build_args(&build, input.module))
-        .cwd(source_dir(input.module))
-        .mount(Mount::readonly_bind(go_build::SOURCE_DIR, input.context.clone()))
-        .mount(module_cache())
-        .mount(Mount::cache(
-            go_build::GOCACHE,
-            go_build::build_cache_id(toolchain, target, &tags),
-            CacheSharing::Shared,
-        ))
-        .mount(Mount::tmpfs(go_build::TEMP_DIR))
-        .mount(Mount::scratch(go_build::OUTPUT_DIR))
-        .custom_name(format!("[golb] go build {} → {} ({target})", binary.package, binary.name))
-        .ignore_cache(input.options.no_cache)
-        .location(SPEC_SOURCE, range(binary.location));
-    let exec = with_env(exec, builder_env(input, go_build::build_env(&input.spec.modules, target))).build();
+    let exec = Exec::new(
+        downloaded.clone(),
+        go_build::build_args(&build, input.module),
+    )
+    .cwd(source_dir(input.module))
+    .mount(Mount::readonly_bind(
+        go_build::SOURCE_DIR,
+        input.context.clone(),
+    ))
+    .mount(module_cache())
+    .mount(Mount::cache(
+        go_build::GOCACHE,
+        go_build::build_cache_id(toolchain, target, &tags),
+        CacheSharing::Shared,
+    ))
+    .mount(Mount::tmpfs(go_build::TEMP_DIR))
+    .mount(Mount::scratch(go_build::OUTPUT_DIR))
+    .custom_name(format!(
+        "[golb] go build {} → {} ({target})",
+        binary.package, binary.name
+    ))
+    .ignore_cache(input.options.no_cache)
+    .location(SPEC_SOURCE, range(binary.location));
+    let exec = with_env(
+        exec,
+        builder_env(input, go_build::build_env(&input.spec.modules, target)),
+    )
+    .build();
     Ok(exec.output(go_build::OUTPUT_DIR)?)
 }
 
@@ -399,7 +491,12 @@ fn base_state(input: &PlanInput<'_>, target: &Target, base: &ResolvedImage) -> S
         input.options,
     );
     let runtime = &input.spec.runtime;
-    let location = runtime.base.as_ref().map(|b| b.location).or(runtime.location).unwrap_or(SPEC_TOP);
+    let location = runtime
+        .base
+        .as_ref()
+        .map(|b| b.location)
+        .or(runtime.location)
+        .unwrap_or(SPEC_TOP);
     image.location(SPEC_SOURCE, range(location)).build()
 }
 
@@ -409,19 +506,30 @@ fn base_state(input: &PlanInput<'_>, target: &Target, base: &ResolvedImage) -> S
 /// SOURCE_DATE_EPOCH only — copying single files into, say, /usr directly
 /// would stamp /usr with the build's wall clock.
 fn overlay(onto: State, staged: State, timestamp: i64) -> File {
-    File::new(onto).copy(Copy::new(staged, "/", "/").dir_copy_contents(true).timestamp_unix_nanos(timestamp))
+    File::new(onto).copy(
+        Copy::new(staged, "/", "/")
+            .dir_copy_contents(true)
+            .timestamp_unix_nanos(timestamp),
+    )
 }
 
 /// One layer per `[[file]]`, below the binaries' layer: files change less
 /// often than code, so their layers stay cached while binaries are rebuilt.
 fn files_layers(input: &PlanInput<'_>, base: State) -> State {
-    let timestamp = input.options.source_date_epoch.saturating_mul(1_000_000_000);
+    let timestamp = input
+        .options
+        .source_date_epoch
+        .saturating_mul(1_000_000_000);
     input.spec.files.iter().fold(base, |onto, file| {
-        let mut copy = Copy::new(input.context.clone(), format!("/{}", file.src), file.dest.clone())
-            .owner(file.uid, file.gid)
-            .create_dest_path(true)
-            .dir_copy_contents(true)
-            .timestamp_unix_nanos(timestamp);
+        let mut copy = Copy::new(
+            input.context.clone(),
+            format!("/{}", file.src),
+            file.dest.clone(),
+        )
+        .owner(file.uid, file.gid)
+        .create_dest_path(true)
+        .dir_copy_contents(true)
+        .timestamp_unix_nanos(timestamp);
         if let Some(mode) = file.mode {
             copy = copy.mode(mode);
         }
@@ -439,41 +547,87 @@ fn files_layers(input: &PlanInput<'_>, base: State) -> State {
 
 /// The binaries in `dir`, root-owned, 0755, at a fixed time: on their own
 /// (scratch `onto`, the binaries target), or as one layer over `onto`.
-fn binaries_layer(input: &PlanInput<'_>, target: &Target, onto: State, built: &[(BinaryPlan, State)], dir: &str) -> State {
-    let timestamp = input.options.source_date_epoch.saturating_mul(1_000_000_000);
+fn binaries_layer(
+    input: &PlanInput<'_>,
+    target: &Target,
+    onto: State,
+    built: &[(BinaryPlan, State)],
+    dir: &str,
+) -> State {
+    let timestamp = input
+        .options
+        .source_date_epoch
+        .saturating_mul(1_000_000_000);
     let names: Vec<&str> = built.iter().map(|(b, _)| b.name.as_str()).collect();
     let mut staged = File::new(State::scratch());
     for (binary, output) in built {
         staged = staged.copy(
-            Copy::new(output.clone(), format!("/{}", binary.name), format!("{dir}/{}", binary.name))
-                .owner(0, 0)
-                .mode(0o755)
-                .create_dest_path(true)
-                .timestamp_unix_nanos(timestamp),
+            Copy::new(
+                output.clone(),
+                format!("/{}", binary.name),
+                format!("{dir}/{}", binary.name),
+            )
+            .owner(0, 0)
+            .mode(0o755)
+            .create_dest_path(true)
+            .timestamp_unix_nanos(timestamp),
         );
     }
     // The layer exists because of the binaries: point at their tables.
-    let locate = |file: File| built.iter().fold(file, |file, (binary, _)| file.location(SPEC_SOURCE, range(binary.location)));
+    let locate = |file: File| {
+        built.iter().fold(file, |file, (binary, _)| {
+            file.location(SPEC_SOURCE, range(binary.location))
+        })
+    };
     if onto.is_scratch() {
-        return locate(staged.custom_name(format!("[golb] copy {} into the binaries result ({})", names.join(", "), target.platform))).build();
+        return locate(staged.custom_name(format!(
+            "[golb] copy {} into the binaries result ({})",
+            names.join(", "),
+            target.platform
+        )))
+        .build();
     }
-    let staged = locate(staged.custom_name(format!("[golb] stage {} ({})", names.join(", "), target.platform))).build();
-    locate(overlay(onto, staged, timestamp).custom_name(format!("[golb] copy {} into the runtime image ({})", names.join(", "), target.platform))).build()
+    let staged = locate(staged.custom_name(format!(
+        "[golb] stage {} ({})",
+        names.join(", "),
+        target.platform
+    )))
+    .build();
+    locate(overlay(onto, staged, timestamp).custom_name(format!(
+        "[golb] copy {} into the runtime image ({})",
+        names.join(", "),
+        target.platform
+    )))
+    .build()
 }
 
 /// `go test` or `go vet` over the module on the build platform, with the
 /// same caches as the build. Its output is the coverage profile (test) or
 /// nothing (vet); a failure fails the build.
-fn check_module(input: &PlanInput<'_>, toolchain: &Toolchain, downloaded: &State, target: BuildTarget) -> Result<State, PlanError> {
+fn check_module(
+    input: &PlanInput<'_>,
+    toolchain: &Toolchain,
+    downloaded: &State,
+    target: BuildTarget,
+) -> Result<State, PlanError> {
     let spec = input.spec;
     let args = match target {
-        BuildTarget::Test => go_build::test_args(input.module, &spec.test.flags, &spec.test.packages),
+        BuildTarget::Test => {
+            go_build::test_args(input.module, &spec.test.flags, &spec.test.packages)
+        }
         _ => go_build::vet_args(input.module, &spec.test.packages),
     };
-    let verb = if target == BuildTarget::Test { "test" } else { "vet" };
+    let verb = if target == BuildTarget::Test {
+        "test"
+    } else {
+        "vet"
+    };
     let exec = Exec::new(downloaded.clone(), args)
         .cwd(source_dir(input.module))
-        .mount(Mount::readonly_bind(go_build::SOURCE_DIR, input.context.clone()))
+        .mount(Mount::readonly_bind(
+            go_build::SOURCE_DIR,
+            input.context.clone(),
+        ))
         .mount(module_cache())
         .mount(Mount::cache(
             go_build::GOCACHE,
@@ -485,7 +639,14 @@ fn check_module(input: &PlanInput<'_>, toolchain: &Toolchain, downloaded: &State
         .custom_name(format!("[golb] go {verb} {}", spec.test.packages.join(" ")))
         .ignore_cache(input.options.no_cache);
     let exec = exec.location(SPEC_SOURCE, range(spec.test.location.unwrap_or(SPEC_TOP)));
-    let exec = with_env(exec, builder_env(input, go_build::build_env(&input.spec.modules, input.build_platform))).build();
+    let exec = with_env(
+        exec,
+        builder_env(
+            input,
+            go_build::build_env(&input.spec.modules, input.build_platform),
+        ),
+    )
+    .build();
     Ok(exec.output(go_build::OUTPUT_DIR)?)
 }
 
@@ -494,7 +655,11 @@ mod tests {
     use super::*;
 
     fn module() -> GoModule {
-        let files = [("go.mod".to_string(), b"module example.com/hello\ngo 1.26.0\n".to_vec())].into();
+        let files = [(
+            "go.mod".to_string(),
+            b"module example.com/hello\ngo 1.26.0\n".to_vec(),
+        )]
+        .into();
         GoModule::from_files("", &files).unwrap()
     }
 
@@ -509,7 +674,8 @@ mod tests {
         let (image, _) = builder_image(&spec, &module()).unwrap();
         assert_eq!(image.to_string(), "docker.io/library/golang:1.26");
 
-        let spec = Spec::parse("golb.toml", "[builder]\nimage = \"127.0.0.1:5000/go:x\"\n").unwrap();
+        let spec =
+            Spec::parse("golb.toml", "[builder]\nimage = \"127.0.0.1:5000/go:x\"\n").unwrap();
         let (image, _) = builder_image(&spec, &module()).unwrap();
         assert_eq!(image.to_string(), "127.0.0.1:5000/go:x");
     }
@@ -519,13 +685,20 @@ mod tests {
         let spec = Spec::parse("golb.toml", "").unwrap();
         let binaries = binaries(&spec, &module());
         assert_eq!(binaries.len(), 1);
-        assert_eq!((binaries[0].name.as_str(), binaries[0].package.as_str()), ("hello", "."));
-        assert_eq!(default_entrypoint(&spec, &binaries).unwrap(), Some(vec!["/usr/local/bin/hello".to_string()]));
+        assert_eq!(
+            (binaries[0].name.as_str(), binaries[0].package.as_str()),
+            ("hello", ".")
+        );
+        assert_eq!(
+            default_entrypoint(&spec, &binaries).unwrap(),
+            Some(vec!["/usr/local/bin/hello".to_string()])
+        );
     }
 
     #[test]
     fn several_binaries_need_an_explicit_entrypoint() {
-        let text = "[[binary]]\npackage = \"./cmd/server\"\n[[binary]]\npackage = \"./cmd/migrate\"\n";
+        let text =
+            "[[binary]]\npackage = \"./cmd/server\"\n[[binary]]\npackage = \"./cmd/migrate\"\n";
         let spec = Spec::parse("golb.toml", text).unwrap();
         let err = default_entrypoint(&spec, &binaries(&spec, &module())).unwrap_err();
         assert!(err.to_string().starts_with("golb.toml:3:1:"), "{err}");
@@ -533,12 +706,18 @@ mod tests {
 
         let chosen = format!("{text}[runtime]\nentrypoint = [\"/usr/local/bin/server\"]\n");
         let spec = Spec::parse("golb.toml", &chosen).unwrap();
-        assert_eq!(default_entrypoint(&spec, &binaries(&spec, &module())).unwrap(), None);
+        assert_eq!(
+            default_entrypoint(&spec, &binaries(&spec, &module())).unwrap(),
+            None
+        );
     }
 
     #[test]
     fn the_default_runtime_base_is_distroless_nonroot() {
         let spec = Spec::parse("golb.toml", "").unwrap();
-        assert_eq!(runtime_base(&spec).unwrap().to_string(), "gcr.io/distroless/static-debian12:nonroot");
+        assert_eq!(
+            runtime_base(&spec).unwrap().to_string(),
+            "gcr.io/distroless/static-debian12:nonroot"
+        );
     }
 }

@@ -28,7 +28,6 @@ pub const OUTLINE: &str = "frontend.outline";
 pub const TARGETS: &str = "frontend.targets";
 pub const LINT: &str = "frontend.lint";
 
-
 /// The structure version of every reply: the one BuildKit v0.32 defines for
 /// each request. buildx prints `result.txt` instead of decoding `result.json`
 /// only when this is newer than what it knows, so it must not change unless
@@ -58,7 +57,10 @@ impl Reply {
             ("version".to_string(), self.version.clone().into_bytes()),
         ]);
         if let Some(code) = self.status_code {
-            metadata.insert("result.statuscode".to_string(), code.to_string().into_bytes());
+            metadata.insert(
+                "result.statuscode".to_string(),
+                code.to_string().into_bytes(),
+            );
         }
         metadata
     }
@@ -100,7 +102,15 @@ struct Named {
 }
 
 fn named(names: &[&'static str]) -> Option<Vec<Named>> {
-    Some(names.iter().map(|name| Named { name, description: "" }).collect())
+    Some(
+        names
+            .iter()
+            .map(|name| Named {
+                name,
+                description: "",
+            })
+            .collect(),
+    )
 }
 
 /// The requests golb answers, described as BuildKit describes its own
@@ -120,23 +130,49 @@ fn requests() -> Vec<Request> {
         request(
             OUTLINE,
             "List all parameters current build target supports",
-            Some(vec![Named { name: "target", description: "Target build stage" }]),
+            Some(vec![Named {
+                name: "target",
+                description: "Target build stage",
+            }]),
             &["result.json", "result.txt"],
         ),
-        request(TARGETS, "List all targets current build supports", Some(vec![]), &["result.json", "result.txt"]),
-        request(LINT, "Check a golb spec and its Go module", Some(vec![]), &["result.json", "result.txt", "result.statuscode"]),
-        request(DESCRIBE, "List available subrequest types", None, &["result.json", "result.txt"]),
+        request(
+            TARGETS,
+            "List all targets current build supports",
+            Some(vec![]),
+            &["result.json", "result.txt"],
+        ),
+        request(
+            LINT,
+            "Check a golb spec and its Go module",
+            Some(vec![]),
+            &["result.json", "result.txt", "result.statuscode"],
+        ),
+        request(
+            DESCRIBE,
+            "List available subrequest types",
+            None,
+            &["result.json", "result.txt"],
+        ),
     ]
 }
 
 /// `frontend.subrequests.describe`: the requests golb answers.
 pub fn describe() -> Reply {
     let requests = requests();
-    let rows: Vec<Vec<String>> = std::iter::once(vec!["NAME".into(), "VERSION".into(), "DESCRIPTION".into()])
-        .chain(requests.iter().map(|r| {
-            vec![r.name.strip_prefix("frontend.").unwrap_or(r.name).to_string(), r.version.to_string(), r.description.to_string()]
-        }))
-        .collect();
+    let rows: Vec<Vec<String>> =
+        std::iter::once(vec!["NAME".into(), "VERSION".into(), "DESCRIPTION".into()])
+            .chain(requests.iter().map(|r| {
+                vec![
+                    r.name
+                        .strip_prefix("frontend.")
+                        .unwrap_or(r.name)
+                        .to_string(),
+                    r.version.to_string(),
+                    r.description.to_string(),
+                ]
+            }))
+            .collect();
     reply(&requests, tabwriter(&rows, 1), None)
 }
 
@@ -201,18 +237,32 @@ fn to_i32(n: u32) -> i32 {
 /// columns, as the gateway's errdefs.Source details and LLB source maps do.
 fn spec_range(location: Location) -> PbRange {
     PbRange {
-        start: PbPosition { line: to_i32(location.line), character: to_i32(location.col) },
-        end: PbPosition { line: to_i32(location.end_line), character: to_i32(location.end_col) },
+        start: PbPosition {
+            line: to_i32(location.line),
+            character: to_i32(location.col),
+        },
+        end: PbPosition {
+            line: to_i32(location.end_line),
+            character: to_i32(location.end_col),
+        },
     }
 }
 
 fn line_range(line: u32) -> PbRange {
-    let at = PbPosition { line: to_i32(line), character: 0 };
+    let at = PbPosition {
+        line: to_i32(line),
+        character: 0,
+    };
     PbRange { start: at, end: at }
 }
 
 fn spec_source(spec: &SpecFile) -> PbSourceInfo {
-    PbSourceInfo { filename: spec.name.clone(), data: base64(spec.text.as_bytes()), language: "toml".into(), text: spec.text.clone() }
+    PbSourceInfo {
+        filename: spec.name.clone(),
+        data: base64(spec.text.as_bytes()),
+        language: "toml".into(),
+        text: spec.text.clone(),
+    }
 }
 
 // ---- targets ---------------------------------------------------------------
@@ -254,11 +304,17 @@ pub fn targets(file: &SpecFile, spec: Option<&Spec>) -> Reply {
         .map(|(target, name, description)| {
             let (base, location) = match target {
                 BuildTarget::Image => (
-                    spec.and_then(|s| s.runtime.base.as_ref()).map_or(DEFAULT_RUNTIME_BASE.to_string(), |b| b.value.clone()),
+                    spec.and_then(|s| s.runtime.base.as_ref())
+                        .map_or(DEFAULT_RUNTIME_BASE.to_string(), |b| b.value.clone()),
                     spec.and_then(|s| s.runtime.location),
                 ),
-                BuildTarget::Binaries => ("scratch".to_string(), spec.and_then(|s| s.binaries.first()).map(|b| b.location)),
-                BuildTarget::Test | BuildTarget::Vet => (spec.and_then(spec_builder).unwrap_or_default(), None),
+                BuildTarget::Binaries => (
+                    "scratch".to_string(),
+                    spec.and_then(|s| s.binaries.first()).map(|b| b.location),
+                ),
+                BuildTarget::Test | BuildTarget::Vet => {
+                    (spec.and_then(spec_builder).unwrap_or_default(), None)
+                }
             };
             TargetJson {
                 name: name.to_string(),
@@ -266,7 +322,10 @@ pub fn targets(file: &SpecFile, spec: Option<&Spec>) -> Reply {
                 description: description.to_string(),
                 base,
                 platform: String::new(),
-                location: location.map(|l| PbLocation { source_index: 0, ranges: vec![spec_range(l)] }),
+                location: location.map(|l| PbLocation {
+                    source_index: 0,
+                    ranges: vec![spec_range(l)],
+                }),
             }
         })
         .collect();
@@ -280,7 +339,10 @@ pub fn targets(file: &SpecFile, spec: Option<&Spec>) -> Reply {
             vec![name, t.description.clone()]
         }))
         .collect();
-    let list = TargetList { targets, sources: vec![base64(file.text.as_bytes())] };
+    let list = TargetList {
+        targets,
+        sources: vec![base64(file.text.as_bytes())],
+    };
     reply(&list, tabwriter(&rows, 1), None)
 }
 
@@ -318,7 +380,9 @@ pub fn golb_build_args() -> Vec<BuildArg> {
     vec![BuildArg {
         name: "SOURCE_DATE_EPOCH".into(),
         value: "0".into(),
-        description: "Seconds since 1970-01-01 for file times in golb's layer and the image's created time".into(),
+        description:
+            "Seconds since 1970-01-01 for file times in golb's layer and the image's created time"
+                .into(),
         location: None,
     }]
 }
@@ -399,7 +463,12 @@ pub fn outline(input: &OutlineInput<'_>) -> Result<Reply, SubrequestError> {
         .find(|(t, _, _)| *t == target)
         .map_or(("", ""), |(_, name, description)| (*name, *description));
     let mounts = |uses: &[MountUse]| -> Vec<MountJson> {
-        uses.iter().map(|u| MountJson { name: u.id.clone(), required: u.required }).collect()
+        uses.iter()
+            .map(|u| MountJson {
+                name: u.id.clone(),
+                required: u.required,
+            })
+            .collect()
     };
     let outline = OutlineJson {
         name: name.to_string(),
@@ -407,7 +476,11 @@ pub fn outline(input: &OutlineInput<'_>) -> Result<Reply, SubrequestError> {
         args: outline_args(input.extra_args),
         secrets: mounts(input.secrets),
         ssh: mounts(input.ssh),
-        cache: input.cache_ids.iter().map(|id| CacheJson { id: id.clone() }).collect(),
+        cache: input
+            .cache_ids
+            .iter()
+            .map(|id| CacheJson { id: id.clone() })
+            .collect(),
         sources: vec![base64(input.spec.text.as_bytes())],
     };
     Ok(reply(&outline, outline_text(&outline), None))
@@ -416,15 +489,22 @@ pub fn outline(input: &OutlineInput<'_>) -> Result<Reply, SubrequestError> {
 /// golb's build args, each replaced by an extra one of the same name, then the other extras.
 fn outline_args(extra: &[BuildArg]) -> Vec<ArgJson> {
     let golb = golb_build_args();
-    let replaced = golb.iter().map(|own| extra.iter().find(|e| e.name == own.name).unwrap_or(own));
-    let added = extra.iter().filter(|e| !golb.iter().any(|own| own.name == e.name));
+    let replaced = golb
+        .iter()
+        .map(|own| extra.iter().find(|e| e.name == own.name).unwrap_or(own));
+    let added = extra
+        .iter()
+        .filter(|e| !golb.iter().any(|own| own.name == e.name));
     replaced
         .chain(added)
         .map(|a| ArgJson {
             name: a.name.clone(),
             description: a.description.clone(),
             value: a.value.clone(),
-            location: a.location.map(|l| PbLocation { source_index: 0, ranges: vec![spec_range(l)] }),
+            location: a.location.map(|l| PbLocation {
+                source_index: 0,
+                ranges: vec![spec_range(l)],
+            }),
         })
         .collect()
 }
@@ -433,27 +513,53 @@ fn outline_args(extra: &[BuildArg]) -> Vec<ArgJson> {
 fn outline_text(outline: &OutlineJson) -> String {
     let mut text = String::new();
     if !outline.name.is_empty() || !outline.description.is_empty() {
-        let name = if outline.name.is_empty() { "(default)" } else { outline.name.as_str() };
+        let name = if outline.name.is_empty() {
+            "(default)"
+        } else {
+            outline.name.as_str()
+        };
         let mut rows = vec![vec!["TARGET:".to_string(), name.to_string()]];
         if !outline.description.is_empty() {
-            rows.push(vec!["DESCRIPTION:".to_string(), outline.description.clone()]);
+            rows.push(vec![
+                "DESCRIPTION:".to_string(),
+                outline.description.clone(),
+            ]);
         }
         text.push_str(&tabwriter(&rows, 1));
         text.push('\n');
     }
     if !outline.args.is_empty() {
-        let header = vec!["BUILD ARG".to_string(), "VALUE".to_string(), "DESCRIPTION".to_string()];
+        let header = vec![
+            "BUILD ARG".to_string(),
+            "VALUE".to_string(),
+            "DESCRIPTION".to_string(),
+        ];
         let rows: Vec<Vec<String>> = std::iter::once(header)
-            .chain(outline.args.iter().map(|a| vec![a.name.clone(), a.value.clone(), a.description.clone()]))
+            .chain(
+                outline
+                    .args
+                    .iter()
+                    .map(|a| vec![a.name.clone(), a.value.clone(), a.description.clone()]),
+            )
             .collect();
         text.push_str(&tabwriter(&rows, 3));
         text.push('\n');
     }
     for (title, mounts) in [("SECRET", &outline.secrets), ("SSH", &outline.ssh)] {
         if !mounts.is_empty() {
-            let rows: Vec<Vec<String>> = std::iter::once(vec![title.to_string(), "REQUIRED".to_string()])
-                .chain(mounts.iter().map(|m| vec![m.name.clone(), if m.required { "true".into() } else { String::new() }]))
-                .collect();
+            let rows: Vec<Vec<String>> =
+                std::iter::once(vec![title.to_string(), "REQUIRED".to_string()])
+                    .chain(mounts.iter().map(|m| {
+                        vec![
+                            m.name.clone(),
+                            if m.required {
+                                "true".into()
+                            } else {
+                                String::new()
+                            },
+                        ]
+                    }))
+                    .collect();
             text.push_str(&tabwriter(&rows, 3));
             text.push('\n');
         }
@@ -474,7 +580,10 @@ pub struct BuildFailure {
 
 impl From<&SpecErrors> for BuildFailure {
     fn from(errors: &SpecErrors) -> BuildFailure {
-        BuildFailure { message: errors.to_string(), locations: errors.0.iter().map(|e| e.location).collect() }
+        BuildFailure {
+            message: errors.to_string(),
+            locations: errors.0.iter().map(|e| e.location).collect(),
+        }
     }
 }
 
@@ -538,7 +647,10 @@ pub fn lint(input: &LintInput<'_>) -> Reply {
     for finding in input.findings {
         let (source_index, range) = match &finding.location {
             FindingLocation::Spec(location) => (0, spec_range(*location)),
-            FindingLocation::File { path, line } => (file_source(&mut sources, input.files, path), line_range(*line)),
+            FindingLocation::File { path, line } => (
+                file_source(&mut sources, input.files, path),
+                line_range(*line),
+            ),
         };
         let description = checks::rule(finding.rule).map_or("", |r| r.description);
         let detail = match finding.severity {
@@ -550,7 +662,10 @@ pub fn lint(input: &LintInput<'_>) -> Reply {
             description: description.to_string(),
             url: String::new(),
             detail,
-            location: PbLocation { source_index, ranges: vec![range] },
+            location: PbLocation {
+                source_index,
+                ranges: vec![range],
+            },
         });
     }
     let build_error = input.build_error.as_ref().map(|failure| {
@@ -558,11 +673,19 @@ pub fn lint(input: &LintInput<'_>) -> Reply {
         locations.sort_by_key(|l| (l.line, l.col));
         BuildErrorJson {
             message: failure.message.clone(),
-            location: PbLocation { source_index: 0, ranges: locations.into_iter().map(spec_range).collect() },
+            location: PbLocation {
+                source_index: 0,
+                ranges: locations.into_iter().map(spec_range).collect(),
+            },
         }
     });
-    let failed = build_error.is_some() || input.findings.iter().any(|f| f.severity == Severity::Error);
-    let results = LintResults { warnings, sources, build_error };
+    let failed =
+        build_error.is_some() || input.findings.iter().any(|f| f.severity == Severity::Error);
+    let results = LintResults {
+        warnings,
+        sources,
+        build_error,
+    };
     let text = lint_text(&results);
     reply(&results, text, Some(i32::from(failed)))
 }
@@ -573,8 +696,17 @@ fn file_source(sources: &mut Vec<PbSourceInfo>, files: &SourceSnapshot, path: &s
         return i32::try_from(index + 1).unwrap_or(i32::MAX);
     }
     let text = files.file(path).unwrap_or_default().to_string();
-    let language = if path.ends_with(".go") { "go" } else { path.rsplit('/').next().unwrap_or(path) };
-    sources.push(PbSourceInfo { filename: path.to_string(), data: base64(text.as_bytes()), language: language.to_string(), text });
+    let language = if path.ends_with(".go") {
+        "go"
+    } else {
+        path.rsplit('/').next().unwrap_or(path)
+    };
+    sources.push(PbSourceInfo {
+        filename: path.to_string(),
+        data: base64(text.as_bytes()),
+        language: language.to_string(),
+        text,
+    });
     i32::try_from(sources.len() - 1).unwrap_or(i32::MAX)
 }
 
@@ -583,7 +715,12 @@ fn file_source(sources: &mut Vec<PbSourceInfo>, files: &SourceSnapshot, path: &s
 /// complete" line are the client's to print.)
 fn lint_text(results: &LintResults) -> String {
     let mut order: Vec<&WarningJson> = results.warnings.iter().collect();
-    let filename = |w: &WarningJson| results.sources.get(usize::try_from(w.location.source_index).unwrap_or(usize::MAX)).map(|s| s.filename.as_str());
+    let filename = |w: &WarningJson| {
+        results
+            .sources
+            .get(usize::try_from(w.location.source_index).unwrap_or(usize::MAX))
+            .map(|s| s.filename.as_str())
+    };
     let less = |a: &WarningJson, b: &WarningJson| -> bool {
         let (fa, fb) = (filename(a), filename(b));
         if fa != fb {
@@ -612,7 +749,10 @@ fn lint_text(results: &LintResults) -> String {
             text.push_str(&format!(" - {}", warning.url));
         }
         text.push_str(&format!("\n{}\n", warning.detail));
-        if let Some(source) = usize::try_from(warning.location.source_index).ok().and_then(|i| results.sources.get(i)) {
+        if let Some(source) = usize::try_from(warning.location.source_index)
+            .ok()
+            .and_then(|i| results.sources.get(i))
+        {
             text.push_str(&print_source(source, &warning.location.ranges));
         }
     }
@@ -624,8 +764,14 @@ fn lint_text(results: &LintResults) -> String {
 fn print_source(source: &PbSourceInfo, ranges: &[PbRange]) -> String {
     let lines: Vec<&str> = source.text.split('\n').collect();
     let count = i32::try_from(lines.len()).unwrap_or(i32::MAX);
-    let Some(mut start) = ranges.iter().map(|r| r.start.line).min() else { return String::new() };
-    let mut end = ranges.iter().map(|r| r.end.line.max(r.start.line)).max().unwrap_or(start);
+    let Some(mut start) = ranges.iter().map(|r| r.start.line).min() else {
+        return String::new();
+    };
+    let mut end = ranges
+        .iter()
+        .map(|r| r.end.line.max(r.start.line))
+        .max()
+        .unwrap_or(start);
     if start > count || start < 1 {
         return String::new();
     }
@@ -645,11 +791,23 @@ fn print_source(source: &PbSourceInfo, ranges: &[PbRange]) -> String {
         }
         p += 1;
     }
-    let mut text = format!("{}:{}\n--------------------\n", source.filename, first_marked);
+    let mut text = format!(
+        "{}:{}\n--------------------\n",
+        source.filename, first_marked
+    );
     for i in start..=end {
-        let marked = ranges.iter().any(|r| r.start.line <= i && r.end.line.max(r.start.line) >= i);
-        let line = usize::try_from(i - 1).ok().and_then(|at| lines.get(at)).copied().unwrap_or_default();
-        text.push_str(&format!(" {i:>3} | {} {line}\n", if marked { ">>>" } else { "   " }));
+        let marked = ranges
+            .iter()
+            .any(|r| r.start.line <= i && r.end.line.max(r.start.line) >= i);
+        let line = usize::try_from(i - 1)
+            .ok()
+            .and_then(|at| lines.get(at))
+            .copied()
+            .unwrap_or_default();
+        text.push_str(&format!(
+            " {i:>3} | {} {line}\n",
+            if marked { ">>>" } else { "   " }
+        ));
     }
     text.push_str("--------------------\n");
     text
@@ -672,9 +830,19 @@ fn reply(value: &impl Serialize, text: String, status_code: Option<i32>) -> Repl
 /// 0, padchar ' ' and no flags: every cell but the last of a row is padded
 /// to its column's widest cell plus `padding`; widths count characters.
 fn tabwriter(rows: &[Vec<String>], padding: usize) -> String {
-    let columns = rows.iter().map(|r| r.len().saturating_sub(1)).max().unwrap_or(0);
+    let columns = rows
+        .iter()
+        .map(|r| r.len().saturating_sub(1))
+        .max()
+        .unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
-        .map(|c| rows.iter().filter(|r| c + 1 < r.len()).map(|r| r[c].chars().count() + padding).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .filter(|r| c + 1 < r.len())
+                .map(|r| r[c].chars().count() + padding)
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut text = String::new();
     for row in rows {
@@ -696,7 +864,11 @@ fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
             if i <= chunk.len() {

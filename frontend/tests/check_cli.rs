@@ -18,7 +18,11 @@ struct Module {
 impl Module {
     fn new(files: &[(&str, &str)]) -> Module {
         static NEXT: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!("golb-check-cli-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+        let dir = std::env::temp_dir().join(format!(
+            "golb-check-cli-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         let mut all: Vec<(&str, &str)> = files.to_vec();
         if !files.iter().any(|(p, _)| *p == "go.mod") {
@@ -26,7 +30,8 @@ impl Module {
         }
         for (path, text) in all {
             let path = dir.join(path);
-            std::fs::create_dir_all(path.parent().expect("a file has a directory")).expect("directory created");
+            std::fs::create_dir_all(path.parent().expect("a file has a directory"))
+                .expect("directory created");
             std::fs::write(&path, text).expect("file written");
         }
         Module { dir }
@@ -54,7 +59,10 @@ fn golb_check(spec: &Path, cwd: Option<&Path>) -> (i32, String) {
         command.current_dir(cwd);
     }
     let out = command.arg("check").arg(spec).output().expect("golb runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A spec with both images pinned, so only the rule under test speaks.
@@ -80,18 +88,34 @@ fn cgo_imports_fail_at_the_go_file_line() {
     let module = Module::new(&[("golb.toml", &spec), ("cmd/server/main.go", cgo)]);
     let (code, stderr) = module.check();
     assert_eq!(code, 1, "{stderr}");
-    let expected = format!("{}:4: error: cmd/server/main.go imports \"C\"", module.path("cmd/server/main.go"));
+    let expected = format!(
+        "{}:4: error: cmd/server/main.go imports \"C\"",
+        module.path("cmd/server/main.go")
+    );
     assert!(stderr.contains(&expected), "{stderr}");
-    assert!(stderr.trim_end().ends_with("(CgoImportWithCgoDisabled)"), "{stderr}");
+    assert!(
+        stderr.trim_end().ends_with("(CgoImportWithCgoDisabled)"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn a_go_line_newer_than_the_builder_fails_at_the_go_mod_line() {
     let spec = pinned_spec(SERVER);
-    let module = Module::new(&[("golb.toml", &spec), ("go.mod", "module example.com/hello\n\ngo 1.27.0\n"), ("cmd/server/main.go", MAIN)]);
+    let module = Module::new(&[
+        ("golb.toml", &spec),
+        ("go.mod", "module example.com/hello\n\ngo 1.27.0\n"),
+        ("cmd/server/main.go", MAIN),
+    ]);
     let (code, stderr) = module.check();
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains(&format!("{}:3: error: go.mod requires go 1.27.0, newer than the builder's Go 1.26", module.path("go.mod"))), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}:3: error: go.mod requires go 1.27.0, newer than the builder's Go 1.26",
+            module.path("go.mod")
+        )),
+        "{stderr}"
+    );
     assert!(stderr.contains("(GoVersionNewerThanBuilder)"), "{stderr}");
 }
 
@@ -101,15 +125,24 @@ fn binary_packages_that_are_missing_or_not_main_fail_at_the_spec() {
     let module = Module::new(&[("golb.toml", &spec), ("cmd/server/main.go", MAIN)]);
     let (code, stderr) = module.check();
     assert_eq!(code, 1, "{stderr}");
-    let expected = format!("{}:10:11: error: package \"./cmd/servr\" is not in the build context", module.path("golb.toml"));
+    let expected = format!(
+        "{}:10:11: error: package \"./cmd/servr\" is not in the build context",
+        module.path("golb.toml")
+    );
     assert!(stderr.contains(&expected), "{stderr}");
     assert!(stderr.contains("(BinaryPackageNotFound)"), "{stderr}");
 
     let spec = pinned_spec("[[binary]]\npackage = \"./internal/store\"\n");
-    let module = Module::new(&[("golb.toml", &spec), ("internal/store/store.go", "package store\n")]);
+    let module = Module::new(&[
+        ("golb.toml", &spec),
+        ("internal/store/store.go", "package store\n"),
+    ]);
     let (code, stderr) = module.check();
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("10:11: error: package \"./internal/store\" is not a main package"), "{stderr}");
+    assert!(
+        stderr.contains("10:11: error: package \"./internal/store\" is not a main package"),
+        "{stderr}"
+    );
     assert!(stderr.contains("(BinaryPackageNotMain)"), "{stderr}");
 }
 
@@ -122,9 +155,22 @@ fn tag_named_images_are_warnings_that_still_pass() {
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 2, "{stderr}");
     let spec_path = module.path("golb.toml");
-    assert!(lines[0].starts_with(&format!("{spec_path}:1:1: warning: golb's default runtime base")), "{stderr}");
-    assert!(lines[1].starts_with(&format!("{spec_path}:3:6: warning: the builder image golang:1.26")), "{stderr}");
-    assert!(lines.iter().all(|l| l.ends_with("(UnpinnedImage)")), "{stderr}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "{spec_path}:1:1: warning: golb's default runtime base"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with(&format!(
+            "{spec_path}:3:6: warning: the builder image golang:1.26"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        lines.iter().all(|l| l.ends_with("(UnpinnedImage)")),
+        "{stderr}"
+    );
 }
 
 /// go_module refuses the module before the checks run (rule
@@ -134,10 +180,17 @@ fn tag_named_images_are_warnings_that_still_pass() {
 fn replacements_outside_the_context_fail_at_the_go_mod_line() {
     let spec = pinned_spec(SERVER);
     let go_mod = "module example.com/hello\n\ngo 1.26\n\nrequire example.com/lib v1.0.0\n\nreplace example.com/lib => ../lib\n";
-    let module = Module::new(&[("golb.toml", &spec), ("go.mod", go_mod), ("cmd/server/main.go", MAIN)]);
+    let module = Module::new(&[
+        ("golb.toml", &spec),
+        ("go.mod", go_mod),
+        ("cmd/server/main.go", MAIN),
+    ]);
     let (code, stderr) = module.check();
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("go.mod:7: \"../lib\" is outside the build context"), "{stderr}");
+    assert!(
+        stderr.contains("go.mod:7: \"../lib\" is outside the build context"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -146,24 +199,42 @@ fn x_flags_for_packages_not_imported_are_warnings_at_the_flag() {
     let module = Module::new(&[("golb.toml", &spec), ("cmd/server/main.go", MAIN)]);
     let (code, stderr) = module.check();
     assert_eq!(code, 0, "{stderr}");
-    let expected = format!("{}:11:33: warning: -X example.com/hello/internal/build.Commit", module.path("golb.toml"));
+    let expected = format!(
+        "{}:11:33: warning: -X example.com/hello/internal/build.Commit",
+        module.path("golb.toml")
+    );
     assert!(stderr.starts_with(&expected), "{stderr}");
-    assert!(stderr.trim_end().ends_with("(LinkerFlagXUnknownPackage)"), "{stderr}");
+    assert!(
+        stderr.trim_end().ends_with("(LinkerFlagXUnknownPackage)"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn spec_errors_are_still_reported_as_before() {
     let spec = "[[binary]]\npackage = \"./cmd/a\"\n[[binary]]\npackage = \"./cmd/b\"\n";
-    let module = Module::new(&[("golb.toml", spec), ("cmd/a/main.go", MAIN), ("cmd/b/main.go", MAIN)]);
+    let module = Module::new(&[
+        ("golb.toml", spec),
+        ("cmd/a/main.go", MAIN),
+        ("cmd/b/main.go", MAIN),
+    ]);
     let (code, stderr) = module.check();
     assert_eq!(code, 1, "{stderr}");
     let first = stderr.lines().next().unwrap_or_default();
-    assert!(first.starts_with(&format!("{}:3:1: 2 binaries are built", module.path("golb.toml"))), "{stderr}");
+    assert!(
+        first.starts_with(&format!(
+            "{}:3:1: 2 binaries are built",
+            module.path("golb.toml")
+        )),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn every_example_passes() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root");
     let mut checked = 0;
     for entry in std::fs::read_dir(root.join("examples")).expect("examples/") {
         let spec = entry.expect("an entry").path().join("golb.toml");
@@ -173,7 +244,11 @@ fn every_example_passes() {
         let relative = spec.strip_prefix(root).expect("under the repo");
         let (code, stderr) = golb_check(relative, Some(root));
         assert_eq!(code, 0, "golb check {}:\n{stderr}", relative.display());
-        assert!(stderr.lines().all(|l| l.contains(": warning: ")), "only warnings in {}:\n{stderr}", relative.display());
+        assert!(
+            stderr.lines().all(|l| l.contains(": warning: ")),
+            "only warnings in {}:\n{stderr}",
+            relative.display()
+        );
         checked += 1;
     }
     assert!(checked > 0, "no examples/*/golb.toml");

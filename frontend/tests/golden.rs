@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
 }
 
 fn examples() -> Vec<PathBuf> {
@@ -30,7 +33,12 @@ fn golb(args: &[&str], spec: &Path) -> Vec<u8> {
         .args(args)
         .output()
         .expect("golb runs");
-    assert!(out.status.success(), "golb llb {}: {}", spec.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "golb llb {}: {}",
+        spec.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -39,8 +47,14 @@ fn every_example_matches_its_golden_llb() {
     let update = std::env::var_os("GOLB_UPDATE_GOLDEN").is_some();
     let mut stale = Vec::new();
     for spec in examples() {
-        let name = spec.parent().and_then(Path::file_name).and_then(|n| n.to_str()).expect("example name");
-        let golden = repo_root().join("tests/golden").join(format!("{name}.llb.txt"));
+        let name = spec
+            .parent()
+            .and_then(Path::file_name)
+            .and_then(|n| n.to_str())
+            .expect("example name");
+        let golden = repo_root()
+            .join("tests/golden")
+            .join(format!("{name}.llb.txt"));
         let dump = String::from_utf8(golb(&["--dump"], &spec)).expect("dump is UTF-8");
         if update {
             std::fs::write(&golden, &dump).expect("golden written");
@@ -48,10 +62,18 @@ fn every_example_matches_its_golden_llb() {
         }
         let expected = std::fs::read_to_string(&golden).unwrap_or_default();
         if expected != dump {
-            stale.push(format!("{} differs from `golb llb {} --dump`", golden.display(), spec.display()));
+            stale.push(format!(
+                "{} differs from `golb llb {} --dump`",
+                golden.display(),
+                spec.display()
+            ));
         }
     }
-    assert!(stale.is_empty(), "{}\nrun scripts/update-golden and review the diff", stale.join("\n"));
+    assert!(
+        stale.is_empty(),
+        "{}\nrun scripts/update-golden and review the diff",
+        stale.join("\n")
+    );
 }
 
 #[test]
@@ -59,7 +81,12 @@ fn the_same_spec_marshals_to_byte_identical_definitions() {
     for spec in examples() {
         let first = golb(&[], &spec);
         for _ in 0..3 {
-            assert_eq!(golb(&[], &spec), first, "{} is not deterministic", spec.display());
+            assert_eq!(
+                golb(&[], &spec),
+                first,
+                "{} is not deterministic",
+                spec.display()
+            );
         }
         let arm = golb(&["--platform", "linux/arm64"], &spec);
         assert_ne!(arm, first, "the target platform must change the graph");
@@ -85,7 +112,11 @@ fn every_op_but_the_context_points_at_the_spec() {
                     }
                 }
                 let digest = golb_proto::llb::digest(op_bytes);
-                assert!(source.locations.contains_key(&digest), "{} --target {target}: op {digest} has no spec location", spec.display());
+                assert!(
+                    source.locations.contains_key(&digest),
+                    "{} --target {target}: op {digest} has no spec location",
+                    spec.display()
+                );
             }
         }
     }

@@ -23,13 +23,18 @@ fn main() {
         }
     }
     let password = golb_e2e::goproxy::random_token();
-    let proxy = if http { GoProxy::start(&dir, "golb", &password) } else { GoProxy::start_tls(&dir, "golb", &password) }
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let proxy = if http {
+        GoProxy::start(&dir, "golb", &password)
+    } else {
+        GoProxy::start_tls(&dir, "golb", &password)
+    }
+    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
 
     let state = std::env::temp_dir().join(format!("golb-goproxy-{}", proxy.port()));
     std::fs::create_dir_all(&state).expect("state directory");
     let netrc = state.join("netrc");
-    std::fs::write(&netrc, golb_e2e::goproxy::netrc(&proxy, "golb", &password)).expect("netrc written");
+    std::fs::write(&netrc, golb_e2e::goproxy::netrc(&proxy, "golb", &password))
+        .expect("netrc written");
     println!("GOPROXY={}", proxy.url());
     println!("NETRC={}", netrc.display());
     if let Some(ca) = proxy.ca_pem() {

@@ -23,17 +23,45 @@ pub fn inspect(bytes: &[u8]) -> Option<ElfFacts> {
     let u16_at = |o: usize| Some(u16::from_le_bytes(bytes.get(o..o + 2)?.try_into().ok()?));
     let u32_at = |o: usize| Some(u32::from_le_bytes(bytes.get(o..o + 4)?.try_into().ok()?));
     let u64_at = |o: usize| Some(u64::from_le_bytes(bytes.get(o..o + 8)?.try_into().ok()?));
-    let word = |o: usize| if is64 { u64_at(o).map(|v| v as usize) } else { u32_at(o).map(|v| v as usize) };
+    let word = |o: usize| {
+        if is64 {
+            u64_at(o).map(|v| v as usize)
+        } else {
+            u32_at(o).map(|v| v as usize)
+        }
+    };
     let machine = u16_at(18)?;
-    let (phoff, shoff) = if is64 { (word(32)?, word(40)?) } else { (word(28)?, word(32)?) };
-    let (phentsize, phnum, shentsize, shnum, shstrndx) = if is64 {
-        (u16_at(54)?, u16_at(56)?, u16_at(58)?, u16_at(60)?, u16_at(62)?)
+    let (phoff, shoff) = if is64 {
+        (word(32)?, word(40)?)
     } else {
-        (u16_at(42)?, u16_at(44)?, u16_at(46)?, u16_at(48)?, u16_at(50)?)
+        (word(28)?, word(32)?)
+    };
+    let (phentsize, phnum, shentsize, shnum, shstrndx) = if is64 {
+        (
+            u16_at(54)?,
+            u16_at(56)?,
+            u16_at(58)?,
+            u16_at(60)?,
+            u16_at(62)?,
+        )
+    } else {
+        (
+            u16_at(42)?,
+            u16_at(44)?,
+            u16_at(46)?,
+            u16_at(48)?,
+            u16_at(50)?,
+        )
     };
     let section = |i: usize| shoff + i * usize::from(shentsize);
     // sh_offset sits after sh_name, sh_type, sh_flags and sh_addr.
-    let section_offset = |i: usize| if is64 { word(section(i) + 24) } else { word(section(i) + 16) };
+    let section_offset = |i: usize| {
+        if is64 {
+            word(section(i) + 24)
+        } else {
+            word(section(i) + 16)
+        }
+    };
     let has_interpreter = (0..usize::from(phnum))
         .filter_map(|i| u32_at(phoff + i * usize::from(phentsize)))
         .any(|p_type| p_type == PT_INTERP);
@@ -42,11 +70,23 @@ pub fn inspect(bytes: &[u8]) -> Option<ElfFacts> {
         .any(|sh_type| sh_type == SHT_SYMTAB);
     let names_at = section_offset(usize::from(shstrndx));
     let has_dwarf = (0..usize::from(shnum)).any(|i| {
-        let Some(name) = names_at.zip(u32_at(section(i))).map(|(base, off)| base + off as usize) else { return false };
-        let Some(rest) = bytes.get(name..) else { return false };
+        let Some(name) = names_at
+            .zip(u32_at(section(i)))
+            .map(|(base, off)| base + off as usize)
+        else {
+            return false;
+        };
+        let Some(rest) = bytes.get(name..) else {
+            return false;
+        };
         rest.starts_with(b".debug_") || rest.starts_with(b".zdebug_")
     });
-    Some(ElfFacts { machine, has_interpreter, has_symbol_table, has_dwarf })
+    Some(ElfFacts {
+        machine,
+        has_interpreter,
+        has_symbol_table,
+        has_dwarf,
+    })
 }
 
 #[cfg(test)]
@@ -57,8 +97,14 @@ mod tests {
     fn the_test_binary_itself_is_dynamic_and_has_symbols() {
         let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
         let facts = inspect(&me).unwrap();
-        assert!(facts.has_interpreter, "cargo test binaries are dynamically linked");
-        assert!(facts.has_symbol_table, "debug test binaries keep their symbols");
+        assert!(
+            facts.has_interpreter,
+            "cargo test binaries are dynamically linked"
+        );
+        assert!(
+            facts.has_symbol_table,
+            "debug test binaries keep their symbols"
+        );
         assert!(facts.has_dwarf, "debug test binaries carry DWARF");
     }
 

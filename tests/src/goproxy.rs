@@ -61,7 +61,11 @@ pub struct Request {
 
 impl std::fmt::Display for Request {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} {} (auth {:?})", self.status, self.method, self.path, self.auth)
+        write!(
+            f,
+            "{} {} {} (auth {:?})",
+            self.status, self.method, self.path, self.auth
+        )
     }
 }
 
@@ -114,7 +118,10 @@ impl GoProxy {
         ca_pem: Option<String>,
     ) -> io::Result<GoProxy> {
         if !root.is_dir() {
-            return Err(io::Error::new(io::ErrorKind::NotFound, format!("{}: not a directory", root.display())));
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{}: not a directory", root.display()),
+            ));
         }
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         let addr = listener.local_addr()?;
@@ -132,7 +139,14 @@ impl GoProxy {
                 .name(format!("goproxy-{}", addr.port()))
                 .spawn(move || accept_loop(listener, config, shared, stop))?
         };
-        Ok(GoProxy { addr, scheme, ca_pem, shared, stop, accept: Some(accept) })
+        Ok(GoProxy {
+            addr,
+            scheme,
+            ca_pem,
+            shared,
+            stop,
+            accept: Some(accept),
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -161,7 +175,11 @@ impl GoProxy {
 
     /// Every request so far, in the order they were answered.
     pub fn requests(&self) -> Vec<Request> {
-        self.shared.log.lock().map(|l| l.clone()).unwrap_or_default()
+        self.shared
+            .log
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
     }
 
     /// Forgets the counts and the log (e.g. between two builds).
@@ -195,14 +213,21 @@ impl Drop for GoProxy {
     }
 }
 
-fn accept_loop(listener: TcpListener, config: Arc<Config>, shared: Arc<Shared>, stop: Arc<AtomicBool>) {
+fn accept_loop(
+    listener: TcpListener,
+    config: Arc<Config>,
+    shared: Arc<Shared>,
+    stop: Arc<AtomicBool>,
+) {
     for stream in listener.incoming() {
         if stop.load(Ordering::SeqCst) {
             break;
         }
         let Ok(stream) = stream else { continue };
         {
-            let Ok(mut live) = shared.live.lock() else { break };
+            let Ok(mut live) = shared.live.lock() else {
+                break;
+            };
             while *live >= MAX_CONNECTIONS {
                 live = match shared.freed.wait(live) {
                     Ok(live) => live,
@@ -212,16 +237,18 @@ fn accept_loop(listener: TcpListener, config: Arc<Config>, shared: Arc<Shared>, 
             *live += 1;
         }
         let (config, shared) = (config.clone(), shared.clone());
-        let spawned = std::thread::Builder::new().name("goproxy-conn".into()).spawn({
-            let shared = shared.clone();
-            move || {
-                let _ = serve_connection(stream, &config, &shared);
-                if let Ok(mut live) = shared.live.lock() {
-                    *live -= 1;
+        let spawned = std::thread::Builder::new()
+            .name("goproxy-conn".into())
+            .spawn({
+                let shared = shared.clone();
+                move || {
+                    let _ = serve_connection(stream, &config, &shared);
+                    if let Ok(mut live) = shared.live.lock() {
+                        *live -= 1;
+                    }
+                    shared.freed.notify_one();
                 }
-                shared.freed.notify_one();
-            }
-        });
+            });
         if spawned.is_err() {
             if let Ok(mut live) = shared.live.lock() {
                 *live -= 1;
@@ -246,7 +273,11 @@ fn serve_connection(stream: TcpStream, config: &Config, shared: &Shared) -> io::
 }
 
 /// Reads one request and answers it; the connection closes after.
-fn serve_request<S: Read + Write>(mut stream: S, config: &Config, shared: &Shared) -> io::Result<()> {
+fn serve_request<S: Read + Write>(
+    mut stream: S,
+    config: &Config,
+    shared: &Shared,
+) -> io::Result<()> {
     let head = match read_head(&mut stream) {
         Ok(head) => head,
         Err(e) if e.kind() == io::ErrorKind::InvalidData => {
@@ -265,13 +296,27 @@ fn serve_request<S: Read + Write>(mut stream: S, config: &Config, shared: &Share
     };
     let head_only = method == "HEAD";
     let (status, content_type, body): (u16, &str, Vec<u8>) = if auth != Auth::Ok {
-        (401, "text/plain; charset=utf-8", b"401 unauthorized: this GOPROXY needs a login (netrc)\n".to_vec())
+        (
+            401,
+            "text/plain; charset=utf-8",
+            b"401 unauthorized: this GOPROXY needs a login (netrc)\n".to_vec(),
+        )
     } else if method != "GET" && !head_only {
-        (405, "text/plain; charset=utf-8", b"method not allowed\n".to_vec())
+        (
+            405,
+            "text/plain; charset=utf-8",
+            b"method not allowed\n".to_vec(),
+        )
     } else {
-        match resolve(&config.root, &path).and_then(|file| std::fs::read(&file).ok().map(|b| (file, b))) {
+        match resolve(&config.root, &path)
+            .and_then(|file| std::fs::read(&file).ok().map(|b| (file, b)))
+        {
             Some((file, bytes)) => (200, content_type_of(&file), bytes),
-            None => (404, "text/plain; charset=utf-8", format!("not found: {path}\n").into_bytes()),
+            None => (
+                404,
+                "text/plain; charset=utf-8",
+                format!("not found: {path}\n").into_bytes(),
+            ),
         }
     };
     match auth {
@@ -279,10 +324,19 @@ fn serve_request<S: Read + Write>(mut stream: S, config: &Config, shared: &Share
         _ => shared.rejected.fetch_add(1, Ordering::SeqCst),
     };
     if let Ok(mut log) = shared.log.lock() {
-        log.push(Request { method: method.to_string(), path, auth, status });
+        log.push(Request {
+            method: method.to_string(),
+            path,
+            auth,
+            status,
+        });
     }
     let challenge = format!("Basic realm=\"{REALM}\"");
-    let extra: Vec<(&str, &str)> = if status == 401 { vec![("WWW-Authenticate", &challenge)] } else { vec![] };
+    let extra: Vec<(&str, &str)> = if status == 401 {
+        vec![("WWW-Authenticate", &challenge)]
+    } else {
+        vec![]
+    };
     respond(&mut stream, status, content_type, &extra, &body, !head_only)
 }
 
@@ -291,13 +345,22 @@ fn read_head<S: Read>(stream: &mut S) -> io::Result<String> {
     let mut head = String::new();
     loop {
         let mut line = String::new();
-        let n = reader.by_ref().take((MAX_HEAD + 1 - head.len().min(MAX_HEAD)) as u64).read_line(&mut line)?;
+        let n = reader
+            .by_ref()
+            .take((MAX_HEAD + 1 - head.len().min(MAX_HEAD)) as u64)
+            .read_line(&mut line)?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed before the request ended"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed before the request ended",
+            ));
         }
         head.push_str(&line);
         if head.len() > MAX_HEAD {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "request head too large"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "request head too large",
+            ));
         }
         if line == "\r\n" || line == "\n" {
             return Ok(head);
@@ -309,7 +372,11 @@ fn read_head<S: Read>(stream: &mut S) -> io::Result<String> {
 fn parse_head(head: &str) -> Option<(&str, &str, BTreeMap<String, String>)> {
     let mut lines = head.lines();
     let mut request_line = lines.next()?.split_whitespace();
-    let (method, target, version) = (request_line.next()?, request_line.next()?, request_line.next()?);
+    let (method, target, version) = (
+        request_line.next()?,
+        request_line.next()?,
+        request_line.next()?,
+    );
     if !version.starts_with("HTTP/1.") || !target.starts_with('/') {
         return None;
     }
@@ -325,7 +392,11 @@ fn parse_head(head: &str) -> Option<(&str, &str, BTreeMap<String, String>)> {
 fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
     let decoded = percent_decode(path)?;
     let relative = Path::new(decoded.trim_start_matches('/'));
-    if relative.as_os_str().is_empty() || !relative.components().all(|c| matches!(c, Component::Normal(_))) {
+    if relative.as_os_str().is_empty()
+        || !relative
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+    {
         return None;
     }
     let file = root.join(relative);
@@ -404,7 +475,10 @@ pub fn random_token() -> String {
 /// (checked with Go 1.21, 1.23, 1.24 and 1.26; since 1.24 it is a prefix
 /// match of `host[:port]/path`, cmd/go/internal/auth/auth.go).
 pub fn netrc(proxy: &GoProxy, user: &str, password: &str) -> String {
-    format!("machine 127.0.0.1:{} login {user} password {password}\n", proxy.port())
+    format!(
+        "machine 127.0.0.1:{} login {user} password {password}\n",
+        proxy.port()
+    )
 }
 
 /// Standard base64 with padding (RFC 4648), for the Basic credentials.
@@ -412,7 +486,11 @@ pub fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -427,19 +505,29 @@ pub fn base64(input: &[u8]) -> String {
 
 /// A CA and a server certificate for 127.0.0.1/localhost signed by it; the
 /// rustls config serving the latter and the CA's PEM.
-fn tls_config() -> Result<(rustls::ServerConfig, String), Box<dyn std::error::Error + Send + Sync>> {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
+fn tls_config() -> Result<(rustls::ServerConfig, String), Box<dyn std::error::Error + Send + Sync>>
+{
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose,
+    };
 
     let ca_key = KeyPair::generate()?;
     let mut ca = CertificateParams::new(Vec::<String>::new())?;
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name.push(DnType::CommonName, "golb test GOPROXY CA");
-    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    ca.distinguished_name
+        .push(DnType::CommonName, "golb test GOPROXY CA");
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
     let ca = ca.self_signed(&ca_key)?;
 
     let key = KeyPair::generate()?;
     let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])?;
-    leaf.distinguished_name.push(DnType::CommonName, "golb test GOPROXY");
+    leaf.distinguished_name
+        .push(DnType::CommonName, "golb test GOPROXY");
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let leaf = leaf.signed_by(&key, &ca, &ca_key)?;
@@ -480,7 +568,10 @@ mod tests {
         stream.write_all(request.as_bytes()).unwrap();
         let mut response = Vec::new();
         stream.read_to_end(&mut response).unwrap();
-        let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head");
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a response head");
         let head = String::from_utf8(response[..split].to_vec()).unwrap();
         let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
         (status, head, response[split + 4..].to_vec())
@@ -492,10 +583,21 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc_4648() {
-        for (plain, encoded) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")] {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(plain.as_bytes()), encoded);
         }
-        assert_eq!(basic("Aladdin", "open sesame"), "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+        assert_eq!(
+            basic("Aladdin", "open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
     }
 
     #[test]
@@ -503,13 +605,24 @@ mod tests {
         let proxy = GoProxy::start(&fixture(), USER, PASSWORD).unwrap();
         let (status, head, body) = get(&proxy, MOD, None);
         assert_eq!(status, 401, "{head}");
-        assert!(head.contains("\r\nWWW-Authenticate: Basic realm=\"golb-test\""), "{head}");
-        assert!(!String::from_utf8_lossy(&body).contains("module golb.test"), "no content without auth");
+        assert!(
+            head.contains("\r\nWWW-Authenticate: Basic realm=\"golb-test\""),
+            "{head}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&body).contains("module golb.test"),
+            "no content without auth"
+        );
         // The wrong password and an unknown path are refused the same way:
         // nothing is revealed before authentication.
         assert_eq!(get(&proxy, MOD, Some(&basic(USER, "wrong"))).0, 401);
         assert_eq!(get(&proxy, "/nope/@v/list", None).0, 401);
-        assert_eq!((proxy.rejected(), proxy.authenticated()), (3, 0), "{}", proxy.describe());
+        assert_eq!(
+            (proxy.rejected(), proxy.authenticated()),
+            (3, 0),
+            "{}",
+            proxy.describe()
+        );
         let auths: Vec<Auth> = proxy.requests().iter().map(|r| r.auth).collect();
         assert_eq!(auths, [Auth::Missing, Auth::Wrong, Auth::Missing]);
     }
@@ -521,13 +634,22 @@ mod tests {
         let (status, head, body) = get(&proxy, MOD, Some(&auth));
         assert_eq!(status, 200, "{head}");
         assert_eq!(body, std::fs::read(fixture().join(&MOD[1..])).unwrap());
-        let (status, head, body) = get(&proxy, "/golb.test/private/greeting/@v/v1.0.0.zip", Some(&auth));
+        let (status, head, body) = get(
+            &proxy,
+            "/golb.test/private/greeting/@v/v1.0.0.zip",
+            Some(&auth),
+        );
         assert_eq!(status, 200);
         assert!(head.contains("Content-Type: application/zip"), "{head}");
         assert!(body.starts_with(b"PK\x03\x04"), "a zip");
         let (_, _, list) = get(&proxy, "/golb.test/private/greeting/@v/list", Some(&auth));
         assert_eq!(list, b"v1.0.0\n");
-        assert_eq!((proxy.authenticated(), proxy.rejected()), (3, 0), "{}", proxy.describe());
+        assert_eq!(
+            (proxy.authenticated(), proxy.rejected()),
+            (3, 0),
+            "{}",
+            proxy.describe()
+        );
     }
 
     #[test]
@@ -560,7 +682,10 @@ mod tests {
         proxy.reset();
         assert_eq!((proxy.rejected(), proxy.requests().len()), (0, 0));
         drop(proxy);
-        assert!(TcpStream::connect(("127.0.0.1", port)).is_err(), "the port is closed after drop");
+        assert!(
+            TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "the port is closed after drop"
+        );
     }
 
     #[test]
@@ -594,13 +719,25 @@ mod tests {
                 .arg(format!("{}{MOD}", proxy.url()))
                 .output()
                 .expect("curl runs");
-            assert!(out.status.success(), "curl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "curl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             String::from_utf8(out.stdout).unwrap()
         };
         assert!(curl(&[]).ends_with("\n401"));
         let body = curl(&["-u", &format!("{USER}:{PASSWORD}")]);
-        assert!(body.starts_with("module golb.test/private/greeting\n") && body.ends_with("\n200"), "{body}");
-        assert_eq!((proxy.rejected(), proxy.authenticated()), (1, 1), "{}", proxy.describe());
+        assert!(
+            body.starts_with("module golb.test/private/greeting\n") && body.ends_with("\n200"),
+            "{body}"
+        );
+        assert_eq!(
+            (proxy.rejected(), proxy.authenticated()),
+            (1, 1),
+            "{}",
+            proxy.describe()
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

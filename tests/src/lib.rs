@@ -13,7 +13,10 @@ pub mod goproxy;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// What `scripts/harness up` wrote to `target/harness/env`.
@@ -47,14 +50,19 @@ fn expand_path(v: &str) -> String {
 
 fn unquote(v: &str) -> String {
     let v = v.trim();
-    let stripped = v.strip_prefix('"').and_then(|v| v.strip_suffix('"'))
+    let stripped = v
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
         .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')));
     stripped.unwrap_or(v).to_string()
 }
 
 impl Harness {
     pub fn var(&self, name: &str) -> &str {
-        self.vars.get(name).map(String::as_str).unwrap_or_else(|| panic!("target/harness/env has no {name}"))
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("target/harness/env has no {name}"))
     }
 
     pub fn registry(&self) -> &str {
@@ -78,21 +86,34 @@ impl Harness {
     /// The golb binary the frontend image was built from.
     pub fn golb_binary(&self) -> PathBuf {
         let path = repo_root().join("target/x86_64-unknown-linux-gnu/release/golb");
-        assert!(path.is_file(), "{} is missing; `scripts/harness up` builds it", path.display());
+        assert!(
+            path.is_file(),
+            "{} is missing; `scripts/harness up` builds it",
+            path.display()
+        );
         path
     }
 }
 
 /// Runs a command and returns its output, whatever its exit status.
 pub fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
 /// Runs a command that must succeed; returns stdout and stderr joined.
 pub fn run_ok(cmd: &mut Command) -> String {
     let out = run(cmd);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{cmd:?} failed ({}):\n{text}", out.status);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{text}",
+        out.status
+    );
     text
 }
 
@@ -101,7 +122,9 @@ pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new(name: &str) -> TempDir {
-        let dir = repo_root().join("target/e2e").join(format!("{name}-{}", std::process::id()));
+        let dir = repo_root()
+            .join("target/e2e")
+            .join(format!("{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         TempDir(dir)
@@ -126,7 +149,8 @@ pub fn copy_tree(from: &Path, to: &Path) {
         if entry.file_type().expect("file type").is_dir() {
             copy_tree(&entry.path(), &target);
         } else {
-            std::fs::copy(entry.path(), &target).unwrap_or_else(|e| panic!("{}: {e}", target.display()));
+            std::fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("{}: {e}", target.display()));
         }
     }
 }
@@ -147,14 +171,21 @@ impl Registry<'_> {
             cmd.args(["-H", &format!("Accept: {accept}")]);
         }
         let out = run(&mut cmd);
-        assert!(out.status.success(), "GET {url} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "GET {url} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     }
 
     /// A manifest by tag or digest; an index is resolved to its linux/amd64 entry.
     pub fn manifest(&self, repo: &str, reference: &str) -> Value {
-        let manifest: Value = serde_json::from_slice(&self.get(&format!("{repo}/manifests/{reference}"), Some(MANIFEST_TYPES)))
-            .expect("manifest JSON");
+        let manifest: Value = serde_json::from_slice(&self.get(
+            &format!("{repo}/manifests/{reference}"),
+            Some(MANIFEST_TYPES),
+        ))
+        .expect("manifest JSON");
         match manifest.get("manifests").and_then(Value::as_array) {
             Some(entries) => {
                 let amd64 = entries
@@ -174,7 +205,10 @@ impl Registry<'_> {
 
     /// The image config of a manifest.
     pub fn config(&self, repo: &str, manifest: &Value) -> Value {
-        let digest = manifest.pointer("/config/digest").and_then(Value::as_str).expect("config digest");
+        let digest = manifest
+            .pointer("/config/digest")
+            .and_then(Value::as_str)
+            .expect("config digest");
         serde_json::from_slice(&self.blob(repo, digest)).expect("config JSON")
     }
 }
@@ -183,7 +217,11 @@ impl Registry<'_> {
 pub fn layers(manifest: &Value) -> Vec<String> {
     manifest["layers"]
         .as_array()
-        .map(|ls| ls.iter().filter_map(|l| l["digest"].as_str().map(String::from)).collect())
+        .map(|ls| {
+            ls.iter()
+                .filter_map(|l| l["digest"].as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -193,10 +231,14 @@ pub fn example_dir(name: &str) -> PathBuf {
 }
 
 /// `buildx build -f golb.toml <extra> .` in `dir`, as users run golb (through
-/// the spec's `# syntax=` line), with the harness environment.
+/// the spec's `# syntax=` line), with the harness environment. Progress is
+/// plain text (tests read step names from it) unless `extra` says otherwise.
 pub fn buildx_golb(h: &Harness, dir: &Path, extra: &[&str]) -> Command {
     let mut cmd = h.command("buildx");
-    cmd.current_dir(dir).args(["build", "-f", "golb.toml"]).args(extra).arg(".");
+    cmd.current_dir(dir)
+        .args(["build", "--progress=plain", "-f", "golb.toml"])
+        .args(extra)
+        .arg(".");
     cmd
 }
 
@@ -209,7 +251,8 @@ pub fn prune_all(h: &Harness) {
 /// The `containerimage.digest` a `--metadata-file` holds.
 pub fn metadata_digest(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let json: Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     json["containerimage.digest"]
         .as_str()
         .unwrap_or_else(|| panic!("no containerimage.digest in {text}"))
@@ -223,6 +266,11 @@ pub fn rawjson_vertexes(progress: &str) -> BTreeMap<String, String> {
         .filter(|line| line.starts_with('{'))
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .flat_map(|status| status["vertexes"].as_array().cloned().unwrap_or_default())
-        .filter_map(|v| Some((v["digest"].as_str()?.to_string(), v["name"].as_str().unwrap_or("").to_string())))
+        .filter_map(|v| {
+            Some((
+                v["digest"].as_str()?.to_string(),
+                v["name"].as_str().unwrap_or("").to_string(),
+            ))
+        })
         .collect()
 }

@@ -7,12 +7,26 @@ use std::process::Output;
 
 fn call(h: &Harness, dir: &Path, what: &str, extra: &[&str]) -> Output {
     let mut cmd = h.command("buildx");
-    cmd.current_dir(dir).args(["build", "--progress=plain", "-f", "golb.toml", "--call", what]).args(extra).arg(".");
+    cmd.current_dir(dir)
+        .args([
+            "build",
+            "--progress=plain",
+            "-f",
+            "golb.toml",
+            "--call",
+            what,
+        ])
+        .args(extra)
+        .arg(".");
     run(&mut cmd)
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 #[test]
@@ -32,9 +46,15 @@ fn call_outline_lists_build_args_and_secrets() {
     let out = call(h, &repo_root().join("examples/multi"), "outline", &[]);
     let printed = text(&out);
     assert!(out.status.success(), "{printed}");
-    assert!(printed.contains("VERSION") && printed.contains("0.0.0-dev"), "the [args] default:\n{printed}");
+    assert!(
+        printed.contains("VERSION") && printed.contains("0.0.0-dev"),
+        "the [args] default:\n{printed}"
+    );
     assert!(printed.contains("SOURCE_DATE_EPOCH"), "{printed}");
-    assert!(printed.contains("netrc"), "the optional netrc secret:\n{printed}");
+    assert!(
+        printed.contains("netrc"),
+        "the optional netrc secret:\n{printed}"
+    );
 }
 
 #[test]
@@ -42,7 +62,10 @@ fn call_check_passes_a_good_spec_with_warnings_only() {
     let h = harness();
     let out = call(h, &repo_root().join("examples/hello"), "check", &[]);
     let printed = text(&out);
-    assert!(out.status.success(), "warnings do not fail a check:\n{printed}");
+    assert!(
+        out.status.success(),
+        "warnings do not fail a check:\n{printed}"
+    );
     assert!(printed.contains("UnpinnedImage"), "{printed}");
 }
 
@@ -58,9 +81,15 @@ fn call_check_finds_go_problems_and_fails() {
     .unwrap();
     let out = call(h, work.path(), "check", &[]);
     let printed = text(&out);
-    assert!(!out.status.success(), "an error finding fails --call check:\n{printed}");
+    assert!(
+        !out.status.success(),
+        "an error finding fails --call check:\n{printed}"
+    );
     assert!(printed.contains("CgoImportWithCgoDisabled"), "{printed}");
-    assert!(printed.contains("cmd/server/cgo.go"), "the finding points at the Go file:\n{printed}");
+    assert!(
+        printed.contains("cmd/server/cgo.go"),
+        "the finding points at the Go file:\n{printed}"
+    );
 }
 
 #[test]
@@ -70,10 +99,20 @@ fn call_check_reports_spec_errors_with_their_lines() {
     copy_tree(&repo_root().join("examples/hello"), work.path());
     let spec = work.path().join("golb.toml");
     let text_before = std::fs::read_to_string(&spec).unwrap();
-    std::fs::write(&spec, text_before.replace("[runtime]\n", "[runtime]\nexpose_ports = [1]\n")).unwrap();
+    std::fs::write(
+        &spec,
+        text_before.replace("[runtime]\n", "[runtime]\nexpose_ports = [1]\n"),
+    )
+    .unwrap();
     let out = call(h, work.path(), "check", &[]);
     let printed = text(&out);
     assert!(!out.status.success(), "{printed}");
-    assert!(printed.contains("unknown field `expose_ports`"), "{printed}");
-    assert!(printed.contains(">>> expose_ports = [1]"), "the spec line is shown:\n{printed}");
+    assert!(
+        printed.contains("unknown field `expose_ports`"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains(">>> expose_ports = [1]"),
+        "the spec line is shown:\n{printed}"
+    );
 }

@@ -1,7 +1,10 @@
 //! examples/hello built by a real BuildKit, four ways, and checked from what
 //! users get: the image in the registry and the files it holds.
 
-use golb_e2e::{copy_tree, elf, harness, layers, repo_root, run, run_ok, Harness, Registry, TempDir};
+use golb_e2e::{
+    buildx_golb, copy_tree, elf, harness, layers, repo_root, run, run_ok, Harness, Registry,
+    TempDir,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -11,13 +14,6 @@ const STAMPED_VERSION: &str = "hello 1.2.3";
 
 fn example() -> PathBuf {
     repo_root().join("examples/hello")
-}
-
-/// `buildx build -f golb.toml .` run in `dir`, with extra flags.
-fn buildx_build(h: &Harness, dir: &Path, extra: &[&str]) -> Command {
-    let mut cmd = h.command("buildx");
-    cmd.current_dir(dir).args(["build", "--progress=plain", "-f", "golb.toml"]).args(extra).arg(".");
-    cmd
 }
 
 fn image_name(h: &Harness, tag: &str) -> String {
@@ -31,20 +27,38 @@ fn check_exported_binary(rootfs: &Path) {
     let bytes = std::fs::read(&binary).unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
     let facts = elf::inspect(&bytes).expect("the binary is an ELF file");
     assert_eq!(facts.machine, 62, "built for x86-64");
-    assert!(!facts.has_interpreter, "a static binary has no ELF interpreter");
+    assert!(
+        !facts.has_interpreter,
+        "a static binary has no ELF interpreter"
+    );
     assert!(!facts.has_symbol_table, "-s strips the symbol table");
     assert!(!facts.has_dwarf, "-w leaves DWARF out");
 
     let info = run_ok(Command::new("go").args(["version", "-m"]).arg(&binary));
-    for expected in ["build\t-trimpath=true", "build\tCGO_ENABLED=0", "build\tGOOS=linux", "build\tGOARCH=amd64"] {
-        assert!(info.contains(expected), "go version -m lacks {expected}:\n{info}");
+    for expected in [
+        "build\t-trimpath=true",
+        "build\tCGO_ENABLED=0",
+        "build\tGOOS=linux",
+        "build\tGOARCH=amd64",
+    ] {
+        assert!(
+            info.contains(expected),
+            "go version -m lacks {expected}:\n{info}"
+        );
     }
     // Go leaves -ldflags out of the build info under -trimpath (golang/go#52372),
     // so the ldflags are checked by their effects: -buildid= leaves no build id,
     // -s/-w above, and -X by the stamped version below.
-    assert!(!info.contains("-ldflags"), "build info under -trimpath has no ldflags:\n{info}");
+    assert!(
+        !info.contains("-ldflags"),
+        "build info under -trimpath has no ldflags:\n{info}"
+    );
     let build_id = run_ok(Command::new("go").args(["tool", "buildid"]).arg(&binary));
-    assert_eq!(build_id.trim(), "", "-buildid= leaves the Go build id empty");
+    assert_eq!(
+        build_id.trim(),
+        "",
+        "-buildid= leaves the Go build id empty"
+    );
 
     let out = run_ok(Command::new(&binary).arg("-version"));
     assert_eq!(out.trim(), STAMPED_VERSION);
@@ -54,33 +68,80 @@ fn check_exported_binary(rootfs: &Path) {
 fn buildx_build_pushes_a_nonroot_image_of_base_plus_one_layer() {
     let h = harness();
     let name = image_name(h, "buildx");
-    run_ok(&mut buildx_build(h, &example(), &["--output", &format!("type=image,name={name},push=true")]));
+    run_ok(&mut buildx_golb(
+        h,
+        &example(),
+        &["--output", &format!("type=image,name={name},push=true")],
+    ));
 
     let registry = Registry { host: h.registry() };
     let manifest = registry.manifest(REPO, "buildx");
     let config = registry.config(REPO, &manifest);
-    assert_eq!(config["config"]["User"], "65532", "the base's nonroot user stays: {config}");
-    assert_eq!(config["config"]["Entrypoint"], serde_json::json!(["/usr/local/bin/server"]));
-    assert_eq!(config["config"]["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
-    assert_eq!(config["config"]["Labels"]["org.opencontainers.image.source"], "https://example.com/acme/hello");
-    let env: Vec<&str> = config["config"]["Env"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(
+        config["config"]["User"], "65532",
+        "the base's nonroot user stays: {config}"
+    );
+    assert_eq!(
+        config["config"]["Entrypoint"],
+        serde_json::json!(["/usr/local/bin/server"])
+    );
+    assert_eq!(
+        config["config"]["ExposedPorts"],
+        serde_json::json!({"8080/tcp": {}})
+    );
+    assert_eq!(
+        config["config"]["Labels"]["org.opencontainers.image.source"],
+        "https://example.com/acme/hello"
+    );
+    let env: Vec<&str> = config["config"]["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
     assert!(env.contains(&"LOG_FORMAT=json"), "{env:?}");
-    assert_eq!(config["created"], "1970-01-01T00:00:00Z", "created is deterministic");
+    assert_eq!(
+        config["created"], "1970-01-01T00:00:00Z",
+        "created is deterministic"
+    );
 
     let base = registry.manifest("distroless/static-debian12", "nonroot");
     let (base_layers, ours) = (layers(&base), layers(&manifest));
-    assert_eq!(ours.len(), base_layers.len() + 1, "exactly one layer above the base");
-    assert_eq!(ours[..base_layers.len()], base_layers[..], "the base layers are the base's own");
+    assert_eq!(
+        ours.len(),
+        base_layers.len() + 1,
+        "exactly one layer above the base"
+    );
+    assert_eq!(
+        ours[..base_layers.len()],
+        base_layers[..],
+        "the base layers are the base's own"
+    );
 
     // The one layer holds the binary and its directories, nothing else.
     let dir = TempDir::new("hello-layer");
     let blob = dir.path().join("layer.tar.gz");
     std::fs::write(&blob, registry.blob(REPO, ours.last().unwrap())).unwrap();
-    let listing = run_ok(Command::new("tar").args(["-tzvf"]).arg(&blob).arg("--numeric-owner"));
-    let entries: Vec<&str> = listing.lines().map(|l| l.split_whitespace().last().unwrap_or("")).collect();
-    assert_eq!(entries, ["usr/", "usr/local/", "usr/local/bin/", BINARY], "{listing}");
+    let listing = run_ok(
+        Command::new("tar")
+            .args(["-tzvf"])
+            .arg(&blob)
+            .arg("--numeric-owner"),
+    );
+    let entries: Vec<&str> = listing
+        .lines()
+        .map(|l| l.split_whitespace().last().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        entries,
+        ["usr/", "usr/local/", "usr/local/bin/", BINARY],
+        "{listing}"
+    );
     let binary_line = listing.lines().find(|l| l.ends_with(BINARY)).unwrap();
-    assert!(binary_line.starts_with("-rwxr-xr-x 0/0 "), "root-owned 0755: {binary_line}");
+    assert!(
+        binary_line.starts_with("-rwxr-xr-x 0/0 "),
+        "root-owned 0755: {binary_line}"
+    );
 }
 
 #[test]
@@ -88,11 +149,17 @@ fn buildx_exports_a_static_stripped_stamped_binary() {
     let h = harness();
     let out = TempDir::new("hello-buildx-local");
     let dest = format!("type=local,dest={}", out.path().display());
-    run_ok(&mut buildx_build(h, &example(), &["--output", &dest]));
+    run_ok(&mut buildx_golb(h, &example(), &["--output", &dest]));
     check_exported_binary(out.path());
     assert!(!out.path().join("src").exists(), "no sources in the image");
-    assert!(!out.path().join("usr/local/go").exists(), "no toolchain in the image");
-    assert!(out.path().join("etc/passwd").is_file(), "the runtime base is there");
+    assert!(
+        !out.path().join("usr/local/go").exists(),
+        "no toolchain in the image"
+    );
+    assert!(
+        out.path().join("etc/passwd").is_file(),
+        "the runtime base is there"
+    );
 }
 
 #[test]
@@ -102,11 +169,21 @@ fn syntax_line_through_buildctl_and_the_dockerfile_frontend() {
     let ex = example();
     let mut cmd = h.command("buildctl");
     cmd.args(["build", "--progress=plain", "--frontend", "dockerfile.v0"])
-        .arg("--local").arg(format!("context={}", ex.display()))
-        .arg("--local").arg(format!("dockerfile={}", ex.display()))
-        .args(["--opt", "filename=golb.toml", "--output", &format!("type=image,name={name},push=true")]);
+        .arg("--local")
+        .arg(format!("context={}", ex.display()))
+        .arg("--local")
+        .arg(format!("dockerfile={}", ex.display()))
+        .args([
+            "--opt",
+            "filename=golb.toml",
+            "--output",
+            &format!("type=image,name={name},push=true"),
+        ]);
     let log = run_ok(&mut cmd);
-    assert!(log.contains(h.frontend()), "the # syntax= image ran:\n{log}");
+    assert!(
+        log.contains(h.frontend()),
+        "the # syntax= image ran:\n{log}"
+    );
     let registry = Registry { host: h.registry() };
     let config = registry.config(REPO, &registry.manifest(REPO, "syntax"));
     assert_eq!(config["config"]["User"], "65532");
@@ -118,12 +195,20 @@ fn gateway_frontend_named_by_source() {
     let ex = example();
     let out = TempDir::new("hello-gateway");
     let mut cmd = h.command("buildctl");
-    cmd.args(["build", "--progress=plain", "--frontend", "gateway.v0", "--opt"])
-        .arg(format!("source={}", h.frontend()))
-        .arg("--local").arg(format!("context={}", ex.display()))
-        .arg("--local").arg(format!("dockerfile={}", ex.display()))
-        .args(["--opt", "filename=golb.toml", "--output"])
-        .arg(format!("type=local,dest={}", out.path().display()));
+    cmd.args([
+        "build",
+        "--progress=plain",
+        "--frontend",
+        "gateway.v0",
+        "--opt",
+    ])
+    .arg(format!("source={}", h.frontend()))
+    .arg("--local")
+    .arg(format!("context={}", ex.display()))
+    .arg("--local")
+    .arg(format!("dockerfile={}", ex.display()))
+    .args(["--opt", "filename=golb.toml", "--output"])
+    .arg(format!("type=local,dest={}", out.path().display()));
     run_ok(&mut cmd);
     check_exported_binary(out.path());
 }
@@ -132,15 +217,23 @@ fn gateway_frontend_named_by_source() {
 fn golb_llb_piped_into_buildctl() {
     let h = harness();
     let ex = example();
-    let llb = run(Command::new(h.golb_binary()).arg("llb").arg(ex.join("golb.toml")));
-    assert!(llb.status.success(), "golb llb failed: {}", String::from_utf8_lossy(&llb.stderr));
+    let llb = run(Command::new(h.golb_binary())
+        .arg("llb")
+        .arg(ex.join("golb.toml")));
+    assert!(
+        llb.status.success(),
+        "golb llb failed: {}",
+        String::from_utf8_lossy(&llb.stderr)
+    );
 
     let out = TempDir::new("hello-llb");
     let mut child = h
         .command("buildctl")
         .args(["build", "--progress=plain"])
-        .arg("--local").arg(format!("context={}", ex.display()))
-        .arg("--output").arg(format!("type=local,dest={}", out.path().display()))
+        .arg("--local")
+        .arg(format!("context={}", ex.display()))
+        .arg("--output")
+        .arg(format!("type=local,dest={}", out.path().display()))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -149,10 +242,16 @@ fn golb_llb_piped_into_buildctl() {
     {
         use std::io::Write;
         let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(&llb.stdout).expect("Definition written to buildctl");
+        stdin
+            .write_all(&llb.stdout)
+            .expect("Definition written to buildctl");
     }
     let done = child.wait_with_output().expect("buildctl finishes");
-    assert!(done.status.success(), "buildctl build failed:\n{}", String::from_utf8_lossy(&done.stderr));
+    assert!(
+        done.status.success(),
+        "buildctl build failed:\n{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
     check_exported_binary(out.path());
 }
 
@@ -178,19 +277,28 @@ fn editing_a_go_file_keeps_the_module_download_cached() {
     let out = format!("type=local,dest={}", work.path().join("out").display());
     // The output directory must not be part of the context the next build sends.
     std::fs::write(work.path().join(".dockerignore"), "out\n").unwrap();
-    run_ok(&mut buildx_build(h, work.path(), &["--output", &out]));
+    run_ok(&mut buildx_golb(h, work.path(), &["--output", &out]));
 
     let main_go = work.path().join("cmd/server/main.go");
     let mut source = std::fs::read_to_string(&main_go).unwrap();
-    source.push_str(&format!("\n// edited by the e2e test {}\n", std::process::id()));
+    source.push_str(&format!(
+        "\n// edited by the e2e test {}\n",
+        std::process::id()
+    ));
     std::fs::write(&main_go, source).unwrap();
-    let log = run_ok(&mut buildx_build(h, work.path(), &["--output", &out]));
+    let log = run_ok(&mut buildx_golb(h, work.path(), &["--output", &out]));
 
     let download = steps_named(&log, "go mod download");
     assert!(!download.is_empty(), "no download step in:\n{log}");
-    assert!(download.iter().all(|id| step_cached(&log, id)), "go mod download ran again after a .go edit:\n{log}");
+    assert!(
+        download.iter().all(|id| step_cached(&log, id)),
+        "go mod download ran again after a .go edit:\n{log}"
+    );
     let build = steps_named(&log, "go build");
-    assert!(!build.is_empty() && build.iter().all(|id| !step_cached(&log, id)), "go build must rerun after an edit:\n{log}");
+    assert!(
+        !build.is_empty() && build.iter().all(|id| !step_cached(&log, id)),
+        "go build must rerun after an edit:\n{log}"
+    );
 }
 
 #[test]
@@ -199,14 +307,30 @@ fn a_spec_mistake_is_reported_with_the_spec_file_and_line() {
     let work = TempDir::new("hello-mistake");
     copy_tree(&example(), work.path());
     let spec = work.path().join("golb.toml");
-    let text = std::fs::read_to_string(&spec).unwrap().replace("[runtime]\n", "[runtime]\nexpose_ports = [8080]\n");
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("[runtime]\n", "[runtime]\nexpose_ports = [8080]\n");
     std::fs::write(&spec, &text).unwrap();
-    let line = text.lines().position(|l| l.starts_with("expose_ports")).unwrap() + 1;
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("expose_ports"))
+        .unwrap()
+        + 1;
 
-    let out = run(&mut buildx_build(h, work.path(), &["--output", "type=cacheonly"]));
+    let out = run(&mut buildx_golb(
+        h,
+        work.path(),
+        &["--output", "type=cacheonly"],
+    ));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "a bad spec must fail the build");
-    assert!(stderr.contains(&format!("golb.toml:{line}:1: unknown field `expose_ports`")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("golb.toml:{line}:1: unknown field `expose_ports`")),
+        "{stderr}"
+    );
     // buildx prints the spec lines that the errdefs.Source detail points at.
-    assert!(stderr.contains("expose_ports = [8080]"), "no spec snippet in:\n{stderr}");
+    assert!(
+        stderr.contains("expose_ports = [8080]"),
+        "no spec snippet in:\n{stderr}"
+    );
 }

@@ -48,12 +48,23 @@ fn fixture() -> PathBuf {
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// The host's go command downloading the private module with a fresh module
 /// cache; returns its output, whatever the exit status.
-fn host_go_download(h: &Harness, dir: &Path, proxy: &GoProxy, netrc: &Path, ca: &Path, env: &[(&str, &str)]) -> Output {
+fn host_go_download(
+    h: &Harness,
+    dir: &Path,
+    proxy: &GoProxy,
+    netrc: &Path,
+    ca: &Path,
+    env: &[(&str, &str)],
+) -> Output {
     let module = dir.join("module");
     let _ = std::fs::remove_dir_all(&module);
     copy_tree(&example(), &module);
@@ -73,7 +84,10 @@ fn host_go_download(h: &Harness, dir: &Path, proxy: &GoProxy, netrc: &Path, ca: 
         .env("SSL_CERT_FILE", ca)
         .envs(env.iter().copied()));
     // The module cache is read-only by default; make it removable.
-    let _ = Command::new("chmod").args(["-R", "u+w"]).arg(&cache).status();
+    let _ = Command::new("chmod")
+        .args(["-R", "u+w"])
+        .arg(&cache)
+        .status();
     let _ = std::fs::remove_dir_all(&cache);
     out
 }
@@ -93,33 +107,85 @@ fn host_go_sends_netrc_credentials_over_https_only_and_matches_host_and_port() {
 
     // HTTPS and `machine 127.0.0.1:PORT`: downloaded, with credentials from the first request.
     let netrc = dir.path().join("netrc");
-    std::fs::write(&netrc, format!("machine 127.0.0.1:{} login {USER} password {token}\n", tls.port())).unwrap();
+    std::fs::write(
+        &netrc,
+        format!(
+            "machine 127.0.0.1:{} login {USER} password {token}\n",
+            tls.port()
+        ),
+    )
+    .unwrap();
     let out = host_go_download(h, dir.path(), &tls, &netrc, &ca, &[]);
-    assert!(out.status.success(), "go mod download over HTTPS with netrc:\n{}\n{}", text(&out), tls.describe());
+    assert!(
+        out.status.success(),
+        "go mod download over HTTPS with netrc:\n{}\n{}",
+        text(&out),
+        tls.describe()
+    );
     assert_eq!(tls.rejected(), 0, "{}", tls.describe());
-    assert!(tls.requests().iter().any(|r| r.path.ends_with("v1.0.0.zip") && r.status == 200), "{}", tls.describe());
+    assert!(
+        tls.requests()
+            .iter()
+            .any(|r| r.path.ends_with("v1.0.0.zip") && r.status == 200),
+        "{}",
+        tls.describe()
+    );
 
     // HTTPS and `machine 127.0.0.1` (no port): Go finds no credentials.
     tls.reset();
     let hostname_only = dir.path().join("netrc-hostname");
-    std::fs::write(&hostname_only, format!("machine 127.0.0.1 login {USER} password {token}\n")).unwrap();
+    std::fs::write(
+        &hostname_only,
+        format!("machine 127.0.0.1 login {USER} password {token}\n"),
+    )
+    .unwrap();
     let out = host_go_download(h, dir.path(), &tls, &hostname_only, &ca, &[]);
-    assert!(!out.status.success() && text(&out).contains("401 Unauthorized"), "{}\n{}", text(&out), tls.describe());
-    assert!(tls.requests().iter().all(|r| r.auth == Auth::Missing), "{}", tls.describe());
+    assert!(
+        !out.status.success() && text(&out).contains("401 Unauthorized"),
+        "{}\n{}",
+        text(&out),
+        tls.describe()
+    );
+    assert!(
+        tls.requests().iter().all(|r| r.auth == Auth::Missing),
+        "{}",
+        tls.describe()
+    );
 
     // Plain HTTP with the right netrc: Go never sends it.
     std::fs::write(&netrc, goproxy::netrc(&http, USER, &token)).unwrap();
     let out = host_go_download(h, dir.path(), &http, &netrc, &ca, &[]);
-    assert!(!out.status.success() && text(&out).contains("401 Unauthorized"), "{}\n{}", text(&out), http.describe());
-    assert!(http.rejected() > 0 && http.authenticated() == 0, "{}", http.describe());
-    assert!(http.requests().iter().all(|r| r.auth == Auth::Missing), "credentials sent over plain HTTP:\n{}", http.describe());
+    assert!(
+        !out.status.success() && text(&out).contains("401 Unauthorized"),
+        "{}\n{}",
+        text(&out),
+        http.describe()
+    );
+    assert!(
+        http.rejected() > 0 && http.authenticated() == 0,
+        "{}",
+        http.describe()
+    );
+    assert!(
+        http.requests().iter().all(|r| r.auth == Auth::Missing),
+        "credentials sent over plain HTTP:\n{}",
+        http.describe()
+    );
 
     // GOPRIVATE alone is also GONOPROXY: Go goes to the VCS and never asks the proxy.
     tls.reset();
     std::fs::write(&netrc, goproxy::netrc(&tls, USER, &token)).unwrap();
     let out = host_go_download(h, dir.path(), &tls, &netrc, &ca, &[("GONOPROXY", "")]);
-    assert!(!out.status.success(), "golb.test has no VCS; the download must fail:\n{}", text(&out));
-    assert!(tls.requests().is_empty(), "GOPRIVATE without GONOPROXY=none still used the proxy:\n{}", tls.describe());
+    assert!(
+        !out.status.success(),
+        "golb.test has no VCS; the download must fail:\n{}",
+        text(&out)
+    );
+    assert!(
+        tls.requests().is_empty(),
+        "GOPRIVATE without GONOPROXY=none still used the proxy:\n{}",
+        tls.describe()
+    );
 }
 
 /// `buildx build -f golb.toml …` in `dir`; every run's output is kept for the
@@ -133,7 +199,10 @@ struct Builds<'a> {
 impl Builds<'_> {
     fn build(&mut self, extra: &[&str]) -> (bool, String) {
         let mut cmd = self.h.command("buildx");
-        cmd.current_dir(&self.dir).args(["build", "--progress=plain", "-f", "golb.toml"]).args(extra).arg(".");
+        cmd.current_dir(&self.dir)
+            .args(["build", "--progress=plain", "-f", "golb.toml"])
+            .args(extra)
+            .arg(".");
         let out = run(&mut cmd);
         let log = text(&out);
         self.logs.push(log.clone());
@@ -157,8 +226,10 @@ fn builder_image_trusting(h: &Harness, ca_pem: &str, dir: &Path, logs: &mut Vec<
     let name = format!("{}/{BUILDER_REPO}:test", h.registry());
     let mut cmd = h.command("buildctl");
     cmd.args(["build", "--progress=plain", "--frontend", "dockerfile.v0"])
-        .arg("--local").arg(format!("context={}", dir.display()))
-        .arg("--local").arg(format!("dockerfile={}", dir.display()))
+        .arg("--local")
+        .arg(format!("context={}", dir.display()))
+        .arg("--local")
+        .arg(format!("dockerfile={}", dir.display()))
         .args(["--output", &format!("type=image,name={name},push=true")]);
     logs.push(run_ok(&mut cmd));
     name
@@ -178,12 +249,23 @@ fn builder_image_trusting(h: &Harness, ca_pem: &str, dir: &Path, logs: &mut Vec<
 /// `gomodcache`; the fixture golang image has no shell, so a Go program
 /// deletes.
 fn forget_private_module(h: &Harness, dir: &Path, logs: &mut Vec<String>) {
-    logs.push(run_ok(h.command("buildctl").args(["prune", "--filter", MODULE_CACHE_FILTER])));
+    logs.push(run_ok(h.command("buildctl").args([
+        "prune",
+        "--filter",
+        MODULE_CACHE_FILTER,
+    ])));
 
     std::fs::create_dir_all(dir).unwrap();
     // A fresh comment makes the step run again rather than come from cache.
-    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    std::fs::write(dir.join("forget.go"), format!("{FORGET_GO}\n// run {}-{nonce}\n", std::process::id())).unwrap();
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    std::fs::write(
+        dir.join("forget.go"),
+        format!("{FORGET_GO}\n// run {}-{nonce}\n", std::process::id()),
+    )
+    .unwrap();
     let (namespace, id) = MODULE_CACHE_ID.split_once('/').expect("golb/gomodcache");
     std::fs::write(
         dir.join("Dockerfile"),
@@ -196,12 +278,21 @@ fn forget_private_module(h: &Harness, dir: &Path, logs: &mut Vec<String>) {
     .unwrap();
     let mut cmd = h.command("buildctl");
     cmd.args(["build", "--progress=plain", "--frontend", "dockerfile.v0"])
-        .arg("--opt").arg(format!("build-arg:BUILDKIT_CACHE_MOUNT_NS={namespace}"))
-        .arg("--local").arg(format!("context={}", dir.display()))
-        .arg("--local").arg(format!("dockerfile={}", dir.display()));
+        .arg("--opt")
+        .arg(format!("build-arg:BUILDKIT_CACHE_MOUNT_NS={namespace}"))
+        .arg("--local")
+        .arg(format!("context={}", dir.display()))
+        .arg("--local")
+        .arg(format!("dockerfile={}", dir.display()));
     let log = run_ok(&mut cmd);
-    assert!(log.contains("gone: /go/pkg/mod/cache/download/golb.test"), "{log}");
-    for line in log.lines().filter(|l| l.contains("removing /go") || l.contains("gone: /go")) {
+    assert!(
+        log.contains("gone: /go/pkg/mod/cache/download/golb.test"),
+        "{log}"
+    );
+    for line in log
+        .lines()
+        .filter(|l| l.contains("removing /go") || l.contains("gone: /go"))
+    {
         eprintln!("forget: {line}");
     }
     logs.push(log);
@@ -236,7 +327,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 fn gunzip(bytes: &[u8], scratch: &Path) -> Vec<u8> {
     std::fs::write(scratch, bytes).unwrap();
     let out = run(Command::new("gzip").arg("-dc").arg(scratch));
-    assert!(out.status.success(), "gzip -dc: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "gzip -dc: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -271,14 +366,30 @@ fn private_module_from_an_authenticated_goproxy_with_a_netrc_secret() {
     std::fs::write(&netrc, goproxy::netrc(&proxy, USER, &token)).unwrap();
 
     let mut logs = Vec::new();
-    let builder = builder_image_trusting(h, proxy.ca_pem().unwrap(), &work.path().join("builder"), &mut logs);
+    let builder = builder_image_trusting(
+        h,
+        proxy.ca_pem().unwrap(),
+        &work.path().join("builder"),
+        &mut logs,
+    );
     let spec_path = context.join("golb.toml");
     let spec = std::fs::read_to_string(&spec_path).unwrap();
-    assert!(spec.contains("\n[builder]\n"), "examples/private/golb.toml has a [builder] table:\n{spec}");
-    let spec = spec.replacen("\n[builder]\n", &format!("\n[builder]\nimage = \"{builder}\"\n"), 1);
+    assert!(
+        spec.contains("\n[builder]\n"),
+        "examples/private/golb.toml has a [builder] table:\n{spec}"
+    );
+    let spec = spec.replacen(
+        "\n[builder]\n",
+        &format!("\n[builder]\nimage = \"{builder}\"\n"),
+        1,
+    );
     std::fs::write(&spec_path, &spec).unwrap();
 
-    let mut builds = Builds { h, dir: context.clone(), logs };
+    let mut builds = Builds {
+        h,
+        dir: context.clone(),
+        logs,
+    };
     let goproxy_arg = format!("GOPROXY={}", proxy.url());
     let image = format!("{}/{REPO}:test", h.registry());
     let push = format!("type=image,name={image},push=true");
@@ -286,32 +397,90 @@ fn private_module_from_an_authenticated_goproxy_with_a_netrc_secret() {
 
     // (a) No secret: the proxy refuses, the build fails and says why.
     forget_private_module(h, &work.path().join("forget"), &mut builds.logs);
-    let (ok, log) = builds.build(&["--build-arg", &goproxy_arg, "--provenance=false", "--output", &push]);
+    let (ok, log) = builds.build(&[
+        "--build-arg",
+        &goproxy_arg,
+        "--provenance=false",
+        "--output",
+        &push,
+    ]);
     assert!(!ok, "the build succeeded without credentials; is golb.test/private/greeting still cached?\n{log}\n{}", proxy.describe());
-    assert!(log.contains("go mod download"), "the download step failed:\n{log}");
-    assert!(log.contains("401 Unauthorized"), "the 401 is in the build output:\n{log}");
-    assert!(proxy.rejected() > 0, "the proxy refused requests:\n{}", proxy.describe());
+    assert!(
+        log.contains("go mod download"),
+        "the download step failed:\n{log}"
+    );
+    assert!(
+        log.contains("401 Unauthorized"),
+        "the 401 is in the build output:\n{log}"
+    );
+    assert!(
+        proxy.rejected() > 0,
+        "the proxy refused requests:\n{}",
+        proxy.describe()
+    );
     assert_eq!(proxy.authenticated(), 0, "{}", proxy.describe());
-    assert!(proxy.requests().iter().all(|r| r.path.starts_with(MODULE_PATH)), "{}", proxy.describe());
-    eprintln!("(a) without the secret, the proxy saw:\n{}", proxy.describe());
-    for line in log.lines().filter(|l| l.contains("401") || l.starts_with("ERROR")) {
+    assert!(
+        proxy
+            .requests()
+            .iter()
+            .all(|r| r.path.starts_with(MODULE_PATH)),
+        "{}",
+        proxy.describe()
+    );
+    eprintln!(
+        "(a) without the secret, the proxy saw:\n{}",
+        proxy.describe()
+    );
+    for line in log
+        .lines()
+        .filter(|l| l.contains("401") || l.starts_with("ERROR"))
+    {
         eprintln!("(a) build output: {line}");
     }
 
     // (b) With the netrc secret: downloaded with credentials, built, pushed.
     proxy.reset();
-    let (ok, log) = builds.build(&["--secret", &secret, "--build-arg", &goproxy_arg, "--provenance=false", "--output", &push]);
-    assert!(ok, "the build with the netrc secret failed:\n{log}\n{}", proxy.describe());
-    assert!(proxy.authenticated() >= 2, "the .mod and .zip were fetched with credentials:\n{}", proxy.describe());
-    assert_eq!(proxy.rejected(), 0, "Go sent the credentials from the first request:\n{}", proxy.describe());
+    let (ok, log) = builds.build(&[
+        "--secret",
+        &secret,
+        "--build-arg",
+        &goproxy_arg,
+        "--provenance=false",
+        "--output",
+        &push,
+    ]);
+    assert!(
+        ok,
+        "the build with the netrc secret failed:\n{log}\n{}",
+        proxy.describe()
+    );
+    assert!(
+        proxy.authenticated() >= 2,
+        "the .mod and .zip were fetched with credentials:\n{}",
+        proxy.describe()
+    );
+    assert_eq!(
+        proxy.rejected(),
+        0,
+        "Go sent the credentials from the first request:\n{}",
+        proxy.describe()
+    );
     for file in ["v1.0.0.mod", "v1.0.0.zip"] {
         assert!(
-            proxy.requests().iter().any(|r| r.path == format!("{MODULE_PATH}{file}") && r.status == 200 && r.auth == Auth::Ok),
+            proxy
+                .requests()
+                .iter()
+                .any(|r| r.path == format!("{MODULE_PATH}{file}")
+                    && r.status == 200
+                    && r.auth == Auth::Ok),
             "{file} was served:\n{}",
             proxy.describe()
         );
     }
-    eprintln!("(b) with the netrc secret, the proxy saw:\n{}", proxy.describe());
+    eprintln!(
+        "(b) with the netrc secret, the proxy saw:\n{}",
+        proxy.describe()
+    );
 
     // (c) The binary: exported with the same command and run here.
     let out = work.path().join("out");
@@ -325,33 +494,55 @@ fn private_module_from_an_authenticated_goproxy_with_a_netrc_secret() {
     ]);
     assert!(ok, "{log}");
     let binary = out.join("usr/local/bin/server");
-    assert_eq!(run_ok(Command::new(&binary).arg("-version")).trim(), "private 1.0.0");
+    assert_eq!(
+        run_ok(Command::new(&binary).arg("-version")).trim(),
+        "private 1.0.0"
+    );
     assert_eq!(run_ok(Command::new(&binary).arg("-greet")).trim(), GREETING);
 
     // (d) The token is in no build log, no pushed blob, no exported file.
     for (i, log) in builds.logs.iter().enumerate() {
-        assert!(!log.contains(&token) && !log.contains(&basic), "build log {i} holds the token:\n{log}");
+        assert!(
+            !log.contains(&token) && !log.contains(&basic),
+            "build log {i} holds the token:\n{log}"
+        );
     }
     let registry = Registry { host: h.registry() };
     let manifest = registry.manifest(REPO, "test");
     assert!(!manifest.to_string().contains(&token));
-    let config_digest = manifest.pointer("/config/digest").and_then(|d| d.as_str()).expect("config digest");
+    let config_digest = manifest
+        .pointer("/config/digest")
+        .and_then(|d| d.as_str())
+        .expect("config digest");
     let config = registry.blob(REPO, config_digest);
-    assert!(!contains(&config, token.as_bytes()) && !contains(&config, basic.as_bytes()), "the image config holds the token");
+    assert!(
+        !contains(&config, token.as_bytes()) && !contains(&config, basic.as_bytes()),
+        "the image config holds the token"
+    );
     let scratch = work.path().join("layer.gz");
     let digests = layers(&manifest);
     assert!(!digests.is_empty());
     for digest in &digests {
         let tar = gunzip(&registry.blob(REPO, digest), &scratch);
-        assert!(!contains(&tar, token.as_bytes()) && !contains(&tar, basic.as_bytes()), "layer {digest} holds the token");
+        assert!(
+            !contains(&tar, token.as_bytes()) && !contains(&tar, basic.as_bytes()),
+            "layer {digest} holds the token"
+        );
     }
     let exported = files_under(&out);
     assert!(exported.contains(&binary));
     for file in exported {
         let bytes = std::fs::read(&file).unwrap();
-        assert!(!contains(&bytes, token.as_bytes()), "{} holds the token", file.display());
+        assert!(
+            !contains(&bytes, token.as_bytes()),
+            "{} holds the token",
+            file.display()
+        );
     }
     // The last layer is golb's and holds the binary built from the private module.
     let tar = gunzip(&registry.blob(REPO, digests.last().unwrap()), &scratch);
-    assert!(contains(&tar, GREETING.as_bytes()), "the greeting is compiled into golb's layer");
+    assert!(
+        contains(&tar, GREETING.as_bytes()),
+        "the greeting is compiled into golb's layer"
+    );
 }

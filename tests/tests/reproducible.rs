@@ -3,7 +3,10 @@
 //! argument) sets every time golb writes; and the graph golb solves does not
 //! change between two solves of the same request.
 
-use golb_e2e::{buildx_golb, example_dir, harness, layers, metadata_digest, prune_all, rawjson_vertexes, run, run_ok, Harness, Registry, TempDir};
+use golb_e2e::{
+    buildx_golb, example_dir, harness, layers, metadata_digest, prune_all, rawjson_vertexes, run,
+    run_ok, Harness, Registry, TempDir,
+};
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
@@ -41,7 +44,11 @@ fn build_hello(h: &Harness, tag: &str, source_date_epoch: Option<&str>) -> (Stri
 fn golb_ops(progress: &str) -> BTreeMap<String, String> {
     rawjson_vertexes(progress)
         .into_iter()
-        .filter(|(_, name)| name.starts_with("[golb]") || name.starts_with("[builder]") || name.starts_with("[runtime]"))
+        .filter(|(_, name)| {
+            name.starts_with("[golb]")
+                || name.starts_with("[builder]")
+                || name.starts_with("[runtime]")
+        })
         .map(|(digest, name)| (name, digest))
         .collect()
 }
@@ -53,23 +60,44 @@ fn two_builds_from_empty_caches_give_the_same_image() {
     let (first, first_progress) = build_hello(h, "first", None);
     prune_all(h);
     let (second, second_progress) = build_hello(h, "second", None);
-    assert_eq!(first, second, "the same source, built twice from empty caches, gives the same image digest");
+    assert_eq!(
+        first, second,
+        "the same source, built twice from empty caches, gives the same image digest"
+    );
 
     // The same layers, so the same binary; created at the default time.
     let registry = Registry { host: h.registry() };
-    let (a, b) = (registry.manifest(REPO, "first"), registry.manifest(REPO, "second"));
+    let (a, b) = (
+        registry.manifest(REPO, "first"),
+        registry.manifest(REPO, "second"),
+    );
     assert_eq!(layers(&a), layers(&b));
-    assert_eq!(registry.config(REPO, &a)["created"], "1970-01-01T00:00:00Z", "SOURCE_DATE_EPOCH unset means 0");
+    assert_eq!(
+        registry.config(REPO, &a)["created"],
+        "1970-01-01T00:00:00Z",
+        "SOURCE_DATE_EPOCH unset means 0"
+    );
 
     // The same steps. Ops fed by the build context carry the client's session
     // id (`local.session`), new for every buildx run, so only the names of
     // those can match across sessions; the image sources must match by digest.
     let (ops_a, ops_b) = (golb_ops(&first_progress), golb_ops(&second_progress));
-    assert!(ops_a.keys().any(|n| n.contains("go build")), "no go build step in:\n{first_progress}");
-    assert_eq!(ops_a.keys().collect::<Vec<_>>(), ops_b.keys().collect::<Vec<_>>(), "the same steps, by name");
+    assert!(
+        ops_a.keys().any(|n| n.contains("go build")),
+        "no go build step in:\n{first_progress}"
+    );
+    assert_eq!(
+        ops_a.keys().collect::<Vec<_>>(),
+        ops_b.keys().collect::<Vec<_>>(),
+        "the same steps, by name"
+    );
     for (name, digest) in &ops_a {
         if name.starts_with("[builder]") || name.starts_with("[runtime]") {
-            assert_eq!(Some(digest), ops_b.get(name), "{name}: the pinned image source is the same op");
+            assert_eq!(
+                Some(digest),
+                ops_b.get(name),
+                "{name}: the pinned image source is the same op"
+            );
         }
     }
 }
@@ -82,8 +110,14 @@ fn solving_the_same_request_twice_gives_the_same_op_digests() {
     let h = harness();
     let ex = example_dir("hello");
     let solve = || {
-        let llb = run(Command::new(h.golb_binary()).arg("llb").arg(ex.join("golb.toml")));
-        assert!(llb.status.success(), "golb llb failed: {}", String::from_utf8_lossy(&llb.stderr));
+        let llb = run(Command::new(h.golb_binary())
+            .arg("llb")
+            .arg(ex.join("golb.toml")));
+        assert!(
+            llb.status.success(),
+            "golb llb failed: {}",
+            String::from_utf8_lossy(&llb.stderr)
+        );
         let mut child = h
             .command("buildctl")
             .args(["build", "--progress=rawjson"])
@@ -96,7 +130,12 @@ fn solving_the_same_request_twice_gives_the_same_op_digests() {
             .expect("buildctl runs");
         {
             use std::io::Write;
-            child.stdin.take().expect("stdin").write_all(&llb.stdout).expect("Definition written to buildctl");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(&llb.stdout)
+                .expect("Definition written to buildctl");
         }
         let done = child.wait_with_output().expect("buildctl finishes");
         let progress = String::from_utf8_lossy(&done.stderr).into_owned();
@@ -106,7 +145,10 @@ fn solving_the_same_request_twice_gives_the_same_op_digests() {
     let (llb_a, a) = solve();
     let (llb_b, b) = solve();
     assert_eq!(llb_a, llb_b, "golb marshals the same Definition twice");
-    assert!(a.values().any(|n| n.contains("go build")), "no go build vertex: {a:?}");
+    assert!(
+        a.values().any(|n| n.contains("go build")),
+        "no go build vertex: {a:?}"
+    );
     assert_eq!(a, b, "the same request solves to the same op digests");
 }
 
@@ -120,7 +162,10 @@ fn source_date_epoch_sets_created_and_file_times() {
     let registry = Registry { host: h.registry() };
     let manifest = registry.manifest(REPO, "sde");
     let config = registry.config(REPO, &manifest);
-    assert_eq!(config["created"], "2023-11-14T22:13:20Z", "created is SOURCE_DATE_EPOCH: {config}");
+    assert_eq!(
+        config["created"], "2023-11-14T22:13:20Z",
+        "created is SOURCE_DATE_EPOCH: {config}"
+    );
     let history = config["history"].as_array().expect("history");
     let ours = history.last().expect("golb's history entry");
     assert_eq!(ours["created"], "2023-11-14T22:13:20Z", "{history:?}");
@@ -128,11 +173,27 @@ fn source_date_epoch_sets_created_and_file_times() {
     // Every entry of golb's layer (the last one) has that mtime.
     let dir = TempDir::new("reproducible-layer");
     let blob = dir.path().join("layer.tar.gz");
-    std::fs::write(&blob, registry.blob(REPO, layers(&manifest).last().expect("a layer"))).unwrap();
-    let listing = run_ok(Command::new("tar").env("TZ", "UTC").args(["-tvzf"]).arg(&blob).args(["--full-time", "--numeric-owner"]));
+    std::fs::write(
+        &blob,
+        registry.blob(REPO, layers(&manifest).last().expect("a layer")),
+    )
+    .unwrap();
+    let listing = run_ok(
+        Command::new("tar")
+            .env("TZ", "UTC")
+            .args(["-tvzf"])
+            .arg(&blob)
+            .args(["--full-time", "--numeric-owner"]),
+    );
     let entries: Vec<&str> = listing.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert!(entries.iter().any(|l| l.ends_with("usr/local/bin/server")), "{listing}");
+    assert!(
+        entries.iter().any(|l| l.ends_with("usr/local/bin/server")),
+        "{listing}"
+    );
     for entry in entries {
-        assert!(entry.contains(" 2023-11-14 22:13:20 "), "mtime is not SOURCE_DATE_EPOCH: {entry}");
+        assert!(
+            entry.contains(" 2023-11-14 22:13:20 "),
+            "mtime is not SOURCE_DATE_EPOCH: {entry}"
+        );
     }
 }

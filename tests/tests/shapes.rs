@@ -3,18 +3,12 @@
 //! and runtime files — each built through `buildx build -f golb.toml .` and
 //! checked from what BuildKit exported.
 
-use golb_e2e::{copy_tree, harness, repo_root, run, run_ok, Harness, TempDir};
+use golb_e2e::{buildx_golb, copy_tree, harness, repo_root, run, run_ok, Harness, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn example(name: &str) -> PathBuf {
     repo_root().join("examples").join(name)
-}
-
-fn buildx_build(h: &Harness, dir: &Path, extra: &[&str]) -> Command {
-    let mut cmd = h.command("buildx");
-    cmd.current_dir(dir).args(["build", "--progress=plain", "-f", "golb.toml"]).args(extra).arg(".");
-    cmd
 }
 
 /// Builds the image of an example and exports its filesystem as a tar.
@@ -23,7 +17,7 @@ fn export_tar(h: &Harness, dir: &Path, out: &TempDir, extra: &[&str]) -> (PathBu
     let dest = format!("type=tar,dest={}", tar.display());
     let mut args = vec!["--output", dest.as_str()];
     args.extend_from_slice(extra);
-    let log = run_ok(&mut buildx_build(h, dir, &args));
+    let log = run_ok(&mut buildx_golb(h, dir, &args));
     (tar, log)
 }
 
@@ -31,22 +25,45 @@ fn export_tar(h: &Harness, dir: &Path, out: &TempDir, extra: &[&str]) -> (PathBu
 fn unpack(tar: &Path, into: &Path) -> String {
     std::fs::create_dir_all(into).unwrap();
     run_ok(Command::new("tar").arg("-xf").arg(tar).arg("-C").arg(into));
-    run_ok(Command::new("tar").args(["-tvf"]).arg(tar).arg("--numeric-owner"))
+    run_ok(
+        Command::new("tar")
+            .args(["-tvf"])
+            .arg(tar)
+            .arg("--numeric-owner"),
+    )
 }
 
 fn version_of(binary: &Path) -> String {
-    run_ok(Command::new(binary).arg("-version")).trim().to_string()
+    run_ok(Command::new(binary).arg("-version"))
+        .trim()
+        .to_string()
 }
 
 #[test]
 fn several_binaries_in_one_image_with_stamped_build_args() {
     let h = harness();
     let out = TempDir::new("multi");
-    let (tar, _) = export_tar(h, &example("multi"), &out, &["--build-arg", "VERSION=2.0.0", "--build-arg", "VCS_REVISION=abc123"]);
+    let (tar, _) = export_tar(
+        h,
+        &example("multi"),
+        &out,
+        &[
+            "--build-arg",
+            "VERSION=2.0.0",
+            "--build-arg",
+            "VCS_REVISION=abc123",
+        ],
+    );
     let root = out.path().join("rootfs");
     unpack(&tar, &root);
-    assert_eq!(version_of(&root.join("usr/local/bin/server")), "server 2.0.0 (abc123)");
-    assert_eq!(version_of(&root.join("usr/local/bin/migrate")), "migrate 2.0.0");
+    assert_eq!(
+        version_of(&root.join("usr/local/bin/server")),
+        "server 2.0.0 (abc123)"
+    );
+    assert_eq!(
+        version_of(&root.join("usr/local/bin/migrate")),
+        "migrate 2.0.0"
+    );
 }
 
 #[test]
@@ -57,8 +74,16 @@ fn without_build_args_the_declared_default_and_the_git_revision_are_stamped() {
     let root = out.path().join("rootfs");
     unpack(&tar, &root);
     // buildx sends the checkout's commit as the vcs:revision option.
-    let head = run_ok(Command::new("git").arg("-C").arg(repo_root()).args(["rev-parse", "HEAD"]));
-    assert_eq!(version_of(&root.join("usr/local/bin/server")), format!("server 0.0.0-dev ({})", head.trim()));
+    let head = run_ok(
+        Command::new("git")
+            .arg("-C")
+            .arg(repo_root())
+            .args(["rev-parse", "HEAD"]),
+    );
+    assert_eq!(
+        version_of(&root.join("usr/local/bin/server")),
+        format!("server 0.0.0-dev ({})", head.trim())
+    );
 }
 
 #[test]
@@ -66,7 +91,10 @@ fn unknown_build_args_are_reported() {
     let h = harness();
     let out = TempDir::new("multi-unknown-arg");
     let (_, log) = export_tar(h, &example("multi"), &out, &["--build-arg", "VERSIN=typo"]);
-    assert!(log.contains("build args not used by golb or the spec: VERSIN"), "{log}");
+    assert!(
+        log.contains("build args not used by golb or the spec: VERSIN"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -75,24 +103,41 @@ fn several_binaries_without_an_entrypoint_is_a_spec_error() {
     let work = TempDir::new("multi-no-entrypoint");
     copy_tree(&example("multi"), work.path());
     let spec = work.path().join("golb.toml");
-    let text = std::fs::read_to_string(&spec).unwrap().replace("entrypoint = [\"/usr/local/bin/server\"]\n", "");
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("entrypoint = [\"/usr/local/bin/server\"]\n", "");
     std::fs::write(&spec, text).unwrap();
-    let out = run(&mut buildx_build(h, work.path(), &["--output", "type=cacheonly"]));
+    let out = run(&mut buildx_golb(
+        h,
+        work.path(),
+        &["--output", "type=cacheonly"],
+    ));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("2 binaries are built, so [runtime] must say which one starts"), "{stderr}");
+    assert!(
+        stderr.contains("2 binaries are built, so [runtime] must say which one starts"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn a_module_below_the_context_root_with_a_local_replace() {
     let h = harness();
     let out = TempDir::new("monorepo");
-    let (tar, log) = export_tar(h, &example("monorepo"), &out, &["--build-arg", "VERSION=3.1.0"]);
+    let (tar, log) = export_tar(
+        h,
+        &example("monorepo"),
+        &out,
+        &["--build-arg", "VERSION=3.1.0"],
+    );
     let root = out.path().join("rootfs");
     unpack(&tar, &root);
     let api = root.join("usr/local/bin/api");
     assert_eq!(version_of(&api), "api 3.1.0");
-    assert_eq!(run_ok(&mut Command::new(&api)).trim(), "hello, monorepo, from libs/greet");
+    assert_eq!(
+        run_ok(&mut Command::new(&api)).trim(),
+        "hello, monorepo, from libs/greet"
+    );
     assert!(log.contains("[golb] go mod download"), "{log}");
 }
 
@@ -102,12 +147,23 @@ fn a_replace_outside_the_context_names_the_go_mod_line() {
     let work = TempDir::new("monorepo-outside");
     copy_tree(&example("monorepo"), work.path());
     let go_mod = work.path().join("services/api/go.mod");
-    let text = std::fs::read_to_string(&go_mod).unwrap().replace("=> ../../libs/greet", "=> ../../../elsewhere/greet");
+    let text = std::fs::read_to_string(&go_mod)
+        .unwrap()
+        .replace("=> ../../libs/greet", "=> ../../../elsewhere/greet");
     std::fs::write(&go_mod, text).unwrap();
-    let out = run(&mut buildx_build(h, work.path(), &["--output", "type=cacheonly"]));
+    let out = run(&mut buildx_golb(
+        h,
+        work.path(),
+        &["--output", "type=cacheonly"],
+    ));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("services/api/go.mod:7: \"../../../elsewhere/greet\" is outside the build context"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "services/api/go.mod:7: \"../../../elsewhere/greet\" is outside the build context"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -119,7 +175,10 @@ fn a_go_work_workspace() {
     unpack(&tar, &root);
     let app = root.join("usr/local/bin/app");
     assert_eq!(version_of(&app), "app dev");
-    assert_eq!(run_ok(&mut Command::new(&app)).trim(), "hello from a go.work workspace");
+    assert_eq!(
+        run_ok(&mut Command::new(&app)).trim(),
+        "hello from a go.work workspace"
+    );
 }
 
 #[test]
@@ -131,9 +190,18 @@ fn embedded_assets_and_runtime_files_with_owner_and_mode() {
     let listing = unpack(&tar, &root);
     let site = root.join("usr/local/bin/site");
     assert!(run_ok(Command::new(&site).arg("-index")).contains("embedded with go:embed"));
-    let conf = listing.lines().find(|l| l.ends_with("etc/site/site.conf")).unwrap_or_else(|| panic!("no site.conf in:\n{listing}"));
-    assert!(conf.starts_with("-rw-r----- 65532/65532 "), "owner and mode from the spec: {conf}");
-    assert_eq!(std::fs::read_to_string(root.join("etc/site/site.conf")).unwrap(), "greeting = hello\n");
+    let conf = listing
+        .lines()
+        .find(|l| l.ends_with("etc/site/site.conf"))
+        .unwrap_or_else(|| panic!("no site.conf in:\n{listing}"));
+    assert!(
+        conf.starts_with("-rw-r----- 65532/65532 "),
+        "owner and mode from the spec: {conf}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/site/site.conf")).unwrap(),
+        "greeting = hello\n"
+    );
 }
 
 #[test]
@@ -145,12 +213,25 @@ fn dockerignore_and_git_stay_out_of_the_context() {
     std::fs::write(work.path().join(".git/big"), vec![b'x'; 4 << 20]).unwrap();
     std::fs::write(work.path().join(".dockerignore"), "config/site.conf\n").unwrap();
     // The ignored file is what [[file]] copies, so the build must fail to find it.
-    let out = run(&mut buildx_build(h, work.path(), &["--output", "type=cacheonly"]));
+    let out = run(&mut buildx_golb(
+        h,
+        work.path(),
+        &["--output", "type=cacheonly"],
+    ));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "an ignored file must not reach the build:\n{stderr}");
+    assert!(
+        !out.status.success(),
+        "an ignored file must not reach the build:\n{stderr}"
+    );
     assert!(stderr.contains("site.conf"), "{stderr}");
     // .git (4 MiB here) is never sent: the context transfer stays small.
-    let transfers: Vec<&str> = stderr.lines().filter(|l| l.contains("transferring context:")).collect();
+    let transfers: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("transferring context:"))
+        .collect();
     assert!(!transfers.is_empty(), "{stderr}");
-    assert!(transfers.iter().all(|l| !l.contains("MB")), "the .git directory was sent: {transfers:?}");
+    assert!(
+        transfers.iter().all(|l| !l.contains("MB")),
+        "the .git directory was sent: {transfers:?}"
+    );
 }

@@ -1,18 +1,14 @@
 //! Multi-platform builds by cross-compiling, the non-image targets, and
 //! errors that point at the spec — on the real BuildKit, through buildx.
 
-use golb_e2e::{copy_tree, elf, harness, layers, repo_root, run, run_ok, Harness, Registry, TempDir};
-use std::path::{Path, PathBuf};
+use golb_e2e::{
+    buildx_golb, copy_tree, elf, harness, layers, repo_root, run, run_ok, Registry, TempDir,
+};
+use std::path::PathBuf;
 use std::process::Command;
 
 fn example() -> PathBuf {
     repo_root().join("examples/hello")
-}
-
-fn buildx_build(h: &Harness, dir: &Path, extra: &[&str]) -> Command {
-    let mut cmd = h.command("buildx");
-    cmd.current_dir(dir).args(["build", "--progress=plain", "-f", "golb.toml"]).args(extra).arg(".");
-    cmd
 }
 
 /// (platform, directory buildx exports it to, ELF machine, GOARM)
@@ -29,7 +25,17 @@ fn three_platforms_in_one_build_without_emulation() {
     let platforms = platforms.join(",");
     let name = format!("{}/golb-e2e/hello:multi", h.registry());
     let push = format!("type=image,name={name},push=true");
-    let log = run_ok(&mut buildx_build(h, &example(), &["--platform", &platforms, "--provenance=false", "--output", &push]));
+    let log = run_ok(&mut buildx_golb(
+        h,
+        &example(),
+        &[
+            "--platform",
+            &platforms,
+            "--provenance=false",
+            "--output",
+            &push,
+        ],
+    ));
     // One download shared by all targets, one build per target.
     let steps = |name: &str| {
         let mut ids: Vec<&str> = log
@@ -45,14 +51,20 @@ fn three_platforms_in_one_build_without_emulation() {
     assert_eq!(steps("[golb] go build ./cmd/server"), 3, "{log}");
 
     let registry = Registry { host: h.registry() };
-    let index: serde_json::Value = serde_json::from_slice(&registry_get(&registry, "golb-e2e/hello", "multi")).unwrap();
-    let entries = index["manifests"].as_array().unwrap_or_else(|| panic!("not an index: {index}"));
+    let index: serde_json::Value =
+        serde_json::from_slice(&registry_get(&registry, "golb-e2e/hello", "multi")).unwrap();
+    let entries = index["manifests"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not an index: {index}"));
     assert_eq!(entries.len(), 3, "{index}");
     for (platform, _, _, _) in PLATFORMS {
         let parts: Vec<&str> = platform.split('/').collect();
         let entry = entries
             .iter()
-            .find(|m| m["platform"]["architecture"] == parts[1] && parts.get(2).is_none_or(|v| m["platform"]["variant"] == *v))
+            .find(|m| {
+                m["platform"]["architecture"] == parts[1]
+                    && parts.get(2).is_none_or(|v| m["platform"]["variant"] == *v)
+            })
             .unwrap_or_else(|| panic!("{platform} missing from {index}"));
         let manifest = registry.manifest("golb-e2e/hello", entry["digest"].as_str().unwrap());
         let config = registry.config("golb-e2e/hello", &manifest);
@@ -63,16 +75,32 @@ fn three_platforms_in_one_build_without_emulation() {
 
     let out = TempDir::new("hello-multi-local");
     let local = format!("type=local,dest={}", out.path().display());
-    run_ok(&mut buildx_build(h, &example(), &["--platform", &platforms, "--target", "binaries", "--output", &local]));
+    run_ok(&mut buildx_golb(
+        h,
+        &example(),
+        &[
+            "--platform",
+            &platforms,
+            "--target",
+            "binaries",
+            "--output",
+            &local,
+        ],
+    ));
     for (platform, dir, machine, goarm) in PLATFORMS {
         let binary = out.path().join(dir).join("server");
-        let facts = elf::inspect(&std::fs::read(&binary).unwrap_or_else(|e| panic!("{}: {e}", binary.display())))
-            .unwrap_or_else(|| panic!("{platform}: not an ELF"));
+        let facts = elf::inspect(
+            &std::fs::read(&binary).unwrap_or_else(|e| panic!("{}: {e}", binary.display())),
+        )
+        .unwrap_or_else(|| panic!("{platform}: not an ELF"));
         assert_eq!(facts.machine, machine, "{platform}");
         assert!(!facts.has_interpreter, "{platform}: static");
         let info = run_ok(Command::new("go").args(["version", "-m"]).arg(&binary));
         if let Some(goarm) = goarm {
-            assert!(info.contains(&format!("build\tGOARM={goarm}")), "{platform}:\n{info}");
+            assert!(
+                info.contains(&format!("build\tGOARM={goarm}")),
+                "{platform}:\n{info}"
+            );
         }
     }
 }
@@ -94,7 +122,16 @@ fn registry_get(registry: &Registry<'_>, repo: &str, reference: &str) -> Vec<u8>
 fn the_binaries_target_exports_only_the_binaries() {
     let h = harness();
     let out = TempDir::new("hello-binaries");
-    run_ok(&mut buildx_build(h, &example(), &["--target", "binaries", "--output", &format!("type=local,dest={}", out.path().display())]));
+    run_ok(&mut buildx_golb(
+        h,
+        &example(),
+        &[
+            "--target",
+            "binaries",
+            "--output",
+            &format!("type=local,dest={}", out.path().display()),
+        ],
+    ));
     let mut names: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -109,11 +146,24 @@ fn the_binaries_target_exports_only_the_binaries() {
 fn the_test_target_runs_go_test_and_exports_coverage() {
     let h = harness();
     let out = TempDir::new("hello-test");
-    let log = run_ok(&mut buildx_build(h, &example(), &["--target", "test", "--output", &format!("type=local,dest={}", out.path().display())]));
+    let log = run_ok(&mut buildx_golb(
+        h,
+        &example(),
+        &[
+            "--target",
+            "test",
+            "--output",
+            &format!("type=local,dest={}", out.path().display()),
+        ],
+    ));
     assert!(log.contains("go test ./..."), "{log}");
-    let coverage = std::fs::read_to_string(out.path().join("coverage.out")).expect("coverage.out exported");
+    let coverage =
+        std::fs::read_to_string(out.path().join("coverage.out")).expect("coverage.out exported");
     assert!(coverage.starts_with("mode: "), "{coverage}");
-    assert!(coverage.contains("example.com/hello/cmd/server/main.go"), "{coverage}");
+    assert!(
+        coverage.contains("example.com/hello/cmd/server/main.go"),
+        "{coverage}"
+    );
 }
 
 #[test]
@@ -126,26 +176,44 @@ fn a_failing_test_fails_the_test_target() {
         "package main\n\nimport \"testing\"\n\nfunc TestFailsOnPurpose(t *testing.T) { t.Fatal(\"failing on purpose\") }\n",
     )
     .unwrap();
-    let out = run(&mut buildx_build(h, work.path(), &["--target", "test", "--output", "type=cacheonly"]));
+    let out = run(&mut buildx_golb(
+        h,
+        work.path(),
+        &["--target", "test", "--output", "type=cacheonly"],
+    ));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "a failing test must fail the build:\n{stderr}");
+    assert!(
+        !out.status.success(),
+        "a failing test must fail the build:\n{stderr}"
+    );
     assert!(stderr.contains("failing on purpose"), "{stderr}");
 }
 
 #[test]
 fn the_vet_target_runs_go_vet() {
     let h = harness();
-    let log = run_ok(&mut buildx_build(h, &example(), &["--target", "vet", "--output", "type=cacheonly"]));
+    let log = run_ok(&mut buildx_golb(
+        h,
+        &example(),
+        &["--target", "vet", "--output", "type=cacheonly"],
+    ));
     assert!(log.contains("go vet ./..."), "{log}");
 }
 
 #[test]
 fn an_unknown_target_lists_the_valid_ones() {
     let h = harness();
-    let out = run(&mut buildx_build(h, &example(), &["--target", "release", "--output", "type=cacheonly"]));
+    let out = run(&mut buildx_golb(
+        h,
+        &example(),
+        &["--target", "release", "--output", "type=cacheonly"],
+    ));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("unknown target \"release\": golb builds image, binaries, test, vet"), "{stderr}");
+    assert!(
+        stderr.contains("unknown target \"release\": golb builds image, binaries, test, vet"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -153,12 +221,26 @@ fn a_failing_go_build_points_at_the_binary_in_the_spec() {
     let h = harness();
     let work = TempDir::new("hello-broken");
     copy_tree(&example(), work.path());
-    std::fs::write(work.path().join("cmd/server/broken.go"), "package main\n\nfunc broken() { undefinedThing() }\n").unwrap();
-    let out = run(&mut buildx_build(h, work.path(), &["--output", "type=cacheonly"]));
+    std::fs::write(
+        work.path().join("cmd/server/broken.go"),
+        "package main\n\nfunc broken() { undefinedThing() }\n",
+    )
+    .unwrap();
+    let out = run(&mut buildx_golb(
+        h,
+        work.path(),
+        &["--output", "type=cacheonly"],
+    ));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("undefined: undefinedThing"), "{stderr}");
     // BuildKit attaches the op's source location; buildx prints the spec lines.
-    assert!(stderr.contains("golb.toml:"), "no spec location in:\n{stderr}");
-    assert!(stderr.contains(">>> [[binary]]") && stderr.contains(">>> package = \"./cmd/server\""), "no spec snippet in:\n{stderr}");
+    assert!(
+        stderr.contains("golb.toml:"),
+        "no spec location in:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(">>> [[binary]]") && stderr.contains(">>> package = \"./cmd/server\""),
+        "no spec snippet in:\n{stderr}"
+    );
 }

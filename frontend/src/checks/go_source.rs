@@ -36,7 +36,10 @@ pub fn scan(text: &str) -> GoFileHeader {
     let mut lexer = Lexer::new(text.strip_prefix('\u{feff}').unwrap_or(text));
     let mut header = GoFileHeader::default();
     match lexer.next_token() {
-        Some(Token { kind: Kind::Ident(word), .. }) if word == "package" => {}
+        Some(Token {
+            kind: Kind::Ident(word),
+            ..
+        }) if word == "package" => {}
         _ => {
             header.build_constraint = lexer.build_constraint;
             return header;
@@ -44,16 +47,29 @@ pub fn scan(text: &str) -> GoFileHeader {
     }
     // The constraint only counts before the package clause, which has now begun.
     header.build_constraint = lexer.build_constraint.take();
-    if let Some(Token { kind: Kind::Ident(name), line }) = lexer.next_token() {
+    if let Some(Token {
+        kind: Kind::Ident(name),
+        line,
+    }) = lexer.next_token()
+    {
         header.package = Some(Named { name, line });
     }
     let mut token = lexer.next_token();
     loop {
         match token {
-            Some(Token { kind: Kind::Punct(';'), .. }) => token = lexer.next_token(),
-            Some(Token { kind: Kind::Ident(word), .. }) if word == "import" => {
+            Some(Token {
+                kind: Kind::Punct(';'),
+                ..
+            }) => token = lexer.next_token(),
+            Some(Token {
+                kind: Kind::Ident(word),
+                ..
+            }) if word == "import" => {
                 token = match lexer.next_token() {
-                    Some(Token { kind: Kind::Punct('('), .. }) => import_group(&mut lexer, &mut header.imports),
+                    Some(Token {
+                        kind: Kind::Punct('('),
+                        ..
+                    }) => import_group(&mut lexer, &mut header.imports),
                     first => import_spec(&mut lexer, first, &mut header.imports),
                 };
             }
@@ -67,8 +83,14 @@ fn import_group(lexer: &mut Lexer<'_>, imports: &mut Vec<Import>) -> Option<Toke
     let mut token = lexer.next_token();
     loop {
         match token {
-            Some(Token { kind: Kind::Punct(';'), .. }) => token = lexer.next_token(),
-            Some(Token { kind: Kind::Punct(')'), .. }) => return lexer.next_token(),
+            Some(Token {
+                kind: Kind::Punct(';'),
+                ..
+            }) => token = lexer.next_token(),
+            Some(Token {
+                kind: Kind::Punct(')'),
+                ..
+            }) => return lexer.next_token(),
             other => {
                 let before = imports.len();
                 token = import_spec(lexer, other, imports);
@@ -82,14 +104,27 @@ fn import_group(lexer: &mut Lexer<'_>, imports: &mut Vec<Import>) -> Option<Toke
 }
 
 /// One `[name] "path"`, starting at `first`; returns the token after it.
-fn import_spec(lexer: &mut Lexer<'_>, first: Option<Token>, imports: &mut Vec<Import>) -> Option<Token> {
+fn import_spec(
+    lexer: &mut Lexer<'_>,
+    first: Option<Token>,
+    imports: &mut Vec<Import>,
+) -> Option<Token> {
     let (alias, path_token) = match first {
-        Some(Token { kind: Kind::Ident(name), .. }) => (Some(name), lexer.next_token()),
-        Some(Token { kind: Kind::Punct('.'), .. }) => (Some(".".to_string()), lexer.next_token()),
+        Some(Token {
+            kind: Kind::Ident(name),
+            ..
+        }) => (Some(name), lexer.next_token()),
+        Some(Token {
+            kind: Kind::Punct('.'),
+            ..
+        }) => (Some(".".to_string()), lexer.next_token()),
         other => (None, other),
     };
     match path_token {
-        Some(Token { kind: Kind::Str(path), line }) => {
+        Some(Token {
+            kind: Kind::Str(path),
+            line,
+        }) => {
             imports.push(Import { path, alias, line });
             lexer.next_token()
         }
@@ -123,7 +158,12 @@ struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     fn new(text: &'a str) -> Lexer<'a> {
-        Lexer { chars: text.chars().peekable(), line: 1, build_constraint: None, seen_token: false }
+        Lexer {
+            chars: text.chars().peekable(),
+            line: 1,
+            build_constraint: None,
+            seen_token: false,
+        }
     }
 
     fn bump(&mut self) -> Option<char> {
@@ -254,15 +294,52 @@ const TARGET_OS: &str = "linux";
 
 /// GOOS values `go/build` knows (`internal/syslist`), for file name suffixes and constraints.
 const KNOWN_OS: &[&str] = &[
-    "aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux", "nacl", "netbsd",
-    "openbsd", "plan9", "solaris", "wasip1", "windows", "zos",
+    "aix",
+    "android",
+    "darwin",
+    "dragonfly",
+    "freebsd",
+    "hurd",
+    "illumos",
+    "ios",
+    "js",
+    "linux",
+    "nacl",
+    "netbsd",
+    "openbsd",
+    "plan9",
+    "solaris",
+    "wasip1",
+    "windows",
+    "zos",
 ];
 /// GOARCH values `go/build` knows. The architecture differs per target platform,
 /// so a file for one is taken to be compiled.
 const KNOWN_ARCH: &[&str] = &[
-    "386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips", "mipsle", "mips64",
-    "mips64le", "mips64p32", "mips64p32le", "ppc", "ppc64", "ppc64le", "riscv", "riscv64", "s390", "s390x",
-    "sparc", "sparc64", "wasm",
+    "386",
+    "amd64",
+    "amd64p32",
+    "arm",
+    "armbe",
+    "arm64",
+    "arm64be",
+    "loong64",
+    "mips",
+    "mipsle",
+    "mips64",
+    "mips64le",
+    "mips64p32",
+    "mips64p32le",
+    "ppc",
+    "ppc64",
+    "ppc64le",
+    "riscv",
+    "riscv64",
+    "s390",
+    "s390x",
+    "sparc",
+    "sparc64",
+    "wasm",
 ];
 
 /// Whether `go build` could compile this file in a golb build with `tags`:
@@ -273,7 +350,9 @@ const KNOWN_ARCH: &[&str] = &[
 /// compiled are left out. Legacy `// +build` lines are not read: gofmt has
 /// written `//go:build` next to them since Go 1.17.
 pub fn is_compiled(file_name: &str, header: &GoFileHeader, tags: &[String]) -> bool {
-    let Some(stem) = file_name.strip_suffix(".go") else { return false };
+    let Some(stem) = file_name.strip_suffix(".go") else {
+        return false;
+    };
     if stem.ends_with("_test") || stem.starts_with(['_', '.']) || !name_matches_os(stem) {
         return false;
     }
@@ -285,7 +364,9 @@ pub fn is_compiled(file_name: &str, header: &GoFileHeader, tags: &[String]) -> b
 
 /// go/build's goodOSArchFile: only what follows the first '_' can name a GOOS/GOARCH.
 fn name_matches_os(stem: &str) -> bool {
-    let Some(at) = stem.find('_') else { return true };
+    let Some(at) = stem.find('_') else {
+        return true;
+    };
     let parts: Vec<&str> = stem[at..].split('_').collect();
     let n = parts.len();
     if n >= 2 && KNOWN_OS.contains(&parts[n - 2]) && KNOWN_ARCH.contains(&parts[n - 1]) {
@@ -355,7 +436,12 @@ impl<'a> Constraint<'a> {
                 }
             }
         }
-        Constraint { tokens, at: 0, tags, depth: 0 }
+        Constraint {
+            tokens,
+            at: 0,
+            tags,
+            depth: 0,
+        }
     }
 
     fn evaluate(mut self) -> Truth {
@@ -433,7 +519,11 @@ mod tests {
     use super::*;
 
     fn import(path: &str, alias: Option<&str>, line: u32) -> Import {
-        Import { path: path.to_string(), alias: alias.map(String::from), line }
+        Import {
+            path: path.to_string(),
+            alias: alias.map(String::from),
+            line,
+        }
     }
 
     #[test]
@@ -461,7 +551,13 @@ import "too/late"
 "#;
         let header = scan(text);
         assert_eq!(header.build_constraint.as_deref(), Some("linux && !cgo"));
-        assert_eq!(header.package, Some(Named { name: "main".into(), line: 7 }));
+        assert_eq!(
+            header.package,
+            Some(Named {
+                name: "main".into(),
+                line: 7
+            })
+        );
         assert_eq!(
             header.imports,
             vec![
@@ -478,23 +574,41 @@ import "too/late"
 
     #[test]
     fn a_build_line_after_the_package_clause_or_in_a_block_comment_does_not_count() {
-        assert_eq!(scan("package x\n//go:build ignore\n").build_constraint, None);
-        assert_eq!(scan("/*\n//go:build ignore\n*/\npackage x\n").build_constraint, None);
+        assert_eq!(
+            scan("package x\n//go:build ignore\n").build_constraint,
+            None
+        );
+        assert_eq!(
+            scan("/*\n//go:build ignore\n*/\npackage x\n").build_constraint,
+            None
+        );
         assert_eq!(scan("//go:buildignore\npackage x\n").build_constraint, None);
-        assert_eq!(scan("//go:build ignore\n\npackage x\n").build_constraint.as_deref(), Some("ignore"));
+        assert_eq!(
+            scan("//go:build ignore\n\npackage x\n")
+                .build_constraint
+                .as_deref(),
+            Some("ignore")
+        );
     }
 
     #[test]
     fn strings_and_runes_with_escapes_do_not_confuse_the_scanner() {
         let header = scan("package main\nimport (\n\t\"a\\\"b\"\n\t'x'\n\t\"c\"\n)\n");
-        assert_eq!(header.imports, vec![import("a\"b", None, 3)], "a rune literal ends the group: malformed");
+        assert_eq!(
+            header.imports,
+            vec![import("a\"b", None, 3)],
+            "a rune literal ends the group: malformed"
+        );
     }
 
     #[test]
     fn decides_which_files_go_build_compiles() {
         let none: Vec<String> = vec![];
         let netgo = vec!["netgo".to_string()];
-        let file = |constraint: Option<&str>| GoFileHeader { build_constraint: constraint.map(String::from), ..GoFileHeader::default() };
+        let file = |constraint: Option<&str>| GoFileHeader {
+            build_constraint: constraint.map(String::from),
+            ..GoFileHeader::default()
+        };
         assert!(is_compiled("main.go", &file(None), &none));
         assert!(!is_compiled("main_test.go", &file(None), &none));
         assert!(!is_compiled("_scratch.go", &file(None), &none));
@@ -503,25 +617,51 @@ import "too/late"
         assert!(!is_compiled("x_darwin_arm64.go", &file(None), &none));
         assert!(is_compiled("x_linux_arm64.go", &file(None), &none));
         assert!(is_compiled("x_arm64.go", &file(None), &none));
-        assert!(is_compiled("windows.go", &file(None), &none), "a whole name is not a suffix");
+        assert!(
+            is_compiled("windows.go", &file(None), &none),
+            "a whole name is not a suffix"
+        );
         assert!(!is_compiled("gen.go", &file(Some("ignore")), &none));
         assert!(!is_compiled("c.go", &file(Some("cgo")), &none));
         assert!(is_compiled("nocgo.go", &file(Some("!cgo")), &none));
-        assert!(is_compiled("arm.go", &file(Some("arm64 || (amd64 && !purego)")), &none));
+        assert!(is_compiled(
+            "arm.go",
+            &file(Some("arm64 || (amd64 && !purego)")),
+            &none
+        ));
         assert!(!is_compiled("net.go", &file(Some("netgo")), &none));
         assert!(is_compiled("net.go", &file(Some("netgo")), &netgo));
-        assert!(!is_compiled("win.go", &file(Some("windows && amd64")), &none));
+        assert!(!is_compiled(
+            "win.go",
+            &file(Some("windows && amd64")),
+            &none
+        ));
         assert!(is_compiled("new.go", &file(Some("go1.26")), &none));
-        assert!(is_compiled("broken.go", &file(Some("linux &&")), &none), "malformed: kept");
+        assert!(
+            is_compiled("broken.go", &file(Some("linux &&")), &none),
+            "malformed: kept"
+        );
     }
 
     #[test]
     fn mangled_input_never_panics() {
         let deep = "(".repeat(10_000);
         let inputs = [
-            "", "package", "package main\nimport", "package main\nimport (", "package main\nimport (\"x", "package main\nimport `x",
-            "package main\nimport . ", "/*", "//go:build", "\"\\", "'\\", "package é\nimport ( é \"ü\" )", "\u{feff}package main",
-            "package main; import \"a\"; import \"b\"", &deep,
+            "",
+            "package",
+            "package main\nimport",
+            "package main\nimport (",
+            "package main\nimport (\"x",
+            "package main\nimport `x",
+            "package main\nimport . ",
+            "/*",
+            "//go:build",
+            "\"\\",
+            "'\\",
+            "package é\nimport ( é \"ü\" )",
+            "\u{feff}package main",
+            "package main; import \"a\"; import \"b\"",
+            &deep,
         ];
         for text in inputs {
             let header = scan(text);

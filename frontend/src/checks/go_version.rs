@@ -48,7 +48,14 @@ impl GoVersion {
         } else {
             (Stage::Language, rest)
         };
-        Some((GoVersion { major, minor, stage }, rest))
+        Some((
+            GoVersion {
+                major,
+                minor,
+                stage,
+            },
+            rest,
+        ))
     }
 
     /// Whether a module that needs `self` can be built by the Go release
@@ -77,7 +84,9 @@ impl std::fmt::Display for GoVersion {
 }
 
 fn number(text: &str) -> Option<(u32, &str)> {
-    let end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let value = text[..end].parse().ok()?;
     Some((value, &text[end..]))
 }
@@ -104,7 +113,19 @@ mod tests {
 
     #[test]
     fn orders_like_the_go_command() {
-        let ordered = ["1.9.2", "1.25.7", "1.26", "1.26alpha1", "1.26beta2", "1.26rc1", "1.26rc2", "1.26.0", "1.26.9", "1.26.10", "1.27"];
+        let ordered = [
+            "1.9.2",
+            "1.25.7",
+            "1.26",
+            "1.26alpha1",
+            "1.26beta2",
+            "1.26rc1",
+            "1.26rc2",
+            "1.26.0",
+            "1.26.9",
+            "1.26.10",
+            "1.27",
+        ];
         for pair in ordered.windows(2) {
             assert!(v(pair[0]) < v(pair[1]), "{} < {}", pair[0], pair[1]);
         }
@@ -125,8 +146,20 @@ mod tests {
     fn reads_prefixes_of_tags_and_refuses_garbage() {
         assert_eq!(GoVersion::parse("go1.26.3"), Some(v("1.26.3")));
         let (version, rest) = GoVersion::parse_prefix("1.26.3-alpine3.22").unwrap();
-        assert_eq!((version.to_string().as_str(), rest), ("1.26.3", "-alpine3.22"));
-        for bad in ["", "1", "1.", "x1.2", "1.x", "1.26.", "99999999999.1", "1.26 "] {
+        assert_eq!(
+            (version.to_string().as_str(), rest),
+            ("1.26.3", "-alpine3.22")
+        );
+        for bad in [
+            "",
+            "1",
+            "1.",
+            "x1.2",
+            "1.x",
+            "1.26.",
+            "99999999999.1",
+            "1.26 ",
+        ] {
             assert_eq!(GoVersion::parse(bad), None, "{bad:?}");
         }
     }

@@ -26,11 +26,17 @@ pub fn parse(text: &str) -> Vec<Directive> {
         match (block.as_ref(), words.as_slice()) {
             (_, []) => {}
             (Some(_), [close]) if close == ")" => block = None,
-            (Some(verb), _) => directives.push(Directive { verb: verb.clone(), args: words, line: line_number }),
+            (Some(verb), _) => directives.push(Directive {
+                verb: verb.clone(),
+                args: words,
+                line: line_number,
+            }),
             (None, [verb, open]) if open == "(" => block = Some(verb.clone()),
-            (None, [verb, rest @ ..]) => {
-                directives.push(Directive { verb: verb.clone(), args: rest.to_vec(), line: line_number })
-            }
+            (None, [verb, rest @ ..]) => directives.push(Directive {
+                verb: verb.clone(),
+                args: rest.to_vec(),
+                line: line_number,
+            }),
         }
     }
     directives
@@ -39,7 +45,11 @@ pub fn parse(text: &str) -> Vec<Directive> {
 /// Whether a replacement (or `use`) path names a directory on disk rather
 /// than a module: the rule of golang.org/x/mod/modfile.IsDirectoryPath.
 pub fn is_directory_path(path: &str) -> bool {
-    path == "." || path == ".." || path.starts_with("./") || path.starts_with("../") || path.starts_with('/')
+    path == "."
+        || path == ".."
+        || path.starts_with("./")
+        || path.starts_with("../")
+        || path.starts_with('/')
 }
 
 /// The words of one line: `//` starts a comment, "…" and `…` are strings
@@ -75,7 +85,14 @@ fn words(line: &str) -> Vec<String> {
             let mut word = String::new();
             while let Some(&(at2, c2)) = chars.peek() {
                 let rest = &line[at2..];
-                if c2.is_whitespace() || c2 == '(' || c2 == ')' || c2 == '"' || c2 == '`' || rest.starts_with("//") || rest.starts_with("=>") {
+                if c2.is_whitespace()
+                    || c2 == '('
+                    || c2 == ')'
+                    || c2 == '"'
+                    || c2 == '`'
+                    || rest.starts_with("//")
+                    || rest.starts_with("=>")
+                {
                     break;
                 }
                 word.push(c2);
@@ -92,7 +109,11 @@ mod tests {
     use super::*;
 
     fn d(verb: &str, args: &[&str], line: u32) -> Directive {
-        Directive { verb: verb.to_string(), args: args.iter().map(|s| s.to_string()).collect(), line }
+        Directive {
+            verb: verb.to_string(),
+            args: args.iter().map(|s| s.to_string()).collect(),
+            line,
+        }
     }
 
     #[test]
@@ -123,7 +144,17 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        for text in ["(", ")", "replace (\n", "\"unterminated", "`", "=>=>", "a \\\"", "é(\"é", "replace (\n)\n)\n("] {
+        for text in [
+            "(",
+            ")",
+            "replace (\n",
+            "\"unterminated",
+            "`",
+            "=>=>",
+            "a \\\"",
+            "é(\"é",
+            "replace (\n)\n)\n(",
+        ] {
             let _ = parse(text);
         }
     }

@@ -59,7 +59,14 @@ impl SourceSnapshot {
             let dir = clean_path(dir);
             let entries = match std::fs::read_dir(context.join(&dir)) {
                 Ok(entries) => entries,
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                    ) =>
+                {
+                    continue
+                }
                 Err(e) => return Err(e),
             };
             snapshot = snapshot.with_dir(&dir);
@@ -67,15 +74,23 @@ impl SourceSnapshot {
             for entry in entries {
                 let entry = entry?;
                 let name = entry.file_name().to_string_lossy().into_owned();
-                if (name.ends_with(".go") || MODULE_FILES.contains(&name.as_str())) && entry.path().is_file() {
+                if (name.ends_with(".go") || MODULE_FILES.contains(&name.as_str()))
+                    && entry.path().is_file()
+                {
                     names.push(name);
                 }
             }
             names.sort();
             for name in names {
                 let mut bytes = Vec::new();
-                let limit = if name.ends_with(".go") { SourceSnapshot::GO_FILE_PREFIX_BYTES } else { u64::MAX };
-                std::fs::File::open(context.join(&dir).join(&name))?.take(limit).read_to_end(&mut bytes)?;
+                let limit = if name.ends_with(".go") {
+                    SourceSnapshot::GO_FILE_PREFIX_BYTES
+                } else {
+                    u64::MAX
+                };
+                std::fs::File::open(context.join(&dir).join(&name))?
+                    .take(limit)
+                    .read_to_end(&mut bytes)?;
                 snapshot = snapshot.with_file(join(&dir, &name), String::from_utf8_lossy(&bytes));
             }
         }
@@ -91,11 +106,18 @@ impl SourceSnapshot {
     }
 
     /// The .go files directly in `dir`, as (path, file name, text), in name order.
-    pub fn go_files_in<'s>(&'s self, dir: &str) -> impl Iterator<Item = (&'s str, &'s str, &'s str)> + 's {
+    pub fn go_files_in<'s>(
+        &'s self,
+        dir: &str,
+    ) -> impl Iterator<Item = (&'s str, &'s str, &'s str)> + 's {
         let dir = clean_path(dir);
         self.files.iter().filter_map(move |(path, text)| {
             let name = path.rsplit('/').next().unwrap_or(path);
-            (name.ends_with(".go") && parent(path) == dir).then_some((path.as_str(), name, text.as_str()))
+            (name.ends_with(".go") && parent(path) == dir).then_some((
+                path.as_str(),
+                name,
+                text.as_str(),
+            ))
         })
     }
 }
@@ -103,7 +125,10 @@ impl SourceSnapshot {
 /// A relative path in the form snapshots use: no "./", no trailing or
 /// doubled '/', "." for the root. ".." is kept: it names no file in the context.
 pub fn clean_path(path: &str) -> String {
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     if parts.is_empty() {
         ".".to_string()
     } else {
@@ -130,10 +155,20 @@ mod tests {
 
     #[test]
     fn files_imply_their_directories_and_paths_are_cleaned() {
-        let s = SourceSnapshot::new().with_file("./cmd/server//main.go", "package main").with_file("main.go", "x");
-        assert!(s.has_dir(".") && s.has_dir("cmd") && s.has_dir("./cmd/server/") && !s.has_dir("internal"));
+        let s = SourceSnapshot::new()
+            .with_file("./cmd/server//main.go", "package main")
+            .with_file("main.go", "x");
+        assert!(
+            s.has_dir(".")
+                && s.has_dir("cmd")
+                && s.has_dir("./cmd/server/")
+                && !s.has_dir("internal")
+        );
         assert_eq!(s.file("cmd/server/main.go"), Some("package main"));
-        let in_server: Vec<&str> = s.go_files_in("./cmd/server").map(|(path, _, _)| path).collect();
+        let in_server: Vec<&str> = s
+            .go_files_in("./cmd/server")
+            .map(|(path, _, _)| path)
+            .collect();
         assert_eq!(in_server, ["cmd/server/main.go"]);
         let in_root: Vec<&str> = s.go_files_in(".").map(|(_, name, _)| name).collect();
         assert_eq!(in_root, ["main.go"]);
@@ -148,12 +183,20 @@ mod tests {
         std::fs::write(root.join("cmd/server/main.go"), "package main\n").unwrap();
         std::fs::write(root.join("cmd/server/notes.txt"), "").unwrap();
         std::fs::write(root.join("cmd/server/sub/deep.go"), "package sub\n").unwrap();
-        let wanted = vec![".".to_string(), "./cmd/server".to_string(), "./cmd/missing".to_string()];
+        let wanted = vec![
+            ".".to_string(),
+            "./cmd/server".to_string(),
+            "./cmd/missing".to_string(),
+        ];
         let s = SourceSnapshot::from_dir(&root, &wanted).unwrap();
         assert_eq!(s.file("go.mod"), Some("module x\n"));
         assert_eq!(s.file("cmd/go.mod"), None, "cmd/ is not wanted");
         assert_eq!(s.file("cmd/server/main.go"), Some("package main\n"));
-        assert_eq!(s.file("cmd/server/sub/deep.go"), None, "only the package's own directory");
+        assert_eq!(
+            s.file("cmd/server/sub/deep.go"),
+            None,
+            "only the package's own directory"
+        );
         assert!(s.has_dir("cmd/server") && !s.has_dir("cmd/missing"));
         std::fs::remove_dir_all(&root).unwrap();
     }

@@ -19,9 +19,18 @@ impl Location {
     pub fn from_span(text: &str, span: Range<usize>) -> Location {
         let (line, col) = line_col(text, span.start);
         // The end is inclusive for people: point at the last character, not past it.
-        let last = if span.end > span.start { span.end - 1 } else { span.start };
+        let last = if span.end > span.start {
+            span.end - 1
+        } else {
+            span.start
+        };
         let (end_line, end_col) = line_col(text, last);
-        Location { line, col, end_line, end_col }
+        Location {
+            line,
+            col,
+            end_line,
+            end_col,
+        }
     }
 }
 

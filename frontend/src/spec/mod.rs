@@ -102,7 +102,11 @@ pub struct Test {
 
 impl Default for Test {
     fn default() -> Test {
-        Test { packages: vec!["./...".to_string()], flags: Vec::new(), location: None }
+        Test {
+            packages: vec!["./...".to_string()],
+            flags: Vec::new(),
+            location: None,
+        }
     }
 }
 
@@ -190,7 +194,10 @@ impl fmt::Display for SpecErrors {
 impl Spec {
     /// Reads and checks a spec. Returns every problem found, not only the first.
     pub fn parse(name: &str, text: &str) -> Result<Spec, SpecErrors> {
-        let file = SpecFile { name: name.to_string(), text: text.to_string() };
+        let file = SpecFile {
+            name: name.to_string(),
+            text: text.to_string(),
+        };
         let raw: raw::RawSpec = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             SpecErrors(vec![SpecError {
@@ -199,7 +206,10 @@ impl Spec {
                 message: explain_toml_error(e.message()),
             }])
         })?;
-        let mut check = Checker { file: &file, errors: Vec::new() };
+        let mut check = Checker {
+            file: &file,
+            errors: Vec::new(),
+        };
         let spec = check.spec(raw);
         if check.errors.is_empty() {
             Ok(spec)
@@ -212,7 +222,11 @@ impl Spec {
 
     /// The location of a table or key, for errors found after parsing.
     pub fn error_at(&self, location: Location, message: impl Into<String>) -> SpecError {
-        SpecError { file: self.file.name.clone(), location, message: message.into() }
+        SpecError {
+            file: self.file.name.clone(),
+            location,
+            message: message.into(),
+        }
     }
 }
 
@@ -237,14 +251,21 @@ impl Checker<'_> {
     }
 
     /// A table from its header to its last key, so source maps show all of it.
-    fn locate_table<T>(&self, table: &Spanned<T>, field_ends: impl IntoIterator<Item = usize>) -> Location {
+    fn locate_table<T>(
+        &self,
+        table: &Spanned<T>,
+        field_ends: impl IntoIterator<Item = usize>,
+    ) -> Location {
         let span = table.span();
         let end = field_ends.into_iter().fold(span.end, usize::max);
         Location::from_span(&self.file.text, span.start..end)
     }
 
     fn located<T: Clone>(&self, spanned: &Spanned<T>) -> Located<T> {
-        Located { value: spanned.get_ref().clone(), location: self.locate(spanned) }
+        Located {
+            value: spanned.get_ref().clone(),
+            location: self.locate(spanned),
+        }
     }
 
     fn error(&mut self, location: Location, message: impl Into<String>) {
@@ -263,8 +284,21 @@ impl Checker<'_> {
         let test = raw.test.map(|t| self.test(&t)).unwrap_or_default();
         let modules = raw.modules.map(|m| self.modules(&m)).unwrap_or_default();
         let args = self.args(&raw.args);
-        let files = raw.file.iter().filter_map(|f| self.runtime_file(f)).collect();
-        let spec = Spec { file: self.file.clone(), builder, binaries, runtime, test, modules, args, files };
+        let files = raw
+            .file
+            .iter()
+            .filter_map(|f| self.runtime_file(f))
+            .collect();
+        let spec = Spec {
+            file: self.file.clone(),
+            builder,
+            binaries,
+            runtime,
+            test,
+            modules,
+            args,
+            files,
+        };
         self.ldflag_references(&spec);
         spec
     }
@@ -299,10 +333,13 @@ impl Checker<'_> {
 
     fn binary(&mut self, table: &Spanned<raw::RawBinary>) -> Binary {
         let raw = table.get_ref();
-        let ends = [raw.package.as_ref().map(|p| p.span().end), raw.name.as_ref().map(|n| n.span().end)]
-            .into_iter()
-            .flatten()
-            .chain(raw.ldflags.iter().chain(&raw.tags).map(|v| v.span().end));
+        let ends = [
+            raw.package.as_ref().map(|p| p.span().end),
+            raw.name.as_ref().map(|n| n.span().end),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(raw.ldflags.iter().chain(&raw.tags).map(|v| v.span().end));
         let location = self.locate_table(table, ends);
         let package = match &raw.package {
             Some(p) => {
@@ -314,7 +351,10 @@ impl Checker<'_> {
                     location,
                     "[[binary]] needs `package`: the main package to build, e.g. package = \"./cmd/server\"",
                 );
-                Located { value: ".".to_string(), location }
+                Located {
+                    value: ".".to_string(),
+                    location,
+                }
             }
         };
         if let Some(name) = &raw.name {
@@ -356,7 +396,9 @@ impl Checker<'_> {
     fn unique_binary_names(&mut self, binaries: &[Binary]) {
         let mut seen: BTreeMap<String, Location> = BTreeMap::new();
         for binary in binaries {
-            let Some(name) = default_binary_name(binary) else { continue };
+            let Some(name) = default_binary_name(binary) else {
+                continue;
+            };
             let at = binary.name.as_ref().map_or(binary.location, |n| n.location);
             if let Some(first) = seen.get(&name) {
                 let message = format!(
@@ -377,18 +419,30 @@ impl Checker<'_> {
         }
         if let Some(user) = &raw.user {
             if user.get_ref().trim().is_empty() || user.get_ref().contains(char::is_whitespace) {
-                self.error(self.locate(user), "user must be a name or uid, optionally \":group\", e.g. \"65532:65532\"");
+                self.error(
+                    self.locate(user),
+                    "user must be a name or uid, optionally \":group\", e.g. \"65532:65532\"",
+                );
             }
         }
         if let Some(entrypoint) = &raw.entrypoint {
             if entrypoint.get_ref().is_empty() || entrypoint.get_ref()[0].is_empty() {
-                self.error(self.locate(entrypoint), "entrypoint must name the program to run, e.g. [\"/usr/local/bin/server\"]");
+                self.error(
+                    self.locate(entrypoint),
+                    "entrypoint must name the program to run, e.g. [\"/usr/local/bin/server\"]",
+                );
             }
         }
         let mut env = BTreeMap::new();
         for (key, value) in &raw.env {
             if !is_env_name(key.get_ref()) {
-                self.error(self.locate(key), format!("{:?} is not a valid environment variable name", key.get_ref()));
+                self.error(
+                    self.locate(key),
+                    format!(
+                        "{:?} is not a valid environment variable name",
+                        key.get_ref()
+                    ),
+                );
             }
             env.insert(key.get_ref().clone(), value.get_ref().clone());
         }
@@ -404,7 +458,10 @@ impl Checker<'_> {
         expose.dedup();
         if let Some(workdir) = &raw.workdir {
             if !workdir.get_ref().starts_with('/') {
-                self.error(self.locate(workdir), "workdir must be an absolute path, e.g. \"/home/nonroot\"");
+                self.error(
+                    self.locate(workdir),
+                    "workdir must be an absolute path, e.g. \"/home/nonroot\"",
+                );
             }
         }
         Runtime {
@@ -422,11 +479,15 @@ impl Checker<'_> {
 
     fn test(&mut self, table: &Spanned<raw::RawTest>) -> Test {
         let raw = table.get_ref();
-        let mut test = Test { location: Some(self.locate(table)), ..Test::default() };
+        let mut test = Test {
+            location: Some(self.locate(table)),
+            ..Test::default()
+        };
         if let Some(packages) = &raw.packages {
             for package in packages.get_ref() {
                 let p = package.get_ref();
-                let inside = (p == "." || p.starts_with("./")) && !p.split('/').any(|part| part == "..");
+                let inside =
+                    (p == "." || p.starts_with("./")) && !p.split('/').any(|part| part == "..");
                 if !inside {
                     self.error(
                         self.locate(package),
@@ -434,9 +495,16 @@ impl Checker<'_> {
                     );
                 }
             }
-            test.packages = packages.get_ref().iter().map(|p| p.get_ref().clone()).collect();
+            test.packages = packages
+                .get_ref()
+                .iter()
+                .map(|p| p.get_ref().clone())
+                .collect();
             if test.packages.is_empty() {
-                self.error(self.locate(packages), "packages must name at least one pattern, e.g. [\"./...\"]");
+                self.error(
+                    self.locate(packages),
+                    "packages must name at least one pattern, e.g. [\"./...\"]",
+                );
             }
         }
         if let Some(flags) = &raw.flags {
@@ -445,15 +513,27 @@ impl Checker<'_> {
                     self.error(self.locate(flag), why);
                 }
             }
-            test.flags = flags.get_ref().iter().map(|f| f.get_ref().clone()).collect();
+            test.flags = flags
+                .get_ref()
+                .iter()
+                .map(|f| f.get_ref().clone())
+                .collect();
         }
         test
     }
 
     /// A path inside the build context, normalized ("./a/b/" → "a/b"; "." → "").
-    fn context_path(&mut self, path: &Spanned<String>, key: &str, allow_root: bool) -> Option<String> {
+    fn context_path(
+        &mut self,
+        path: &Spanned<String>,
+        key: &str,
+        allow_root: bool,
+    ) -> Option<String> {
         let p = path.get_ref();
-        let parts: Vec<&str> = p.split('/').filter(|part| !part.is_empty() && *part != ".").collect();
+        let parts: Vec<&str> = p
+            .split('/')
+            .filter(|part| !part.is_empty() && *part != ".")
+            .collect();
         let escapes = p.starts_with('/') || parts.contains(&"..") || p.contains('\\');
         if escapes || (parts.is_empty() && !allow_root) {
             self.error(
@@ -467,20 +547,39 @@ impl Checker<'_> {
 
     fn modules(&mut self, table: &Spanned<raw::RawModules>) -> Modules {
         let raw = table.get_ref();
-        for value in [&raw.proxy, &raw.private, &raw.nosumdb, &raw.noproxy].into_iter().flatten() {
+        for value in [&raw.proxy, &raw.private, &raw.nosumdb, &raw.noproxy]
+            .into_iter()
+            .flatten()
+        {
             if value.get_ref().contains(char::is_whitespace) {
-                self.error(self.locate(value), "a comma-separated list without spaces, as Go reads it");
+                self.error(
+                    self.locate(value),
+                    "a comma-separated list without spaces, as Go reads it",
+                );
             }
         }
         if let Some(flags) = &raw.flags {
-            if let Some(why) = flags.get_ref().split_whitespace().find_map(forbidden_goflag) {
+            if let Some(why) = flags
+                .get_ref()
+                .split_whitespace()
+                .find_map(forbidden_goflag)
+            {
                 self.error(self.locate(flags), why);
             }
         }
         for prefix in &raw.ssh {
             let p = prefix.get_ref();
-            if p.is_empty() || p.contains("://") || p.contains(char::is_whitespace) || !p.contains('.') {
-                self.error(self.locate(prefix), format!("ssh entry {p:?} must be a module path prefix like \"github.com/acme\""));
+            if p.is_empty()
+                || p.contains("://")
+                || p.contains(char::is_whitespace)
+                || !p.contains('.')
+            {
+                self.error(
+                    self.locate(prefix),
+                    format!(
+                        "ssh entry {p:?} must be a module path prefix like \"github.com/acme\""
+                    ),
+                );
             }
         }
         Modules {
@@ -489,16 +588,26 @@ impl Checker<'_> {
             nosumdb: raw.nosumdb.as_ref().map(|v| self.located(v)),
             noproxy: raw.noproxy.as_ref().map(|v| self.located(v)),
             flags: raw.flags.as_ref().map(|v| self.located(v)),
-            ssh: raw.ssh.iter().map(|p| p.get_ref().trim_end_matches('/').to_string()).collect(),
+            ssh: raw
+                .ssh
+                .iter()
+                .map(|p| p.get_ref().trim_end_matches('/').to_string())
+                .collect(),
             location: Some(self.locate(table)),
         }
     }
 
-    fn args(&mut self, raw: &BTreeMap<Spanned<String>, Spanned<String>>) -> BTreeMap<String, Located<String>> {
+    fn args(
+        &mut self,
+        raw: &BTreeMap<Spanned<String>, Spanned<String>>,
+    ) -> BTreeMap<String, Located<String>> {
         let mut args = BTreeMap::new();
         for (name, value) in raw {
             let n = name.get_ref();
-            let valid = n.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            let valid = n
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
                 self.error(self.locate(name), format!("build arg name {n:?} must be letters, digits and '_', e.g. RELEASE_CHANNEL"));
@@ -512,15 +621,26 @@ impl Checker<'_> {
 
     fn runtime_file(&mut self, table: &Spanned<raw::RawFile>) -> Option<RuntimeFile> {
         let raw = table.get_ref();
-        let ends = [&raw.src, &raw.dest, &raw.owner, &raw.mode].into_iter().flatten().map(|v| v.span().end);
+        let ends = [&raw.src, &raw.dest, &raw.owner, &raw.mode]
+            .into_iter()
+            .flatten()
+            .map(|v| v.span().end);
         let location = self.locate_table(table, ends);
         let Some(src) = &raw.src else {
-            self.error(location, "[[file]] needs `src`: a path in the build context, e.g. src = \"config/app.yaml\"");
+            self.error(
+                location,
+                "[[file]] needs `src`: a path in the build context, e.g. src = \"config/app.yaml\"",
+            );
             return None;
         };
         let src = self.context_path(src, "src", false)?;
         let dest = match &raw.dest {
-            Some(dest) if dest.get_ref().starts_with('/') && !dest.get_ref().split('/').any(|p| p == "..") => dest.get_ref().clone(),
+            Some(dest)
+                if dest.get_ref().starts_with('/')
+                    && !dest.get_ref().split('/').any(|p| p == "..") =>
+            {
+                dest.get_ref().clone()
+            }
             Some(dest) => {
                 self.error(self.locate(dest), "dest must be an absolute path in the image without '..', e.g. \"/etc/app/app.yaml\"");
                 return None;
@@ -534,23 +654,35 @@ impl Checker<'_> {
             Some(owner) => match parse_owner(owner.get_ref()) {
                 Some(ids) => ids,
                 None => {
-                    self.error(self.locate(owner), "owner must be numeric \"uid\" or \"uid:gid\", e.g. \"65532:65532\"");
+                    self.error(
+                        self.locate(owner),
+                        "owner must be numeric \"uid\" or \"uid:gid\", e.g. \"65532:65532\"",
+                    );
                     return None;
                 }
             },
             None => (0, 0),
         };
         let mode = match &raw.mode {
-            Some(mode) => match u32::from_str_radix(mode.get_ref().trim_start_matches("0o"), 8) {
-                Ok(bits) if bits <= 0o7777 => Some(bits),
-                _ => {
-                    self.error(self.locate(mode), "mode must be octal permission bits as a string, e.g. \"0644\" or \"0755\"");
-                    return None;
+            Some(mode) => {
+                match u32::from_str_radix(mode.get_ref().trim_start_matches("0o"), 8) {
+                    Ok(bits) if bits <= 0o7777 => Some(bits),
+                    _ => {
+                        self.error(self.locate(mode), "mode must be octal permission bits as a string, e.g. \"0644\" or \"0755\"");
+                        return None;
+                    }
                 }
-            },
+            }
             None => None,
         };
-        Some(RuntimeFile { src, dest, uid, gid, mode, location })
+        Some(RuntimeFile {
+            src,
+            dest,
+            uid,
+            gid,
+            mode,
+            location,
+        })
     }
 
     /// `${NAME}` in ldflags must name a declared or built-in build arg.
@@ -558,7 +690,8 @@ impl Checker<'_> {
         for binary in &spec.binaries {
             for flag in &binary.ldflags {
                 for name in template_names(&flag.value) {
-                    let known = spec.args.contains_key(&name) || BUILTIN_ARGS.contains(&name.as_str());
+                    let known =
+                        spec.args.contains_key(&name) || BUILTIN_ARGS.contains(&name.as_str());
                     if !known {
                         self.error(
                             flag.location,
@@ -572,7 +705,10 @@ impl Checker<'_> {
 
     fn port(&mut self, value: &Spanned<toml::Value>) -> Option<Port> {
         let parsed = match value.get_ref() {
-            toml::Value::Integer(n) => port_number(*n).map(|number| Port { number, protocol: Protocol::Tcp }),
+            toml::Value::Integer(n) => port_number(*n).map(|number| Port {
+                number,
+                protocol: Protocol::Tcp,
+            }),
             toml::Value::String(s) => parse_port(s),
             _ => None,
         };
@@ -625,10 +761,13 @@ fn is_go_release(v: &str) -> bool {
     let parts: Vec<&str> = v.split('.').collect();
     (parts.len() == 2 || parts.len() == 3)
         && parts.iter().enumerate().all(|(i, part)| {
-            let digits = part.trim_end_matches(|c: char| c.is_ascii_alphanumeric() && !c.is_ascii_digit());
+            let digits =
+                part.trim_end_matches(|c: char| c.is_ascii_alphanumeric() && !c.is_ascii_digit());
             // Allow a pre-release suffix on the last part only ("1.26rc1").
             let suffix_ok = i == parts.len() - 1 || digits.len() == part.len();
-            !part.is_empty() && part.chars().next().is_some_and(|c| c.is_ascii_digit()) && suffix_ok
+            !part.is_empty()
+                && part.chars().next().is_some_and(|c| c.is_ascii_digit())
+                && suffix_ok
                 && part.chars().all(|c| c.is_ascii_alphanumeric())
         })
 }
@@ -637,11 +776,14 @@ fn is_file_name(v: &str) -> bool {
     !v.is_empty()
         && v != "."
         && v != ".."
-        && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 fn is_build_tag(v: &str) -> bool {
-    !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+    !v.is_empty()
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
 }
 
 fn is_env_name(v: &str) -> bool {
@@ -656,10 +798,14 @@ fn forbidden_ldflag(flag: &str) -> Option<String> {
         let why = match name {
             "buildid" => "golb sets -buildid= itself so builds are reproducible",
             "s" | "w" if word.contains('=') => "golb always strips symbols and DWARF (-s -w)",
-            "linkmode" | "extld" | "extldflags" => "golb links statically with the Go linker (CGO_ENABLED=0)",
+            "linkmode" | "extld" | "extldflags" => {
+                "golb links statically with the Go linker (CGO_ENABLED=0)"
+            }
             _ => continue,
         };
-        return Some(format!("ldflags entry {flag:?} is not allowed: {why}; remove it"));
+        return Some(format!(
+            "ldflags entry {flag:?} is not allowed: {why}; remove it"
+        ));
     }
     None
 }
@@ -695,8 +841,11 @@ fn parse_owner(owner: &str) -> Option<(u32, u32)> {
 fn forbidden_goflag(flag: &str) -> Option<String> {
     let name = flag.trim_start_matches('-');
     let name = name.split('=').next().unwrap_or(name);
-    matches!(name, "mod" | "trimpath" | "buildvcs" | "ldflags" | "tags" | "o" | "toolexec" | "overlay")
-        .then(|| format!("GOFLAGS entry {flag:?} is not allowed: golb sets -{name} itself"))
+    matches!(
+        name,
+        "mod" | "trimpath" | "buildvcs" | "ldflags" | "tags" | "o" | "toolexec" | "overlay"
+    )
+    .then(|| format!("GOFLAGS entry {flag:?} is not allowed: golb sets -{name} itself"))
 }
 
 /// `go test` flags golb sets itself, or that cannot work in its builder.
@@ -705,9 +854,13 @@ fn forbidden_test_flag(flag: &str) -> Option<String> {
     let name = name.split('=').next().unwrap_or(name);
     let why = match name {
         "race" | "msan" | "asan" => "it needs cgo, and golb builds with CGO_ENABLED=0",
-        "o" | "c" | "exec" | "json" => "the test target runs the tests in the builder and exports a coverage profile",
+        "o" | "c" | "exec" | "json" => {
+            "the test target runs the tests in the builder and exports a coverage profile"
+        }
         "coverprofile" => "golb writes the coverage profile to the test target's output itself",
-        "mod" | "trimpath" | "buildvcs" | "tags" | "ldflags" => "golb sets it the way it builds the binaries",
+        "mod" | "trimpath" | "buildvcs" | "tags" | "ldflags" => {
+            "golb sets it the way it builds the binaries"
+        }
         _ if !flag.starts_with('-') => "flags start with '-'; packages go in `packages`",
         _ => return None,
     };

@@ -36,11 +36,22 @@ fn the_readme_example_parses_with_its_values_and_locations() {
     assert_eq!(binary.ldflags[0].value, "-X main.version=1.2.3");
     assert_eq!(binary.tags[0].value, "netgo");
     assert_eq!(binary.location.line, 5);
-    let ports: Vec<String> = spec.runtime.expose.iter().map(ToString::to_string).collect();
+    let ports: Vec<String> = spec
+        .runtime
+        .expose
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(ports, ["53/udp", "8080/tcp"]);
     assert_eq!(spec.runtime.env["LOG_FORMAT"], "json");
-    assert_eq!(spec.runtime.args.as_ref().unwrap().value, ["-addr", ":8080"]);
-    assert!(spec.runtime.base.is_none(), "the default base is applied by the plan");
+    assert_eq!(
+        spec.runtime.args.as_ref().unwrap().value,
+        ["-addr", ":8080"]
+    );
+    assert!(
+        spec.runtime.base.is_none(),
+        "the default base is applied by the plan"
+    );
 }
 
 #[test]
@@ -54,11 +65,19 @@ fn an_empty_spec_is_valid_and_means_all_defaults() {
 fn unknown_keys_are_errors_with_line_and_column() {
     let errors = errors_of("[builder]\ngo = \"1.26\"\ngoo = \"x\"\n");
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].starts_with("golb.toml:3:1: unknown field `goo`"), "{}", errors[0]);
+    assert!(
+        errors[0].starts_with("golb.toml:3:1: unknown field `goo`"),
+        "{}",
+        errors[0]
+    );
     assert!(errors[0].contains("docs/spec.md"), "{}", errors[0]);
 
     let errors = errors_of("[runtme]\n");
-    assert!(errors[0].starts_with("golb.toml:1:2: unknown field `runtme`"), "{}", errors[0]);
+    assert!(
+        errors[0].starts_with("golb.toml:1:2: unknown field `runtme`"),
+        "{}",
+        errors[0]
+    );
 }
 
 #[test]
@@ -92,7 +111,10 @@ workdir = "relative"
 env = { "A=B" = "x" }
 "#;
     let errors = errors_of(text);
-    let positions: Vec<&str> = errors.iter().map(|e| e.split(": ").next().unwrap()).collect();
+    let positions: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(": ").next().unwrap())
+        .collect();
     assert_eq!(
         positions,
         [
@@ -117,17 +139,28 @@ env = { "A=B" = "x" }
 fn a_binary_without_package_says_what_to_write() {
     let errors = errors_of("[[binary]]\nname = \"x\"\n");
     assert!(errors[0].starts_with("golb.toml:1:1:"), "{}", errors[0]);
-    assert!(errors[0].contains("package = \"./cmd/server\""), "{}", errors[0]);
+    assert!(
+        errors[0].contains("package = \"./cmd/server\""),
+        "{}",
+        errors[0]
+    );
 }
 
 #[test]
 fn ldflags_that_undo_golbs_guarantees_are_refused() {
-    for flag in ["-buildid=x", "-s=false", "-w=0", "-linkmode=external", "-X a.b=c -extldflags -static"] {
+    for flag in [
+        "-buildid=x",
+        "-s=false",
+        "-w=0",
+        "-linkmode=external",
+        "-X a.b=c -extldflags -static",
+    ] {
         let text = format!("[[binary]]\npackage = \".\"\nldflags = [{flag:?}]\n");
         let errors = errors_of(&text);
         assert!(errors[0].contains("not allowed"), "{flag}: {errors:?}");
     }
-    let ok = "[[binary]]\npackage = \".\"\nldflags = [\"-X main.version=1\", \"-X 'main.msg=a b'\"]\n";
+    let ok =
+        "[[binary]]\npackage = \".\"\nldflags = [\"-X main.version=1\", \"-X 'main.msg=a b'\"]\n";
     assert!(Spec::parse("golb.toml", ok).is_ok());
 }
 
@@ -172,11 +205,29 @@ fn a_binary_table_spans_from_its_header_to_its_last_key() {
 fn the_test_table_has_defaults_and_refuses_flags_golb_owns() {
     let spec = Spec::parse("golb.toml", "").unwrap();
     assert_eq!(spec.test.packages, ["./..."]);
-    let spec = Spec::parse("golb.toml", "[test]\npackages = [\"./internal/...\"]\nflags = [\"-count=1\", \"-v\"]\n").unwrap();
+    let spec = Spec::parse(
+        "golb.toml",
+        "[test]\npackages = [\"./internal/...\"]\nflags = [\"-count=1\", \"-v\"]\n",
+    )
+    .unwrap();
     assert_eq!((spec.test.packages.len(), spec.test.flags.len()), (1, 2));
-    let errors = errors_of("[test]\npackages = [\"../x\"]\nflags = [\"-race\", \"-coverprofile=x\", \"./pkg\"]\n");
-    let positions: Vec<&str> = errors.iter().map(|e| e.split(": ").next().unwrap()).collect();
-    assert_eq!(positions, ["golb.toml:2:13", "golb.toml:3:10", "golb.toml:3:19", "golb.toml:3:38"], "{errors:#?}");
+    let errors = errors_of(
+        "[test]\npackages = [\"../x\"]\nflags = [\"-race\", \"-coverprofile=x\", \"./pkg\"]\n",
+    );
+    let positions: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(": ").next().unwrap())
+        .collect();
+    assert_eq!(
+        positions,
+        [
+            "golb.toml:2:13",
+            "golb.toml:3:10",
+            "golb.toml:3:19",
+            "golb.toml:3:38"
+        ],
+        "{errors:#?}"
+    );
     assert!(errors[1].contains("cgo"), "{}", errors[1]);
 }
 
@@ -212,7 +263,10 @@ mode = "rw-r--r--"
 dest = "/x"
 "#;
     let errors = errors_of(text);
-    let positions: Vec<&str> = errors.iter().map(|e| e.split(": ").next().unwrap()).collect();
+    let positions: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(": ").next().unwrap())
+        .collect();
     assert_eq!(
         positions,
         [
@@ -241,5 +295,8 @@ fn module_dirs_and_file_settings_are_normalized() {
     let spec = Spec::parse("golb.toml", text).unwrap();
     assert_eq!(spec.builder.module_dir, "services/api");
     let file = &spec.files[0];
-    assert_eq!((file.src.as_str(), file.uid, file.gid, file.mode), ("config", 1000, 1000, Some(0o640)));
+    assert_eq!(
+        (file.src.as_str(), file.uid, file.gid, file.mode),
+        ("config", 1000, 1000, Some(0o640))
+    );
 }

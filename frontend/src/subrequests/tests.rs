@@ -3,7 +3,10 @@ use crate::checks::{Finding, FindingLocation, Severity, SourceSnapshot};
 use serde_json::{json, Value};
 
 fn spec_file(text: &str) -> SpecFile {
-    SpecFile { name: "golb.toml".to_string(), text: text.to_string() }
+    SpecFile {
+        name: "golb.toml".to_string(),
+        text: text.to_string(),
+    }
 }
 
 fn json_of(reply: &Reply) -> Value {
@@ -15,14 +18,26 @@ fn text_of(reply: &Reply) -> String {
 }
 
 fn keys(value: &Value) -> Vec<&str> {
-    value.as_object().unwrap_or_else(|| panic!("not an object: {value}")).keys().map(String::as_str).collect()
+    value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
 }
 
 const SPEC: &str = "# syntax=golb\n[builder]\ngo = \"1.26\"\n\n[[binary]]\npackage = \"./cmd/server\"\n\n[runtime]\nexpose = [8080]\n";
 
 #[test]
 fn base64_is_standard_with_padding() {
-    for (plain, encoded) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("name = 1\n", "bmFtZSA9IDEK")] {
+    for (plain, encoded) in [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foob", "Zm9vYg=="),
+        ("name = 1\n", "bmFtZSA9IDEK"),
+    ] {
         assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
     }
     assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
@@ -30,16 +45,36 @@ fn base64_is_standard_with_padding() {
 
 #[test]
 fn tabwriter_pads_every_cell_but_the_last() {
-    let rows = vec![vec!["NAME".to_string(), "V".to_string(), "D".to_string()], vec!["x".to_string(), "1.0.0".to_string(), "é".to_string()]];
+    let rows = vec![
+        vec!["NAME".to_string(), "V".to_string(), "D".to_string()],
+        vec!["x".to_string(), "1.0.0".to_string(), "é".to_string()],
+    ];
     assert_eq!(tabwriter(&rows, 1), "NAME V     D\nx    1.0.0 é\n");
-    assert_eq!(tabwriter(&[vec!["SECRET".into(), "REQUIRED".into()], vec!["id".into(), String::new()]], 3), "SECRET   REQUIRED\nid       \n");
+    assert_eq!(
+        tabwriter(
+            &[
+                vec!["SECRET".into(), "REQUIRED".into()],
+                vec!["id".into(), String::new()]
+            ],
+            3
+        ),
+        "SECRET   REQUIRED\nid       \n"
+    );
 }
 
 #[test]
 fn metadata_uses_buildkits_keys() {
-    let reply = lint(&LintInput { spec: &spec_file(SPEC), files: &SourceSnapshot::new(), findings: &[], build_error: None });
+    let reply = lint(&LintInput {
+        spec: &spec_file(SPEC),
+        files: &SourceSnapshot::new(),
+        findings: &[],
+        build_error: None,
+    });
     let metadata = reply.metadata();
-    assert_eq!(metadata.keys().map(String::as_str).collect::<Vec<_>>(), ["result.json", "result.statuscode", "result.txt", "version"]);
+    assert_eq!(
+        metadata.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["result.json", "result.statuscode", "result.txt", "version"]
+    );
     assert_eq!(metadata["result.statuscode"], b"0");
     assert_eq!(metadata["version"], b"1.0.0");
     assert!(!describe().metadata().contains_key("result.statuscode"));
@@ -53,21 +88,45 @@ fn describe_lists_what_golb_answers_in_buildkits_shape() {
     let reply = describe();
     let value = json_of(&reply);
     let requests = value.as_array().unwrap();
-    let names: Vec<&str> = requests.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = requests
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, [OUTLINE, TARGETS, LINT, DESCRIBE]);
     for request in requests {
-        assert_eq!(keys(request), ["description", "inputs", "metadata", "name", "opts", "refs", "type", "version"]);
-        assert_eq!((request["type"].as_str(), request["version"].as_str()), (Some("rpc"), Some("1.0.0")));
+        assert_eq!(
+            keys(request),
+            [
+                "description",
+                "inputs",
+                "metadata",
+                "name",
+                "opts",
+                "refs",
+                "type",
+                "version"
+            ]
+        );
+        assert_eq!(
+            (request["type"].as_str(), request["version"].as_str()),
+            (Some("rpc"), Some("1.0.0"))
+        );
         assert_eq!(request["inputs"], Value::Null);
     }
-    assert_eq!(requests[0]["opts"], json!([{"name": "target", "description": "Target build stage"}]));
+    assert_eq!(
+        requests[0]["opts"],
+        json!([{"name": "target", "description": "Target build stage"}])
+    );
     assert_eq!(requests[1]["opts"], json!([]));
     assert_eq!(requests[3]["opts"], Value::Null);
-    assert_eq!(requests[2]["metadata"], json!([
-        {"name": "result.json", "description": ""},
-        {"name": "result.txt", "description": ""},
-        {"name": "result.statuscode", "description": ""},
-    ]));
+    assert_eq!(
+        requests[2]["metadata"],
+        json!([
+            {"name": "result.json", "description": ""},
+            {"name": "result.txt", "description": ""},
+            {"name": "result.statuscode", "description": ""},
+        ])
+    );
     let width = "subrequests.describe".len() + 1;
     let expected = format!(
         "{:<width$}VERSION DESCRIPTION\n{:<width$}1.0.0   List all parameters current build target supports\n\
@@ -96,11 +155,17 @@ fn targets_name_golbs_targets_with_the_default_marked() {
     let names: Vec<&str> = list.iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["image", "binaries", "test", "vet"]);
     let image = &list[0];
-    assert_eq!(keys(image), ["base", "default", "description", "location", "name"]);
+    assert_eq!(
+        keys(image),
+        ["base", "default", "description", "location", "name"]
+    );
     assert_eq!(image["default"], true);
     assert_eq!(image["base"], DEFAULT_RUNTIME_BASE);
     // sourceIndex 0 is omitted, as Go's omitempty omits it.
-    assert_eq!(image["location"], json!({"ranges": [{"start": {"line": 8, "character": 1}, "end": {"line": 8, "character": 9}}]}));
+    assert_eq!(
+        image["location"],
+        json!({"ranges": [{"start": {"line": 8, "character": 1}, "end": {"line": 8, "character": 9}}]})
+    );
     assert_eq!(list[1]["base"], "scratch");
     assert_eq!(list[1]["location"]["ranges"][0]["start"]["line"], 5);
     assert!(list[1].get("default").is_none(), "false is omitted");
@@ -110,13 +175,23 @@ fn targets_name_golbs_targets_with_the_default_marked() {
     let text = text_of(&reply);
     let first_lines: Vec<&str> = text.lines().take(3).collect();
     assert_eq!(first_lines[0], format!("{:<16}DESCRIPTION", "TARGET"));
-    assert!(first_lines[1].starts_with("image (default) the runtime image"), "{text}");
-    assert!(first_lines[2].starts_with("binaries        only the binaries"), "{text}");
+    assert!(
+        first_lines[1].starts_with("image (default) the runtime image"),
+        "{text}"
+    );
+    assert!(
+        first_lines[2].starts_with("binaries        only the binaries"),
+        "{text}"
+    );
 
     // An unreadable spec still lists the targets, without locations.
     let broken = targets(&spec_file("[[[\n"), None);
     let value = json_of(&broken);
-    assert!(value["targets"].as_array().unwrap().iter().all(|t| t.get("location").is_none()));
+    assert!(value["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t.get("location").is_none()));
 }
 
 /// outline.Outline: `json:"name,omitempty"`, `json:"description,omitempty"`, `json:"args,omitempty"`,
@@ -126,22 +201,68 @@ fn targets_name_golbs_targets_with_the_default_marked() {
 #[test]
 fn outline_lists_build_args_secrets_and_ssh() {
     let file = spec_file(SPEC);
-    let at = Location { line: 2, col: 1, end_line: 2, end_col: 7 };
-    let extra = [BuildArg { name: "GOPROXY".into(), value: String::new(), description: "Module proxy".into(), location: Some(at) }];
-    let secrets = [MountUse { id: "netrc".into(), required: true }, MountUse { id: "token".into(), required: false }];
-    let ssh = [MountUse { id: "default".into(), required: true }];
+    let at = Location {
+        line: 2,
+        col: 1,
+        end_line: 2,
+        end_col: 7,
+    };
+    let extra = [BuildArg {
+        name: "GOPROXY".into(),
+        value: String::new(),
+        description: "Module proxy".into(),
+        location: Some(at),
+    }];
+    let secrets = [
+        MountUse {
+            id: "netrc".into(),
+            required: true,
+        },
+        MountUse {
+            id: "token".into(),
+            required: false,
+        },
+    ];
+    let ssh = [MountUse {
+        id: "default".into(),
+        required: true,
+    }];
     let cache = ["golb/gomodcache".to_string()];
-    let input = OutlineInput { spec: &file, target: Some("binaries"), extra_args: &extra, secrets: &secrets, ssh: &ssh, cache_ids: &cache };
+    let input = OutlineInput {
+        spec: &file,
+        target: Some("binaries"),
+        extra_args: &extra,
+        secrets: &secrets,
+        ssh: &ssh,
+        cache_ids: &cache,
+    };
     let reply = outline(&input).unwrap();
     let value = json_of(&reply);
-    assert_eq!(keys(&value), ["args", "cache", "description", "name", "secrets", "sources", "ssh"]);
+    assert_eq!(
+        keys(&value),
+        [
+            "args",
+            "cache",
+            "description",
+            "name",
+            "secrets",
+            "sources",
+            "ssh"
+        ]
+    );
     assert_eq!(value["name"], "binaries");
-    assert_eq!(value["args"][0], json!({"name": "SOURCE_DATE_EPOCH", "value": "0", "description": golb_build_args()[0].description}));
+    assert_eq!(
+        value["args"][0],
+        json!({"name": "SOURCE_DATE_EPOCH", "value": "0", "description": golb_build_args()[0].description})
+    );
     assert_eq!(
         value["args"][1],
         json!({"name": "GOPROXY", "description": "Module proxy", "location": {"ranges": [{"start": {"line": 2, "character": 1}, "end": {"line": 2, "character": 7}}]}})
     );
-    assert_eq!(value["secrets"], json!([{"name": "netrc", "required": true}, {"name": "token"}]));
+    assert_eq!(
+        value["secrets"],
+        json!([{"name": "netrc", "required": true}, {"name": "token"}])
+    );
     assert_eq!(value["ssh"], json!([{"name": "default", "required": true}]));
     assert_eq!(value["cache"], json!([{"ID": "golb/gomodcache"}]));
     assert_eq!(value["sources"], json!([base64(SPEC.as_bytes())]));
@@ -159,25 +280,64 @@ fn outline_lists_build_args_secrets_and_ssh() {
     assert_eq!(text, expected);
 
     // An extra argument named like one of golb's replaces it in place.
-    let epoch = [BuildArg { name: "SOURCE_DATE_EPOCH".into(), value: "1700000000".into(), description: "from the spec".into(), location: None }];
-    let replaced = OutlineInput { extra_args: &epoch, ..input };
+    let epoch = [BuildArg {
+        name: "SOURCE_DATE_EPOCH".into(),
+        value: "1700000000".into(),
+        description: "from the spec".into(),
+        location: None,
+    }];
+    let replaced = OutlineInput {
+        extra_args: &epoch,
+        ..input
+    };
     let args = json_of(&outline(&replaced).unwrap())["args"].clone();
-    assert_eq!(args, json!([{"name": "SOURCE_DATE_EPOCH", "value": "1700000000", "description": "from the spec"}]));
+    assert_eq!(
+        args,
+        json!([{"name": "SOURCE_DATE_EPOCH", "value": "1700000000", "description": "from the spec"}])
+    );
 
     // No target means the default one; an unknown one is an error that names the choices.
-    let default = OutlineInput { target: None, extra_args: &[], secrets: &[], ssh: &[], cache_ids: &[], ..input };
+    let default = OutlineInput {
+        target: None,
+        extra_args: &[],
+        secrets: &[],
+        ssh: &[],
+        cache_ids: &[],
+        ..input
+    };
     assert_eq!(json_of(&outline(&default).unwrap())["name"], "image");
-    let unknown = OutlineInput { target: Some("release"), ..default };
+    let unknown = OutlineInput {
+        target: Some("release"),
+        ..default
+    };
     let err = outline(&unknown).unwrap_err();
-    assert!(err.to_string().contains("image, binaries, test, vet"), "{err}");
+    assert!(
+        err.to_string().contains("image, binaries, test, vet"),
+        "{err}"
+    );
 }
 
-fn finding(rule: &'static str, severity: Severity, message: &str, location: FindingLocation) -> Finding {
-    Finding { rule, severity, message: message.to_string(), location }
+fn finding(
+    rule: &'static str,
+    severity: Severity,
+    message: &str,
+    location: FindingLocation,
+) -> Finding {
+    Finding {
+        rule,
+        severity,
+        message: message.to_string(),
+        location,
+    }
 }
 
 fn at_spec(line: u32, col: u32, end_col: u32) -> FindingLocation {
-    FindingLocation::Spec(Location { line, col, end_line: line, end_col })
+    FindingLocation::Spec(Location {
+        line,
+        col,
+        end_line: line,
+        end_col,
+    })
 }
 
 /// lint.LintResults: `json:"warnings"`, `json:"sources"`, `json:"buildError,omitempty"`;
@@ -188,15 +348,39 @@ fn at_spec(line: u32, col: u32, end_col: u32) -> FindingLocation {
 fn lint_reports_findings_as_warnings_with_their_sources() {
     let file = spec_file(SPEC);
     let main_go = "package main\n\nimport \"C\"\n\nfunc main() {}\n";
-    let files = SourceSnapshot::new().with_file("cmd/server/main.go", main_go).with_file("go.mod", "module x\n");
+    let files = SourceSnapshot::new()
+        .with_file("cmd/server/main.go", main_go)
+        .with_file("go.mod", "module x\n");
     let findings = vec![
-        finding("UnpinnedImage", Severity::Warning, "the builder image is a tag", at_spec(3, 6, 11)),
-        finding("CgoImportWithCgoDisabled", Severity::Error, "main.go imports \"C\"", FindingLocation::File { path: "cmd/server/main.go".into(), line: 3 }),
+        finding(
+            "UnpinnedImage",
+            Severity::Warning,
+            "the builder image is a tag",
+            at_spec(3, 6, 11),
+        ),
+        finding(
+            "CgoImportWithCgoDisabled",
+            Severity::Error,
+            "main.go imports \"C\"",
+            FindingLocation::File {
+                path: "cmd/server/main.go".into(),
+                line: 3,
+            },
+        ),
     ];
-    let reply = lint(&LintInput { spec: &file, files: &files, findings: &findings, build_error: None });
+    let reply = lint(&LintInput {
+        spec: &file,
+        files: &files,
+        findings: &findings,
+        build_error: None,
+    });
     assert_eq!(reply.status_code, Some(1), "an error fails the check");
     let value = json_of(&reply);
-    assert_eq!(keys(&value), ["sources", "warnings"], "no buildError when the spec was checked");
+    assert_eq!(
+        keys(&value),
+        ["sources", "warnings"],
+        "no buildError when the spec was checked"
+    );
     assert_eq!(
         value["sources"],
         json!([
@@ -205,13 +389,25 @@ fn lint_reports_findings_as_warnings_with_their_sources() {
         ])
     );
     let warnings = value["warnings"].as_array().unwrap();
-    assert_eq!(keys(&warnings[0]), ["description", "detail", "location", "ruleName"]);
+    assert_eq!(
+        keys(&warnings[0]),
+        ["description", "detail", "location", "ruleName"]
+    );
     assert_eq!(warnings[0]["ruleName"], "UnpinnedImage");
-    assert_eq!(warnings[0]["description"], crate::checks::UNPINNED_IMAGE.description);
+    assert_eq!(
+        warnings[0]["description"],
+        crate::checks::UNPINNED_IMAGE.description
+    );
     assert_eq!(warnings[0]["detail"], "the builder image is a tag");
-    assert_eq!(warnings[0]["location"], json!({"ranges": [{"start": {"line": 3, "character": 6}, "end": {"line": 3, "character": 11}}]}));
+    assert_eq!(
+        warnings[0]["location"],
+        json!({"ranges": [{"start": {"line": 3, "character": 6}, "end": {"line": 3, "character": 11}}]})
+    );
     assert_eq!(warnings[1]["detail"], "error: main.go imports \"C\"");
-    assert_eq!(warnings[1]["location"], json!({"sourceIndex": 1, "ranges": [{"start": {"line": 3}, "end": {"line": 3}}]}));
+    assert_eq!(
+        warnings[1]["location"],
+        json!({"sourceIndex": 1, "ranges": [{"start": {"line": 3}, "end": {"line": 3}}]})
+    );
 
     // What BuildKit's PrintLintViolations writes: sorted by file name, each with its lines.
     let expected = "\nWARNING: CgoImportWithCgoDisabled\nerror: main.go imports \"C\"\ncmd/server/main.go:3\n--------------------\n   1 |     package main\n   2 |     \n   3 | >>> import \"C\"\n   4 |     \n   5 |     func main() {}\n--------------------\n\
@@ -219,10 +415,23 @@ fn lint_reports_findings_as_warnings_with_their_sources() {
     assert_eq!(text_of(&reply), expected);
 
     // Warnings alone pass: golb warns about every tag-named image.
-    let reply = lint(&LintInput { spec: &file, files: &files, findings: &findings[..1], build_error: None });
+    let reply = lint(&LintInput {
+        spec: &file,
+        files: &files,
+        findings: &findings[..1],
+        build_error: None,
+    });
     assert_eq!(reply.status_code, Some(0));
-    let reply = lint(&LintInput { spec: &file, files: &files, findings: &[], build_error: None });
-    assert_eq!((reply.status_code, json_of(&reply)["warnings"].clone()), (Some(0), json!([])));
+    let reply = lint(&LintInput {
+        spec: &file,
+        files: &files,
+        findings: &[],
+        build_error: None,
+    });
+    assert_eq!(
+        (reply.status_code, json_of(&reply)["warnings"].clone()),
+        (Some(0), json!([]))
+    );
 }
 
 /// lint.BuildError: `json:"message"`, `json:"location"` (a pb.Location value, not omitted).
@@ -231,31 +440,86 @@ fn a_spec_that_does_not_parse_is_the_build_error() {
     let text = "[builder]\ngoo = 1\n";
     let file = spec_file(text);
     let errors = Spec::parse(&file.name, text).unwrap_err();
-    let reply = lint(&LintInput { spec: &file, files: &SourceSnapshot::new(), findings: &[], build_error: Some(BuildFailure::from(&errors)) });
+    let reply = lint(&LintInput {
+        spec: &file,
+        files: &SourceSnapshot::new(),
+        findings: &[],
+        build_error: Some(BuildFailure::from(&errors)),
+    });
     assert_eq!(reply.status_code, Some(1));
     let value = json_of(&reply);
     assert_eq!(keys(&value), ["buildError", "sources", "warnings"]);
-    assert!(value["buildError"]["message"].as_str().unwrap().starts_with("golb.toml:2:1: unknown field `goo`"));
-    assert_eq!(value["buildError"]["location"]["ranges"][0]["start"]["line"], 2);
-    assert!(value["buildError"]["location"].get("sourceIndex").is_none(), "source 0 is the spec");
+    assert!(value["buildError"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("golb.toml:2:1: unknown field `goo`"));
+    assert_eq!(
+        value["buildError"]["location"]["ranges"][0]["start"]["line"],
+        2
+    );
+    assert!(
+        value["buildError"]["location"].get("sourceIndex").is_none(),
+        "source 0 is the spec"
+    );
 
-    let no_go_mod = BuildFailure { message: "no go.mod".into(), locations: vec![] };
-    let reply = lint(&LintInput { spec: &file, files: &SourceSnapshot::new(), findings: &[], build_error: Some(no_go_mod) });
-    assert_eq!(json_of(&reply)["buildError"], json!({"message": "no go.mod", "location": {}}));
+    let no_go_mod = BuildFailure {
+        message: "no go.mod".into(),
+        locations: vec![],
+    };
+    let reply = lint(&LintInput {
+        spec: &file,
+        files: &SourceSnapshot::new(),
+        findings: &[],
+        build_error: Some(no_go_mod),
+    });
+    assert_eq!(
+        json_of(&reply)["buildError"],
+        json!({"message": "no go.mod", "location": {}})
+    );
 }
 
 #[test]
 fn source_printing_follows_buildkits_padding() {
-    let source = PbSourceInfo { filename: "f".into(), data: String::new(), language: String::new(), text: "1\n2\n3\n4\n5\n6\n7\n8\n9".into() };
-    let range = |start: i32, end: i32| PbRange { start: PbPosition { line: start, character: 0 }, end: PbPosition { line: end, character: 0 } };
+    let source = PbSourceInfo {
+        filename: "f".into(),
+        data: String::new(),
+        language: String::new(),
+        text: "1\n2\n3\n4\n5\n6\n7\n8\n9".into(),
+    };
+    let range = |start: i32, end: i32| PbRange {
+        start: PbPosition {
+            line: start,
+            character: 0,
+        },
+        end: PbPosition {
+            line: end,
+            character: 0,
+        },
+    };
     // One line: up to four lines of context in all, taken from both sides.
     let one = print_source(&source, &[range(5, 5)]);
-    assert_eq!(one.lines().filter(|l| l.contains(" | ")).map(|l| l[..4].trim().to_string()).collect::<Vec<_>>(), ["3", "4", "5", "6", "7"]);
+    assert_eq!(
+        one.lines()
+            .filter(|l| l.contains(" | "))
+            .map(|l| l[..4].trim().to_string())
+            .collect::<Vec<_>>(),
+        ["3", "4", "5", "6", "7"]
+    );
     // At the top, the context comes from below; several lines get less.
     let top = print_source(&source, &[range(1, 1)]);
-    assert!(top.starts_with("f:1\n") && top.contains("   3 |") && !top.contains("   4 |"), "{top}");
+    assert!(
+        top.starts_with("f:1\n") && top.contains("   3 |") && !top.contains("   4 |"),
+        "{top}"
+    );
     let span = print_source(&source, &[range(4, 6)]);
-    assert!(span.contains("   3 |") && span.contains("   7 |") && !span.contains("   2 |"), "{span}");
-    assert_eq!(print_source(&source, &[range(42, 42)]), "", "past the end: nothing");
+    assert!(
+        span.contains("   3 |") && span.contains("   7 |") && !span.contains("   2 |"),
+        "{span}"
+    );
+    assert_eq!(
+        print_source(&source, &[range(42, 42)]),
+        "",
+        "past the end: nothing"
+    );
     assert_eq!(print_source(&source, &[]), "");
 }

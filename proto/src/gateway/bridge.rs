@@ -274,7 +274,12 @@ impl Bridge {
 
     /// A warning shown with the build's progress (cap `gateway.warnings`),
     /// attached to the vertex `digest` (e.g. the one that loaded the spec).
-    pub async fn warn(&mut self, digest: &str, message: &str, detail: &[String]) -> Result<(), GatewayError> {
+    pub async fn warn(
+        &mut self,
+        digest: &str,
+        message: &str,
+        detail: &[String],
+    ) -> Result<(), GatewayError> {
         let req = pb::WarnRequest {
             digest: digest.to_string(),
             level: 1,

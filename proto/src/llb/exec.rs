@@ -98,12 +98,19 @@ impl Mount {
 
     /// An SSH agent socket forwarded from the client (`--ssh <id>`); mode 0600, uid/gid 0.
     pub fn ssh(dest: impl Into<String>, id: impl Into<String>) -> Mount {
-        Mount::new(dest, MountKind::Ssh { id: id.into(), optional: false })
+        Mount::new(
+            dest,
+            MountKind::Ssh {
+                id: id.into(),
+                optional: false,
+            },
+        )
     }
 
     /// For secrets and SSH agents: a missing one mounts nothing instead of failing the step.
     pub fn optional(mut self, yes: bool) -> Self {
-        if let MountKind::Secret { optional, .. } | MountKind::Ssh { optional, .. } = &mut self.kind {
+        if let MountKind::Secret { optional, .. } | MountKind::Ssh { optional, .. } = &mut self.kind
+        {
             *optional = yes;
         }
         self

@@ -21,9 +21,26 @@ use super::{pb, MarshalError, SourceFile, State};
 /// re-keys it by the new digest when bytes differ — which would orphan the
 /// source map (its keys are our digests) and waste cache lookups.
 pub fn encode_op(op: pb::Op) -> Vec<u8> {
-    let pb::Op { inputs, platform, constraints, op: body } = op;
-    let mut bytes = pb::Op { inputs, platform, constraints, op: None }.encode_to_vec();
-    bytes.extend(pb::Op { op: body, ..Default::default() }.encode_to_vec());
+    let pb::Op {
+        inputs,
+        platform,
+        constraints,
+        op: body,
+    } = op;
+    let mut bytes = pb::Op {
+        inputs,
+        platform,
+        constraints,
+        op: None,
+    }
+    .encode_to_vec();
+    bytes.extend(
+        pb::Op {
+            op: body,
+            ..Default::default()
+        }
+        .encode_to_vec(),
+    );
     bytes
 }
 
@@ -477,11 +494,17 @@ mod tests {
             inputs: vec![],
             platform: Some(Platform::linux_amd64().to_pb()),
             constraints: None,
-            op: Some(pb::op::Op::Source(pb::SourceOp { identifier: "docker-image://x".into(), attrs: BTreeMap::new() })),
+            op: Some(pb::op::Op::Source(pb::SourceOp {
+                identifier: "docker-image://x".into(),
+                attrs: BTreeMap::new(),
+            })),
         };
         let bytes = encode_op(op);
         assert_eq!(bytes[0], 0x52, "platform first: {bytes:02x?}");
-        assert!(bytes.windows(2).any(|w| w == [0x1a, 0x12]), "then the source op: {bytes:02x?}");
+        assert!(
+            bytes.windows(2).any(|w| w == [0x1a, 0x12]),
+            "then the source op: {bytes:02x?}"
+        );
     }
 
     #[test]
