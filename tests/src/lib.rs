@@ -225,6 +225,9 @@ pub fn layers(manifest: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The image the examples' `# syntax=` lines name.
+pub const DEFAULT_FRONTEND: &str = "127.0.0.1:5000/golb:dev";
+
 /// `examples/<name>`.
 pub fn example_dir(name: &str) -> PathBuf {
     repo_root().join("examples").join(name)
@@ -236,8 +239,15 @@ pub fn example_dir(name: &str) -> PathBuf {
 pub fn buildx_golb(h: &Harness, dir: &Path, extra: &[&str]) -> Command {
     let mut cmd = h.command("buildx");
     cmd.current_dir(dir)
-        .args(["build", "--progress=plain", "-f", "golb.toml"])
-        .args(extra)
+        .args(["build", "--progress=plain", "-f", "golb.toml"]);
+    // A harness of another checkout pushes golb under its own tag (see
+    // scripts/harness): point the spec's `# syntax=` at it, as users do with
+    // BUILDKIT_SYNTAX.
+    if h.frontend() != DEFAULT_FRONTEND {
+        cmd.arg("--build-arg")
+            .arg(format!("BUILDKIT_SYNTAX={}", h.frontend()));
+    }
+    cmd.args(extra)
         .arg(".");
     cmd
 }
