@@ -16,7 +16,7 @@ use crate::{build_args, checks, dockerignore, named_context, subrequests};
 use golb_proto::gateway::{
     self, errdefs, Bridge, Caps, FrontendEnv, PlatformImage, RefId, ReturnResult,
 };
-use golb_proto::llb::{Local, Platform, SourceFile, SourceRange, State};
+use golb_proto::llb::{Local, OciLayout, Platform, SourceFile, SourceRange, State};
 use std::collections::BTreeMap;
 
 /// gRPC status codes used in errors returned to BuildKit.
@@ -659,12 +659,16 @@ async fn resolve(
     options: &FrontendOptions,
     role: &str,
 ) -> Result<ResolvedImage, FrontendError> {
-    let reference = match named_context::replacement(&env.opts, role, reference)
-        .map_err(|e| FrontendError::Invalid(e.to_string()))?
-    {
-        None => reference.clone(),
-        Some(named_context::Replacement::Image(image)) => image,
-        Some(named_context::Replacement::Local(name)) => {
+    let found = named_context::replacement(&env.opts, role, reference, platform)
+        .map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    let Some(found) = found else {
+        return resolve_image(bridge, reference, platform, options, role).await;
+    };
+    match found.replacement {
+        named_context::Replacement::Image(image) => {
+            resolve_image(bridge, &image, platform, options, role).await
+        }
+        named_context::Replacement::Local(name) => {
             let files = Local::new(name.clone())
                 .session_id(session_for(env, &name))
                 .shared_key_hint(name.clone())
@@ -672,14 +676,102 @@ async fn resolve(
                     "[internal] load build context {name} as the {role}"
                 ))
                 .build();
-            return Ok(ResolvedImage {
+            Ok(ResolvedImage {
                 reference: reference.clone(),
                 config: serde_json::json!({}),
                 replacement: Some(files),
-            });
+            })
         }
+        named_context::Replacement::OciLayout { store, digest } => {
+            // The name only labels the source (as in the Dockerfile
+            // frontend): the layout's store and the digest find the image.
+            let named = ImageRef::parse(&found.name)
+                .unwrap_or_else(|_| reference.clone())
+                .pinned(&digest);
+            let log_name = format!("[golb] resolve {role} {named} from the client's OCI layout");
+            let resolved = bridge
+                .resolve_oci_layout_config(
+                    &named.to_string(),
+                    platform,
+                    &env.session_id,
+                    &store,
+                    &log_name,
+                )
+                .await?;
+            let config = crate::image_config::parse_base(&named.to_string(), &resolved.config)
+                .map_err(|e| FrontendError::Precondition(e.to_string()))?;
+            let files = OciLayout::new(named.to_string())
+                .store(env.session_id.clone(), store)
+                .platform(platform.clone())
+                .custom_name(format!(
+                    "[{role}] {named} from the client's OCI layout ({platform})"
+                ))
+                .build();
+            Ok(ResolvedImage {
+                reference: named,
+                config,
+                replacement: Some(files),
+            })
+        }
+        named_context::Replacement::Input(name) => {
+            let inputs = bridge.inputs().await?;
+            let Some(definition) = inputs.get(&name) else {
+                let mut sent: Vec<&str> = inputs.keys().map(String::as_str).collect();
+                sent.sort_unstable();
+                return Err(FrontendError::Invalid(format!(
+                    "build context {}=input:{name}: the client sent no input {name:?} (inputs: {})",
+                    found.name,
+                    if sent.is_empty() {
+                        "none".to_string()
+                    } else {
+                        sent.join(", ")
+                    }
+                )));
+            };
+            let files = State::from_definition(definition.clone())
+                .map_err(|e| FrontendError::Invalid(format!("input {name:?}: {e}")))?;
+            let config = input_image_config(&env.opts, &name)?;
+            Ok(ResolvedImage {
+                reference: reference.clone(),
+                config,
+                replacement: Some(files),
+            })
+        }
+    }
+}
+
+/// The image config the client sent with input `name` (`input-metadata:NAME`,
+/// a JSON object of base64 values, `containerimage.config` among them), or an
+/// empty config for inputs that are not images.
+fn input_image_config(
+    opts: &BTreeMap<String, String>,
+    name: &str,
+) -> Result<serde_json::Value, FrontendError> {
+    use base64::Engine as _;
+    let Some(metadata) = opts.get(&format!("input-metadata:{name}")) else {
+        return Ok(serde_json::json!({}));
     };
-    let reference = &reference;
+    let invalid = |why: String| FrontendError::Invalid(format!("input-metadata:{name}: {why}"));
+    let metadata: BTreeMap<String, String> =
+        serde_json::from_str(metadata).map_err(|e| invalid(e.to_string()))?;
+    let Some(config) = metadata.get("containerimage.config") else {
+        return Ok(serde_json::json!({}));
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(config)
+        .map_err(|e| invalid(format!("containerimage.config is not base64: {e}")))?;
+    crate::image_config::parse_base(&format!("input {name}"), &bytes)
+        .map_err(|e| FrontendError::Precondition(e.to_string()))
+}
+
+/// Resolves a registry image for a platform through BuildKit and pins it by digest.
+async fn resolve_image(
+    bridge: &mut Bridge,
+    reference: &ImageRef,
+    platform: &Platform,
+    options: &FrontendOptions,
+    role: &str,
+) -> Result<ResolvedImage, FrontendError> {
     let mode = options
         .build
         .image_resolve_mode
@@ -736,6 +828,38 @@ mod tests {
         let json: serde_json::Value = serde_json::from_slice(&status.details[0].value).unwrap();
         assert_eq!(json["info"]["filename"], "golb.toml");
         assert_eq!(json["ranges"][0]["start"]["line"], 2);
+    }
+
+    #[test]
+    fn input_metadata_gives_the_image_config() {
+        use base64::Engine as _;
+        let config = br#"{"architecture":"amd64","os":"linux","config":{"Env":["FROM_BAKE=1"]}}"#;
+        let metadata = serde_json::json!({
+            "containerimage.config": base64::engine::general_purpose::STANDARD.encode(config),
+            "containerimage.buildinfo": "e30=",
+        });
+        let opts: BTreeMap<String, String> = [(
+            "input-metadata:runtime::linux/amd64".to_string(),
+            metadata.to_string(),
+        )]
+        .into();
+        let got = input_image_config(&opts, "runtime::linux/amd64").unwrap();
+        assert_eq!(got["config"]["Env"][0], "FROM_BAKE=1");
+        // Inputs that are not images (no metadata) have an empty config.
+        assert_eq!(
+            input_image_config(&opts, "other").unwrap(),
+            serde_json::json!({})
+        );
+        let bad: BTreeMap<String, String> = [(
+            "input-metadata:x".to_string(),
+            r#"{"containerimage.config":"%%"}"#.to_string(),
+        )]
+        .into();
+        let err = input_image_config(&bad, "x").unwrap_err().to_string();
+        assert!(
+            err.starts_with("input-metadata:x: containerimage.config is not base64"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -15,6 +15,10 @@ use super::{pb, CacheImport, GatewayError, ReturnResult};
 use crate::llb::{self, Platform};
 use bollard_buildkit_proto::google::rpc::Status;
 
+/// `ResolveImageConfigRequest.resolver_type` for OCI layouts (Go's
+/// `sourceresolver.ResolverTypeOCILayout`; 0 is the registry).
+const RESOLVER_TYPE_OCI_LAYOUT: i32 = 1;
+
 /// BuildKit's own limit (`defaults.DefaultMaxRecvMsgSize`); tonic would stop at 4 MiB.
 const MAX_MESSAGE: usize = 16 << 20;
 
@@ -243,6 +247,37 @@ impl Bridge {
             log_name: log_name.to_string(),
             ..Default::default()
         };
+        self.resolve(req).await
+    }
+
+    /// The config of `name@digest` in an OCI layout the client offers as
+    /// content store `store_id` of session `session_id`
+    /// (`--build-context NAME=oci-layout://DIR`).
+    pub async fn resolve_oci_layout_config(
+        &mut self,
+        reference: &str,
+        platform: &Platform,
+        session_id: &str,
+        store_id: &str,
+        log_name: &str,
+    ) -> Result<ResolvedImage, GatewayError> {
+        let req = pb::ResolveImageConfigRequest {
+            r#ref: reference.to_string(),
+            platform: Some(platform.to_pb()),
+            log_name: log_name.to_string(),
+            resolver_type: RESOLVER_TYPE_OCI_LAYOUT,
+            session_id: session_id.to_string(),
+            store_id: store_id.to_string(),
+            ..Default::default()
+        };
+        self.resolve(req).await
+    }
+
+    async fn resolve(
+        &mut self,
+        req: pb::ResolveImageConfigRequest,
+    ) -> Result<ResolvedImage, GatewayError> {
+        let reference = req.r#ref.clone();
         let resp = self
             .client
             .resolve_image_config(req)
@@ -251,7 +286,7 @@ impl Bridge {
             .into_inner();
         Ok(ResolvedImage {
             reference: if resp.r#ref.is_empty() {
-                reference.to_string()
+                reference
             } else {
                 resp.r#ref
             },

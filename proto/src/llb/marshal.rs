@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::exec::{CacheSharing, ExecSpec, MountKind};
 use super::file::{Action, FileSpec};
-use super::state::{Node, OpKind, Output};
+use super::state::{Imported, Node, OpKind, Output};
 use super::{pb, MarshalError, SourceFile, State};
 
 /// The digest BuildKit computes for an op: "sha256:" + hex of the marshaled `pb::Op`.
@@ -64,6 +64,7 @@ impl State {
             def: Vec::new(),
             metadata: BTreeMap::new(),
             locations: BTreeMap::new(),
+            imported_infos: Vec::new(),
         };
         let head = m.input(out)?;
 
@@ -88,7 +89,10 @@ impl State {
         );
         m.def.push(terminal);
 
-        let source = (!sources.is_empty() || !m.locations.is_empty()).then(|| pb::Source {
+        let source = (!sources.is_empty()
+            || !m.locations.is_empty()
+            || !m.imported_infos.is_empty())
+        .then(|| pb::Source {
             locations: m.locations,
             infos: sources
                 .iter()
@@ -98,6 +102,7 @@ impl State {
                     language: s.language.clone(),
                     definition: None,
                 })
+                .chain(m.imported_infos)
                 .collect(),
         });
         Ok(pb::Definition {
@@ -117,6 +122,8 @@ struct Marshaler<'a> {
     def: Vec<Vec<u8>>,
     metadata: BTreeMap<String, pb::OpMetadata>,
     locations: BTreeMap<String, pb::Locations>,
+    /// Source files of imported Definitions, listed after `sources`.
+    imported_infos: Vec<pb::SourceInfo>,
 }
 
 impl Marshaler<'_> {
@@ -136,16 +143,22 @@ impl Marshaler<'_> {
         let mut inputs = Inputs::default();
         let mut caps: BTreeSet<&'static str> = BTreeSet::new();
         let (body, platform) = match &node.kind {
+            OpKind::Imported(imported) => {
+                self.import(imported);
+                self.visited.insert(key, imported.head.clone());
+                return Ok(imported.head.clone());
+            }
             OpKind::Source {
                 identifier,
                 attrs,
                 caps: source_caps,
             } => {
                 caps.extend(source_caps);
-                let platform = identifier
-                    .starts_with("docker-image://")
-                    .then(|| node.platform.as_ref().map(|p| p.to_pb()))
-                    .flatten();
+                // Only image sources are platform specific (as in Go llb).
+                let platform = (identifier.starts_with("docker-image://")
+                    || identifier.starts_with("oci-layout://"))
+                .then(|| node.platform.as_ref().map(|p| p.to_pb()))
+                .flatten();
                 let op = pb::SourceOp {
                     identifier: identifier.clone(),
                     attrs: attrs.clone(),
@@ -206,6 +219,39 @@ impl Marshaler<'_> {
         }
         self.visited.insert(key, dgst.clone());
         Ok(dgst)
+    }
+
+    /// Lists an imported graph's ops as they are, keeps their metadata, and
+    /// appends their source files, renumbering the locations that refer to them.
+    fn import(&mut self, imported: &Imported) {
+        for (dgst, bytes) in &imported.ops {
+            if self.emitted.insert(dgst.clone()) {
+                self.def.push(bytes.clone());
+            }
+        }
+        for (dgst, md) in &imported.metadata {
+            if imported.ops.iter().any(|(d, _)| d == dgst) {
+                self.metadata
+                    .entry(dgst.clone())
+                    .or_insert_with(|| md.clone());
+            }
+        }
+        let Some(source) = &imported.source else {
+            return;
+        };
+        let offset = self.sources.len() + self.imported_infos.len();
+        let offset = i32::try_from(offset).unwrap_or(i32::MAX);
+        self.imported_infos.extend(source.infos.iter().cloned());
+        for (dgst, locations) in &source.locations {
+            let locs = &mut self.locations.entry(dgst.clone()).or_default().locations;
+            for location in &locations.locations {
+                let mut location = location.clone();
+                location.source_index = location.source_index.saturating_add(offset);
+                if !locs.contains(&location) {
+                    locs.push(location);
+                }
+            }
+        }
     }
 
     fn exec(
@@ -866,5 +912,91 @@ mod tests {
         assert!(def.metadata[&digest(&def.def[2])]
             .caps
             .contains_key("meta.ignorecache"));
+    }
+
+    #[test]
+    fn imported_definitions_keep_their_ops_metadata_and_source_map() {
+        // An input marshaled elsewhere: an exec whose output 1 is the result.
+        let built = sh(golang(), "make")
+            .mount(Mount::scratch("/out"))
+            .custom_name("foreign step")
+            .location(
+                0,
+                SourceRange {
+                    start_line: 2,
+                    start_col: 1,
+                    end_line: 2,
+                    end_col: 5,
+                },
+            )
+            .build();
+        let foreign_sources = vec![SourceFile {
+            filename: "Dockerfile".into(),
+            data: b"FROM golang\nRUN make\n".to_vec(),
+            language: "Dockerfile".into(),
+        }];
+        let foreign = built
+            .output("/out")
+            .expect("/out is writable")
+            .marshal(&foreign_sources)
+            .expect("marshals");
+        let foreign_ops = &foreign.def[..foreign.def.len() - 1];
+        let foreign_head = ops(&foreign).last().expect("terminal").inputs[0].clone();
+        assert_eq!(foreign_head.index, 1);
+
+        let input = State::from_definition(foreign.clone()).expect("imports");
+        assert_eq!(input.platform(), Some(&Platform::linux_amd64()));
+        let ours = File::new(input)
+            .mkdir(Mkdir::new("/etc", 0o755))
+            .build()
+            .marshal(&spec())
+            .expect("marshals");
+
+        for bytes in foreign_ops {
+            assert!(ours.def.contains(bytes), "foreign op listed verbatim");
+            let md = &ours.metadata[&digest(bytes)];
+            assert_eq!(*md, foreign.metadata[&digest(bytes)]);
+        }
+        let all = ops(&ours);
+        let file_op = &all[all.len() - 2];
+        assert_eq!(file_op.inputs, std::slice::from_ref(&foreign_head));
+
+        let source = ours.source.expect("source map");
+        let names: Vec<&str> = source.infos.iter().map(|i| i.filename.as_str()).collect();
+        assert_eq!(names, ["golb.toml", "Dockerfile"]);
+        let located = &source.locations[&foreign_head.digest].locations;
+        assert_eq!(located.len(), 1);
+        assert_eq!(located[0].source_index, 1, "renumbered after golb's files");
+    }
+
+    #[test]
+    fn empty_or_broken_definitions_as_inputs() {
+        assert!(State::from_definition(pb::Definition::default())
+            .expect("empty is scratch")
+            .is_scratch());
+        let broken = pb::Definition {
+            def: vec![b"\xff\xff".to_vec()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            State::from_definition(broken),
+            Err(MarshalError::Decode { index: 0, .. })
+        ));
+        // A terminal pointing at an op the Definition does not have.
+        let dangling = pb::Definition {
+            def: vec![pb::Op {
+                inputs: vec![pb::Input {
+                    digest: "sha256:00".into(),
+                    index: 0,
+                }],
+                ..Default::default()
+            }
+            .encode_to_vec()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            State::from_definition(dangling),
+            Err(MarshalError::MissingHead { .. })
+        ));
     }
 }

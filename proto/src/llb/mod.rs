@@ -16,7 +16,7 @@ pub use exec::{CacheSharing, Exec, ExecState, Mount};
 pub use file::{Copy, File, Mkdir, Mkfile};
 pub use marshal::{digest, encode_op};
 pub use platform::{Platform, PlatformError};
-pub use source::{Image, Local};
+pub use source::{Image, Local, OciLayout};
 pub use state::{SourceFile, SourceRange, State};
 
 /// Mistakes in how a graph is put together, found while building it.
@@ -37,6 +37,8 @@ pub enum MarshalError {
     NoActions,
     #[error("op location refers to source {index}, but only {count} source files were given")]
     SourceIndex { index: usize, count: usize },
+    #[error("definition has no op {digest} for its result")]
+    MissingHead { digest: String },
     #[error("definition entry {index} is not a valid op: {source}")]
     Decode {
         index: usize,

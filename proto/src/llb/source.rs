@@ -73,6 +73,69 @@ impl Image {
     }
 }
 
+/// `oci-layout://` source: an image in an OCI layout the client offers through
+/// its session (`--build-context NAME=oci-layout://DIR`), read from the
+/// session's content store `store_id`. The reference is `name@digest`.
+#[derive(Clone, Debug)]
+pub struct OciLayout {
+    reference: String,
+    session_id: String,
+    store_id: String,
+    platform: Option<Platform>,
+    meta: NodeMeta,
+}
+
+impl OciLayout {
+    pub fn new(reference: impl Into<String>) -> OciLayout {
+        OciLayout {
+            reference: reference.into(),
+            session_id: String::new(),
+            store_id: String::new(),
+            platform: None,
+            meta: NodeMeta::default(),
+        }
+    }
+
+    /// The client session that holds the layout, and its store's name there.
+    pub fn store(mut self, session_id: impl Into<String>, store_id: impl Into<String>) -> Self {
+        self.session_id = session_id.into();
+        self.store_id = store_id.into();
+        self
+    }
+
+    pub fn platform(mut self, p: Platform) -> Self {
+        self.platform = Some(p);
+        self
+    }
+
+    pub fn custom_name(mut self, name: impl Into<String>) -> Self {
+        self.meta.custom_name = Some(name.into());
+        self
+    }
+
+    pub fn build(self) -> State {
+        let mut attrs = BTreeMap::new();
+        if !self.session_id.is_empty() {
+            attrs.insert("oci.session".to_string(), self.session_id);
+        }
+        if !self.store_id.is_empty() {
+            attrs.insert("oci.store".to_string(), self.store_id);
+        }
+        State::from_node(
+            Node {
+                kind: OpKind::Source {
+                    identifier: format!("oci-layout://{}", self.reference),
+                    attrs,
+                    caps: vec!["source.ocilayout"],
+                },
+                platform: self.platform,
+                meta: self.meta,
+            },
+            0,
+        )
+    }
+}
+
 /// `local://NAME` source: files sent by the client's session (build context, spec file).
 #[derive(Clone, Debug)]
 pub struct Local {

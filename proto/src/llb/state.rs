@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use super::exec::ExecSpec;
 use super::file::FileSpec;
-use super::Platform;
+use super::marshal::digest;
+use super::{pb, MarshalError, Platform};
+use prost::Message;
 
 /// A place in a source file (1-based line and column, inclusive start, end) — for source maps.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +64,19 @@ pub(crate) enum OpKind {
     },
     Exec(ExecSpec),
     File(FileSpec),
+    /// A graph someone else marshaled (a frontend input), taken as it is.
+    Imported(Imported),
+}
+
+/// The ops of a foreign Definition up to its head, with their metadata and
+/// source map: marshaled verbatim, so their digests stay the ones BuildKit knows.
+#[derive(Debug)]
+pub(crate) struct Imported {
+    /// Digest and bytes of every op except the terminal, in the given order.
+    pub(crate) ops: Vec<(String, Vec<u8>)>,
+    pub(crate) metadata: BTreeMap<String, pb::OpMetadata>,
+    pub(crate) source: Option<pb::Source>,
+    pub(crate) head: String,
 }
 
 impl State {
@@ -76,6 +91,66 @@ impl State {
     /// The platform this state's content is for, when some op on the way said so.
     pub fn platform(&self) -> Option<&Platform> {
         self.out.as_ref().and_then(|o| o.node.platform.as_ref())
+    }
+
+    /// The result of a marshaled Definition (e.g. one of the frontend's
+    /// inputs), as Go llb's `NewDefinitionOp`: its terminal op names the
+    /// output; an empty Definition is scratch.
+    pub fn from_definition(definition: pb::Definition) -> Result<State, MarshalError> {
+        let pb::Definition {
+            def,
+            metadata,
+            source,
+        } = definition;
+        let Some((terminal, ops)) = def.split_last() else {
+            return Ok(State::scratch());
+        };
+        let decode = |index: usize, bytes: &[u8]| {
+            pb::Op::decode(bytes).map_err(|source| MarshalError::Decode { index, source })
+        };
+        let Some(head) = decode(def.len() - 1, terminal)?.inputs.into_iter().next() else {
+            return Ok(State::scratch());
+        };
+        let ops: Vec<(String, Vec<u8>)> = ops
+            .iter()
+            .map(|bytes| (digest(bytes), bytes.clone()))
+            .collect();
+        // The platform flows on to ops built on top: take the head's, or the
+        // first input's when the head has none (file ops).
+        let mut platform = None;
+        let mut at = head.digest.clone();
+        for _ in 0..ops.len() {
+            let Some(index) = ops.iter().position(|(d, _)| *d == at) else {
+                break;
+            };
+            let op = decode(index, &ops[index].1)?;
+            if let Some(p) = op.platform {
+                platform = Some(Platform::from_pb(&p));
+                break;
+            }
+            match op.inputs.first() {
+                Some(input) => at = input.digest.clone(),
+                None => break,
+            }
+        }
+        if !ops.iter().any(|(d, _)| *d == head.digest) {
+            return Err(MarshalError::MissingHead {
+                digest: head.digest,
+            });
+        }
+        Ok(State::from_node(
+            Node {
+                kind: OpKind::Imported(Imported {
+                    ops,
+                    metadata,
+                    source,
+                    head: head.digest,
+                }),
+                platform,
+                meta: NodeMeta::default(),
+            },
+            head.index,
+        ))
     }
 
     pub(crate) fn from_node(node: Node, index: i64) -> State {
