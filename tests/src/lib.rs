@@ -155,6 +155,58 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A copy of `examples/<name>` that one test edits, removed when dropped.
+pub struct ExampleCopy(TempDir);
+
+impl ExampleCopy {
+    pub fn new(example: &str, test: &str) -> ExampleCopy {
+        let dir = TempDir::new(test);
+        copy_tree(&example_dir(example), dir.path());
+        ExampleCopy(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// Replaces `from` with `to` in `file`. Panics when `from` is not there,
+    /// so a test cannot pass on an example that changed under it.
+    pub fn replace(&self, file: &str, from: &str, to: &str) -> &Self {
+        let path = self.path().join(file);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(text.contains(from), "{file} has no {from:?}:\n{text}");
+        std::fs::write(&path, text.replace(from, to))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        self
+    }
+
+    /// Writes `file`, creating its directory.
+    pub fn write(&self, file: &str, content: impl AsRef<[u8]>) -> &Self {
+        let path = self.path().join(file);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        }
+        std::fs::write(&path, content).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        self
+    }
+}
+
+/// Runs a command that must fail; returns what it printed (stdout, then stderr).
+pub fn run_fails(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "{cmd:?} was expected to fail:\n{printed}"
+    );
+    printed
+}
+
 /// The registry's HTTP API, read with curl (as any client would).
 pub struct Registry<'a> {
     pub host: &'a str,

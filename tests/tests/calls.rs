@@ -1,7 +1,7 @@
 //! What `buildx build --call …` asks golb instead of a build: targets,
 //! outline and check, answered in the shapes BuildKit's own clients print.
 
-use golb_e2e::{copy_tree, harness, repo_root, run, Harness, TempDir};
+use golb_e2e::{harness, repo_root, run, ExampleCopy, Harness};
 use std::path::Path;
 use std::process::Output;
 
@@ -72,13 +72,11 @@ fn call_check_passes_a_good_spec_with_warnings_only() {
 #[test]
 fn call_check_finds_go_problems_and_fails() {
     let h = harness();
-    let work = TempDir::new("check-cgo");
-    copy_tree(&repo_root().join("examples/hello"), work.path());
-    std::fs::write(
-        work.path().join("cmd/server/cgo.go"),
+    let work = ExampleCopy::new("hello", "check-cgo");
+    work.write(
+        "cmd/server/cgo.go",
         "package main\n\n// #include <stdio.h>\nimport \"C\"\n\nfunc usesC() {}\n",
-    )
-    .unwrap();
+    );
     let out = call(h, work.path(), "check", &[]);
     let printed = text(&out);
     assert!(
@@ -95,15 +93,12 @@ fn call_check_finds_go_problems_and_fails() {
 #[test]
 fn call_check_reports_spec_errors_with_their_lines() {
     let h = harness();
-    let work = TempDir::new("check-spec");
-    copy_tree(&repo_root().join("examples/hello"), work.path());
-    let spec = work.path().join("golb.toml");
-    let text_before = std::fs::read_to_string(&spec).unwrap();
-    std::fs::write(
-        &spec,
-        text_before.replace("[runtime]\n", "[runtime]\nexpose_ports = [1]\n"),
-    )
-    .unwrap();
+    let work = ExampleCopy::new("hello", "check-spec");
+    work.replace(
+        "golb.toml",
+        "[runtime]\n",
+        "[runtime]\nexpose_ports = [1]\n",
+    );
     let out = call(h, work.path(), "check", &[]);
     let printed = text(&out);
     assert!(!out.status.success(), "{printed}");

@@ -2,8 +2,8 @@
 //! users get: the image in the registry and the files it holds.
 
 use golb_e2e::{
-    buildx_golb, copy_tree, elf, harness, layers, repo_root, run, run_ok, Harness, Registry,
-    TempDir,
+    buildx_golb, elf, harness, layers, repo_root, run, run_fails, run_ok, ExampleCopy, Harness,
+    Registry, TempDir,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -272,8 +272,7 @@ fn step_cached(log: &str, id: &str) -> bool {
 #[test]
 fn editing_a_go_file_keeps_the_module_download_cached() {
     let h = harness();
-    let work = TempDir::new("hello-edit");
-    copy_tree(&example(), work.path());
+    let work = ExampleCopy::new("hello", "hello-edit");
     let out = format!("type=local,dest={}", work.path().join("out").display());
     // The output directory must not be part of the context the next build sends.
     std::fs::write(work.path().join(".dockerignore"), "out\n").unwrap();
@@ -304,26 +303,24 @@ fn editing_a_go_file_keeps_the_module_download_cached() {
 #[test]
 fn a_spec_mistake_is_reported_with_the_spec_file_and_line() {
     let h = harness();
-    let work = TempDir::new("hello-mistake");
-    copy_tree(&example(), work.path());
-    let spec = work.path().join("golb.toml");
-    let text = std::fs::read_to_string(&spec)
-        .unwrap()
-        .replace("[runtime]\n", "[runtime]\nexpose_ports = [8080]\n");
-    std::fs::write(&spec, &text).unwrap();
+    let work = ExampleCopy::new("hello", "hello-mistake");
+    work.replace(
+        "golb.toml",
+        "[runtime]\n",
+        "[runtime]\nexpose_ports = [8080]\n",
+    );
+    let text = std::fs::read_to_string(work.path().join("golb.toml")).unwrap();
     let line = text
         .lines()
         .position(|l| l.starts_with("expose_ports"))
         .unwrap()
         + 1;
 
-    let out = run(&mut buildx_golb(
+    let stderr = run_fails(&mut buildx_golb(
         h,
         work.path(),
         &["--output", "type=cacheonly"],
     ));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "a bad spec must fail the build");
     assert!(
         stderr.contains(&format!("golb.toml:{line}:1: unknown field `expose_ports`")),
         "{stderr}"

@@ -3,7 +3,7 @@
 //! and runtime files — each built through `buildx build -f golb.toml .` and
 //! checked from what BuildKit exported.
 
-use golb_e2e::{buildx_golb, copy_tree, harness, repo_root, run, run_ok, Harness, TempDir};
+use golb_e2e::{buildx_golb, harness, repo_root, run_fails, run_ok, ExampleCopy, Harness, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -100,20 +100,17 @@ fn unknown_build_args_are_reported() {
 #[test]
 fn several_binaries_without_an_entrypoint_is_a_spec_error() {
     let h = harness();
-    let work = TempDir::new("multi-no-entrypoint");
-    copy_tree(&example("multi"), work.path());
-    let spec = work.path().join("golb.toml");
-    let text = std::fs::read_to_string(&spec)
-        .unwrap()
-        .replace("entrypoint = [\"/usr/local/bin/server\"]\n", "");
-    std::fs::write(&spec, text).unwrap();
-    let out = run(&mut buildx_golb(
+    let work = ExampleCopy::new("multi", "multi-no-entrypoint");
+    work.replace(
+        "golb.toml",
+        "entrypoint = [\"/usr/local/bin/server\"]\n",
+        "",
+    );
+    let stderr = run_fails(&mut buildx_golb(
         h,
         work.path(),
         &["--output", "type=cacheonly"],
     ));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
     assert!(
         stderr.contains("2 binaries are built, so [runtime] must say which one starts"),
         "{stderr}"
@@ -144,20 +141,17 @@ fn a_module_below_the_context_root_with_a_local_replace() {
 #[test]
 fn a_replace_outside_the_context_names_the_go_mod_line() {
     let h = harness();
-    let work = TempDir::new("monorepo-outside");
-    copy_tree(&example("monorepo"), work.path());
-    let go_mod = work.path().join("services/api/go.mod");
-    let text = std::fs::read_to_string(&go_mod)
-        .unwrap()
-        .replace("=> ../../libs/greet", "=> ../../../elsewhere/greet");
-    std::fs::write(&go_mod, text).unwrap();
-    let out = run(&mut buildx_golb(
+    let work = ExampleCopy::new("monorepo", "monorepo-outside");
+    work.replace(
+        "services/api/go.mod",
+        "=> ../../libs/greet",
+        "=> ../../../elsewhere/greet",
+    );
+    let stderr = run_fails(&mut buildx_golb(
         h,
         work.path(),
         &["--output", "type=cacheonly"],
     ));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
     assert!(
         stderr.contains(
             "services/api/go.mod:7: \"../../../elsewhere/greet\" is outside the build context"
@@ -207,22 +201,15 @@ fn embedded_assets_and_runtime_files_with_owner_and_mode() {
 #[test]
 fn dockerignore_and_git_stay_out_of_the_context() {
     let h = harness();
-    let work = TempDir::new("assets-ignore");
-    copy_tree(&example("assets"), work.path());
-    std::fs::create_dir_all(work.path().join(".git")).unwrap();
-    std::fs::write(work.path().join(".git/big"), vec![b'x'; 4 << 20]).unwrap();
-    std::fs::write(work.path().join(".dockerignore"), "config/site.conf\n").unwrap();
+    let work = ExampleCopy::new("assets", "assets-ignore");
+    work.write(".git/big", vec![b'x'; 4 << 20])
+        .write(".dockerignore", "config/site.conf\n");
     // The ignored file is what [[file]] copies, so the build must fail to find it.
-    let out = run(&mut buildx_golb(
+    let stderr = run_fails(&mut buildx_golb(
         h,
         work.path(),
         &["--output", "type=cacheonly"],
     ));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "an ignored file must not reach the build:\n{stderr}"
-    );
     assert!(stderr.contains("site.conf"), "{stderr}");
     // .git (4 MiB here) is never sent: the context transfer stays small.
     let transfers: Vec<&str> = stderr

@@ -2,7 +2,8 @@
 //! errors that point at the spec — on the real BuildKit, through buildx.
 
 use golb_e2e::{
-    buildx_golb, copy_tree, elf, harness, layers, repo_root, run, run_ok, Registry, TempDir,
+    buildx_golb, elf, harness, layers, repo_root, run, run_fails, run_ok, ExampleCopy, Registry,
+    TempDir,
 };
 use std::path::PathBuf;
 use std::process::Command;
@@ -169,23 +170,16 @@ fn the_test_target_runs_go_test_and_exports_coverage() {
 #[test]
 fn a_failing_test_fails_the_test_target() {
     let h = harness();
-    let work = TempDir::new("hello-failing-test");
-    copy_tree(&example(), work.path());
-    std::fs::write(
-        work.path().join("cmd/server/fail_test.go"),
+    let work = ExampleCopy::new("hello", "hello-failing-test");
+    work.write(
+        "cmd/server/fail_test.go",
         "package main\n\nimport \"testing\"\n\nfunc TestFailsOnPurpose(t *testing.T) { t.Fatal(\"failing on purpose\") }\n",
-    )
-    .unwrap();
-    let out = run(&mut buildx_golb(
+    );
+    let stderr = run_fails(&mut buildx_golb(
         h,
         work.path(),
         &["--target", "test", "--output", "type=cacheonly"],
     ));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "a failing test must fail the build:\n{stderr}"
-    );
     assert!(stderr.contains("failing on purpose"), "{stderr}");
 }
 
@@ -203,13 +197,11 @@ fn the_vet_target_runs_go_vet() {
 #[test]
 fn an_unknown_target_lists_the_valid_ones() {
     let h = harness();
-    let out = run(&mut buildx_golb(
+    let stderr = run_fails(&mut buildx_golb(
         h,
         &example(),
         &["--target", "release", "--output", "type=cacheonly"],
     ));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
     assert!(
         stderr.contains("unknown target \"release\": golb builds image, binaries, test, vet"),
         "{stderr}"
@@ -219,20 +211,16 @@ fn an_unknown_target_lists_the_valid_ones() {
 #[test]
 fn a_failing_go_build_points_at_the_binary_in_the_spec() {
     let h = harness();
-    let work = TempDir::new("hello-broken");
-    copy_tree(&example(), work.path());
-    std::fs::write(
-        work.path().join("cmd/server/broken.go"),
+    let work = ExampleCopy::new("hello", "hello-broken");
+    work.write(
+        "cmd/server/broken.go",
         "package main\n\nfunc broken() { undefinedThing() }\n",
-    )
-    .unwrap();
-    let out = run(&mut buildx_golb(
+    );
+    let stderr = run_fails(&mut buildx_golb(
         h,
         work.path(),
         &["--output", "type=cacheonly"],
     ));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
     assert!(stderr.contains("undefined: undefinedThing"), "{stderr}");
     // BuildKit attaches the op's source location; buildx prints the spec lines.
     assert!(
