@@ -150,7 +150,15 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         });
     }
 
-    let loaded = read_spec(bridge, env, &options).await?;
+    // The spec and the context's .dockerignore are read at once: the spec
+    // may bring its own ignore file, but waiting to learn that costs a round trip.
+    let (loaded, context_ignore) = {
+        let (mut spec_bridge, mut ignore_bridge) = (bridge.clone(), bridge.clone());
+        tokio::try_join!(
+            read_spec(&mut spec_bridge, env, &options),
+            read_context_dockerignore(&mut ignore_bridge, env, &options),
+        )?
+    };
     let spec_file = loaded.file.clone();
     let mut spec = Spec::parse(
         &spec_file.filename,
@@ -172,12 +180,8 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         }
     }
 
-    let excludes = match loaded.dockerignore {
-        Some(patterns) => patterns,
-        None => read_context_dockerignore(bridge, env, &options).await?,
-    };
+    let excludes = loaded.dockerignore.unwrap_or(context_ignore);
     let context = context_source(env, &options, excludes);
-    let module = read_module(bridge, &context, &spec.builder.module_dir).await?;
     let spec_error = |e: crate::spec::SpecError| FrontendError::Spec {
         errors: SpecErrors(vec![e]),
         file: spec_file.clone(),
@@ -190,30 +194,54 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         options.platforms.clone()
     };
 
-    let (builder_ref, _) = plan::builder_image(&spec, &module).map_err(spec_error)?;
-    let builder = resolve(
-        bridge,
-        env,
-        &builder_ref,
-        &build_platform,
-        &options,
-        "builder",
-    )
-    .await?;
+    // The runtime bases depend on the spec only; the builder may depend on
+    // go.mod's Go version. Both chains run at once.
     let base_ref = plan::runtime_base(&spec).map_err(spec_error)?;
-    let mut resolved_targets = Vec::new();
-    for platform in &targets {
-        let base = match options.target {
-            BuildTarget::Image => {
-                Some(resolve(bridge, env, &base_ref, platform, &options, "runtime").await?)
-            }
-            _ => None,
-        };
-        resolved_targets.push(Target {
+    let mut runtime_bridge = bridge.clone();
+    let runtime_bases = async {
+        let mut bases = Vec::new();
+        for platform in &targets {
+            bases.push(match options.target {
+                BuildTarget::Image => Some(
+                    resolve(
+                        &mut runtime_bridge,
+                        env,
+                        &base_ref,
+                        platform,
+                        &options,
+                        "runtime",
+                    )
+                    .await?,
+                ),
+                _ => None,
+            });
+        }
+        Ok::<_, FrontendError>(bases)
+    };
+    let mut builder_bridge = bridge.clone();
+    let module_and_builder = async {
+        let module = read_module(&mut builder_bridge, &context, &spec.builder.module_dir).await?;
+        let (builder_ref, _) = plan::builder_image(&spec, &module).map_err(spec_error)?;
+        let builder = resolve(
+            &mut builder_bridge,
+            env,
+            &builder_ref,
+            &build_platform,
+            &options,
+            "builder",
+        )
+        .await?;
+        Ok::<_, FrontendError>((module, builder))
+    };
+    let (bases, (module, builder)) = tokio::try_join!(runtime_bases, module_and_builder)?;
+    let resolved_targets: Vec<Target> = targets
+        .iter()
+        .zip(bases)
+        .map(|(platform, base)| Target {
             platform: platform.clone(),
             base,
-        });
-    }
+        })
+        .collect();
 
     let images = plan::plan(PlanInput {
         spec: &spec,
@@ -262,8 +290,7 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     }
     let mut returned = Vec::new();
     while let Some(joined) = solves.join_next().await {
-        let solved =
-            joined.map_err(|e| FrontendError::Invalid(format!("a solve task failed: {e}")))??;
+        let solved = joined.map_err(task_failed)??;
         returned.push(solved);
     }
     returned.sort_by_key(|(index, _)| *index);
@@ -516,16 +543,18 @@ async fn read_spec(
         .map_err(|e| FrontendError::Invalid(e.to_string()))?;
     let vertex = head_digest(&definition).unwrap_or_default();
     let reference = bridge.solve(definition, Vec::new()).await?;
-    let data = bridge.read_file(&reference, filename).await.map_err(|e| {
+    let mut list_bridge = bridge.clone();
+    let (data, names) = tokio::join!(
+        bridge.read_file(&reference, filename),
+        names_in(&mut list_bridge, &reference, "/"),
+    );
+    let data = data.map_err(|e| {
         FrontendError::Precondition(format!(
             "cannot read the spec {filename:?} from the build's `{}` directory: {e}",
             options.spec_local
         ))
     })?;
-    let dockerignore = match names_in(bridge, &reference, "/")
-        .await?
-        .contains(&ignore_file)
-    {
+    let dockerignore = match names?.contains(&ignore_file) {
         true => Some(dockerignore::patterns(&String::from_utf8_lossy(
             &bridge.read_file(&reference, &ignore_file).await?,
         ))),
@@ -610,32 +639,54 @@ async fn read_module(
     GoModule::from_files(dir, &files).map_err(module_error)
 }
 
-/// Reads those of `paths` that exist in the solved context.
+/// Reads those of `paths` that exist in the solved context: lists their
+/// directories, then reads the files found, each step's requests at once.
 async fn read_existing(
     bridge: &mut Bridge,
     reference: &RefId,
     paths: &[String],
     files: &mut BTreeMap<String, Vec<u8>>,
 ) -> Result<(), FrontendError> {
-    let mut listed: BTreeMap<String, Option<std::collections::BTreeSet<String>>> = BTreeMap::new();
-    for path in paths {
+    let split = |path: &str| -> (String, String) {
         let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-        if !listed.contains_key(dir) {
+        (dir.to_string(), name.to_string())
+    };
+    let dirs: std::collections::BTreeSet<String> = paths.iter().map(|p| split(p).0).collect();
+    let mut listings = tokio::task::JoinSet::new();
+    for dir in dirs {
+        let (mut bridge, reference) = (bridge.clone(), reference.clone());
+        listings.spawn(async move {
             // A missing directory is not an error: the file just is not there.
-            let names = names_in(bridge, reference, if dir.is_empty() { "/" } else { dir })
-                .await
-                .ok();
-            listed.insert(dir.to_string(), names);
-        }
-        if listed
-            .get(dir)
-            .and_then(Option::as_ref)
-            .is_some_and(|names| names.contains(name))
-        {
-            files.insert(path.clone(), bridge.read_file(reference, path).await?);
+            let at = if dir.is_empty() { "/" } else { dir.as_str() };
+            let names = names_in(&mut bridge, &reference, at).await.ok();
+            (dir, names)
+        });
+    }
+    let mut listed = BTreeMap::new();
+    while let Some(joined) = listings.join_next().await {
+        let (dir, names) = joined.map_err(task_failed)?;
+        listed.insert(dir, names.unwrap_or_default());
+    }
+    let mut reads = tokio::task::JoinSet::new();
+    for path in paths {
+        let (dir, name) = split(path);
+        if listed.get(&dir).is_some_and(|names| names.contains(&name)) {
+            let (mut bridge, reference, path) = (bridge.clone(), reference.clone(), path.clone());
+            reads.spawn(async move {
+                let data = bridge.read_file(&reference, &path).await;
+                (path, data)
+            });
         }
     }
+    while let Some(joined) = reads.join_next().await {
+        let (path, data) = joined.map_err(task_failed)?;
+        files.insert(path, data?);
+    }
     Ok(())
+}
+
+fn task_failed(e: tokio::task::JoinError) -> FrontendError {
+    FrontendError::Invalid(format!("a gateway request task failed: {e}"))
 }
 
 async fn names_in(
