@@ -113,8 +113,15 @@ pub const LDFLAGS_X_UNKNOWN_PACKAGE: Rule = Rule {
         "An -X ldflag names a package the binary does not import, so the linker ignores it",
 };
 
+pub const SSH_WITHOUT_KNOWN_HOSTS: Rule = Rule {
+    id: "SshWithoutKnownHosts",
+    severity: Severity::Warning,
+    description:
+        "[modules] ssh without known_hosts: ssh trusts only the host keys the builder image carries",
+};
+
 /// Every rule, for documentation and for looking up a finding's description.
-pub const RULES: [Rule; 8] = [
+pub const RULES: [Rule; 9] = [
     CGO_IMPORT,
     GO_VERSION_TOO_NEW,
     TOOLCHAIN_TOO_NEW,
@@ -123,6 +130,7 @@ pub const RULES: [Rule; 8] = [
     UNPINNED_IMAGE,
     REPLACE_OUTSIDE_CONTEXT,
     LDFLAGS_X_UNKNOWN_PACKAGE,
+    SSH_WITHOUT_KNOWN_HOSTS,
 ];
 
 /// The rule with this id.
@@ -193,6 +201,7 @@ pub fn run(input: &CheckInput<'_>) -> Vec<Finding> {
     }
     unpinned_images(input, &mut findings);
     replaces_outside_context(input, &mut findings);
+    ssh_without_known_hosts(input, &mut findings);
     findings.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
     // Two binaries built from one package would report its files twice.
     findings.dedup();
@@ -471,6 +480,41 @@ fn unpinned_images(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
             ),
         ));
     }
+}
+
+/// With `[modules] ssh` and no `known_hosts`, the download step's ssh checks
+/// host keys against the builder image's own known_hosts. The official
+/// golang images have none, so every fetch would stop at `Host key
+/// verification failed`; a company builder image may carry them, so this is
+/// a warning, not an error. Vendored modules are never fetched.
+fn ssh_without_known_hosts(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
+    let modules = &input.spec.modules;
+    if modules.ssh.is_empty() || !modules.known_hosts.is_empty() || input.module.vendored {
+        return;
+    }
+    let location = modules
+        .ssh_location
+        .or(modules.location)
+        .unwrap_or(LINE_ONE);
+    let mut hosts: Vec<&str> = Vec::new();
+    for prefix in &modules.ssh {
+        let host = prefix.split('/').next().unwrap_or(prefix);
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    findings.push(finding(
+        SSH_WITHOUT_KNOWN_HOSTS,
+        FindingLocation::Spec(location),
+        format!(
+            "[modules] ssh has no known_hosts, so ssh in the download step trusts only the host keys of the builder \
+             image {}; the official golang images have none, and git then fails with `Host key verification failed`. \
+             Add the hosts' keys: known_hosts = [\"<line>\", …] with the lines of `ssh-keyscan {}` (check them against \
+             the host's published keys), or ignore this if the builder image carries them",
+            familiar(input.builder),
+            hosts.join(" ")
+        ),
+    ));
 }
 
 /// An image reference as people write it: "golang:1.26", not "docker.io/library/golang:1.26".

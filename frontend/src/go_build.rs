@@ -63,6 +63,31 @@ pub const NETRC_PATH: &str = "/run/secrets/netrc";
 /// The SSH agent forwarded to the download step (`--ssh default`), for `git@` modules.
 pub const SSH_AGENT_ID: &str = "default";
 pub const SSH_AGENT_PATH: &str = "/run/buildkit/ssh_agent.0";
+/// The spec's `[modules] known_hosts`, mounted read-only into the download step.
+pub const KNOWN_HOSTS_PATH: &str = "/run/golb/known_hosts";
+
+/// The known_hosts file the download step's ssh trusts: the spec's lines, in
+/// order, one per line. `None` when the spec gives none, so that the builder
+/// image's own known_hosts apply.
+pub fn known_hosts_file(modules: &Modules) -> Option<String> {
+    if modules.ssh.is_empty() || modules.known_hosts.is_empty() {
+        return None;
+    }
+    let lines: Vec<&str> = modules.known_hosts.iter().map(|l| l.value.trim()).collect();
+    Some(format!("{}\n", lines.join("\n")))
+}
+
+/// The ssh command git runs when the spec gives known_hosts: those hosts
+/// only (StrictHostKeyChecking=yes never adds or trusts another key; a custom
+/// UserKnownHostsFile also turns off UpdateHostKeys, which would write to the
+/// read-only file), and BatchMode so that a missing agent key fails at once
+/// instead of waiting for a passphrase or password prompt no one can answer.
+/// git runs it through `sh -c`, as it does any GIT_SSH_COMMAND with spaces.
+pub fn git_ssh_command() -> String {
+    format!(
+        "ssh -o UserKnownHostsFile={KNOWN_HOSTS_PATH} -o StrictHostKeyChecking=yes -o BatchMode=yes"
+    )
+}
 
 /// Environment shared by the download and build steps: where modules live,
 /// where they come from (the spec's `[modules]`), and no toolchain switching.
@@ -113,6 +138,9 @@ pub fn credential_env(modules: &Modules) -> Vec<(String, String)> {
                 format!("GIT_CONFIG_VALUE_{i}"),
                 format!("https://{prefix}/"),
             ));
+        }
+        if known_hosts_file(modules).is_some() {
+            env.push(("GIT_SSH_COMMAND".to_string(), git_ssh_command()));
         }
     }
     env
@@ -337,6 +365,36 @@ mod tests {
             "GIT_CONFIG_VALUE_0".into(),
             "https://github.com/acme/".into()
         )));
+    }
+
+    #[test]
+    fn known_hosts_become_a_file_and_a_strict_ssh_command() {
+        let key = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+        let spec = crate::spec::Spec::parse(
+            "golb.toml",
+            &format!("[modules]\nssh = [\"github.com/acme\"]\nknown_hosts = [\"github.com ssh-ed25519 {key}\", \"[git.example.com]:2222 ssh-ed25519 {key}\"]\n"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            known_hosts_file(&spec.modules).as_deref(),
+            Some(
+                format!("github.com ssh-ed25519 {key}\n[git.example.com]:2222 ssh-ed25519 {key}\n")
+                    .as_str()
+            )
+        );
+        let creds = credential_env(&spec.modules);
+        assert!(creds.contains(&(
+            "GIT_SSH_COMMAND".into(),
+            "ssh -o UserKnownHostsFile=/run/golb/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes".into()
+        )));
+        // Without known_hosts, the builder image's ssh settings (and its known_hosts) apply.
+        let spec =
+            crate::spec::Spec::parse("golb.toml", "[modules]\nssh = [\"github.com/acme\"]\n")
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(known_hosts_file(&spec.modules), None);
+        assert!(!credential_env(&spec.modules)
+            .iter()
+            .any(|(k, _)| k == "GIT_SSH_COMMAND"));
     }
 
     #[test]

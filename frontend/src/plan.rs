@@ -11,7 +11,9 @@ use crate::go_module::{self, GoModule};
 use crate::image_config::{self, RuntimeImage};
 use crate::image_ref::ImageRef;
 use crate::spec::{self, Location, Spec, SpecError, DEFAULT_RUNTIME_BASE};
-use golb_proto::llb::{CacheSharing, Copy, Exec, File, Image, Mount, Platform, SourceRange, State};
+use golb_proto::llb::{
+    CacheSharing, Copy, Exec, File, Image, Mkfile, Mount, Platform, SourceRange, State,
+};
 use serde_json::Value;
 
 /// Index of the spec file in the Definition's source map.
@@ -409,6 +411,15 @@ fn download_modules(input: &PlanInput<'_>, builder: State) -> State {
         exec =
             exec.mount(Mount::ssh(go_build::SSH_AGENT_PATH, go_build::SSH_AGENT_ID).optional(true));
     }
+    if let Some(known_hosts) = go_build::known_hosts_file(&input.spec.modules) {
+        exec = exec.mount(
+            Mount::readonly_bind(
+                go_build::KNOWN_HOSTS_PATH,
+                known_hosts_state(input, known_hosts),
+            )
+            .selector(KNOWN_HOSTS_FILE),
+        );
+    }
     exec = with_env(exec, builder_env(input, env));
     for file in &module.module_files {
         let dest = format!("{}/{file}", go_build::SOURCE_DIR);
@@ -423,6 +434,28 @@ fn download_modules(input: &PlanInput<'_>, builder: State) -> State {
         .unwrap_or(SPEC_TOP);
     exec = exec.location(SPEC_SOURCE, range(location));
     exec.build().root()
+}
+
+/// The known_hosts file's path in its own scratch state.
+const KNOWN_HOSTS_FILE: &str = "/known_hosts";
+
+/// `[modules] known_hosts` as a file on scratch, for the download step to
+/// mount. Its time is fixed at the epoch rather than SOURCE_DATE_EPOCH: ssh
+/// ignores it, and a new SOURCE_DATE_EPOCH must not download modules again.
+fn known_hosts_state(input: &PlanInput<'_>, text: String) -> State {
+    let location = input
+        .spec
+        .modules
+        .known_hosts
+        .first()
+        .map(|l| l.location)
+        .or(input.spec.modules.location)
+        .unwrap_or(SPEC_TOP);
+    File::new(State::scratch())
+        .mkfile(Mkfile::new(KNOWN_HOSTS_FILE, 0o644, text).timestamp_unix_nanos(0))
+        .custom_name("[golb] known_hosts for [modules] ssh")
+        .location(SPEC_SOURCE, range(location))
+        .build()
 }
 
 /// Where the module sits in the builder: its directory under the context mount.

@@ -121,3 +121,73 @@ fn every_op_but_the_context_points_at_the_spec() {
         }
     }
 }
+
+/// `[modules] known_hosts` becomes a file on scratch, mounted read-only into
+/// the download step only, with git's ssh told to trust it alone.
+#[test]
+fn known_hosts_are_mounted_into_the_download_step_only() {
+    let dir = std::env::temp_dir().join(format!("golb-known-hosts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("go.mod"), "module example.com/hello\n\ngo 1.26\n").expect("go.mod");
+    std::fs::write(dir.join("main.go"), "package main\n\nfunc main() {}\n").expect("main.go");
+    let line = "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    let dump = |spec: &str| -> String {
+        std::fs::write(dir.join("golb.toml"), spec).expect("golb.toml");
+        let out = Command::new(env!("CARGO_BIN_EXE_golb"))
+            .args(["llb", "golb.toml", "--dump"])
+            .current_dir(&dir)
+            .output()
+            .expect("golb runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("dump is UTF-8")
+    };
+    let with = dump(&format!(
+        "[modules]\nssh = [\"git.example.com/acme\"]\nknown_hosts = [\"{line}\"]\n"
+    ));
+    let without = dump("[modules]\nssh = [\"git.example.com/acme\"]\n");
+    std::fs::remove_dir_all(&dir).ok();
+
+    assert!(
+        with.contains("[golb] known_hosts for [modules] ssh"),
+        "{with}"
+    );
+    assert!(with.contains("mkfile /known_hosts mode=0644"), "{with}");
+    assert!(
+        with.contains(&format!("data {:?}", format!("{line}\n"))),
+        "{with}"
+    );
+    let mounts: Vec<&str> = with
+        .lines()
+        .filter(|l| l.contains("mount /run/golb/known_hosts"))
+        .collect();
+    assert_eq!(mounts.len(), 1, "one step mounts it: {with}");
+    assert!(
+        mounts[0].contains("selector=/known_hosts") && mounts[0].ends_with("readonly"),
+        "{}",
+        mounts[0]
+    );
+    let download = with
+        .split("\n\n")
+        .find(|op| op.contains("[golb] go mod download"))
+        .expect("a download step");
+    assert!(
+        download.contains("mount /run/golb/known_hosts"),
+        "{download}"
+    );
+    assert!(
+        download.contains("\"GIT_SSH_COMMAND=ssh -o UserKnownHostsFile=/run/golb/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes\""),
+        "{download}"
+    );
+    assert!(
+        download.contains("mount /run/buildkit/ssh_agent.0 ssh"),
+        "{download}"
+    );
+    assert_eq!(with.matches("GIT_SSH_COMMAND").count(), 1, "{with}");
+
+    assert!(!without.contains("known_hosts"), "{without}");
+    assert!(!without.contains("GIT_SSH_COMMAND"), "{without}");
+}

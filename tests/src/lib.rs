@@ -9,6 +9,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 pub mod elf;
+pub mod gitsshd;
 pub mod goproxy;
 
 /// The repository root.

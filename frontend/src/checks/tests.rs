@@ -503,3 +503,39 @@ fn go_modules_refusal_of_a_replacement_outside_the_context_becomes_a_finding() {
         None
     );
 }
+
+#[test]
+fn ssh_without_known_hosts_is_a_warning_at_the_ssh_key() {
+    let spec = pinned(&format!(
+        "{SERVER}[modules]\nprivate = \"github.com/acme/*\"\nssh = [\"github.com/acme\", \"github.com/other\", \"git.corp.example.com/x\"]\n"
+    ));
+    let findings = check(&spec, &[("cmd/server/main.go", MAIN)]);
+    let ssh = of(&findings, SSH_WITHOUT_KNOWN_HOSTS);
+    assert_eq!(ssh.len(), 1, "{findings:#?}");
+    assert_eq!(ssh[0].severity, Severity::Warning);
+    assert_eq!(spec_line(ssh[0]), 10, "{spec}");
+    assert!(
+        ssh[0]
+            .message
+            .contains("ssh-keyscan github.com git.corp.example.com"),
+        "{}",
+        ssh[0].message
+    );
+
+    let key = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+    let with_hosts = pinned(&format!(
+        "{SERVER}[modules]\nssh = [\"github.com/acme\"]\nknown_hosts = [\"github.com ssh-ed25519 {key}\"]\n"
+    ));
+    let findings = check(&with_hosts, &[("cmd/server/main.go", MAIN)]);
+    assert!(
+        of(&findings, SSH_WITHOUT_KNOWN_HOSTS).is_empty(),
+        "{findings:#?}"
+    );
+
+    // Vendored modules are never fetched, so ssh's settings do not matter.
+    let findings = check_with(&spec, &[("cmd/server/main.go", MAIN)], None, true);
+    assert!(
+        of(&findings, SSH_WITHOUT_KNOWN_HOSTS).is_empty(),
+        "{findings:#?}"
+    );
+}

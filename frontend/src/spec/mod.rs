@@ -56,6 +56,10 @@ pub struct Modules {
     pub flags: Option<Located<String>>,
     /// Module path prefixes fetched with git over SSH (`--ssh default`), e.g. "github.com/acme".
     pub ssh: Vec<String>,
+    /// Where the spec writes `ssh`, for checks about it.
+    pub ssh_location: Option<Location>,
+    /// OpenSSH known_hosts lines the download step's ssh trusts, and only these.
+    pub known_hosts: Vec<Located<String>>,
     pub location: Option<Location>,
 }
 
@@ -567,7 +571,8 @@ impl Checker<'_> {
                 self.error(self.locate(flags), why);
             }
         }
-        for prefix in &raw.ssh {
+        let ssh: &[Spanned<String>] = raw.ssh.as_ref().map_or(&[], |s| s.get_ref());
+        for prefix in ssh {
             let p = prefix.get_ref();
             if p.is_empty()
                 || p.contains("://")
@@ -582,17 +587,37 @@ impl Checker<'_> {
                 );
             }
         }
+        let known_hosts: &[Spanned<String>] = raw.known_hosts.as_ref().map_or(&[], |k| k.get_ref());
+        for line in known_hosts {
+            if let Err(why) = check_known_hosts_line(line.get_ref()) {
+                self.error(
+                    self.locate(line),
+                    format!(
+                        "known_hosts entry {:?} is not an OpenSSH known_hosts line: {why}; write one line \
+                         `host keytype base64key` per entry, as `ssh-keyscan <host>` prints it",
+                        line.get_ref()
+                    ),
+                );
+            }
+        }
+        if let (Some(hosts), true) = (&raw.known_hosts, ssh.is_empty()) {
+            self.error(
+                self.locate(hosts),
+                "known_hosts is only used for [modules] ssh fetches: add ssh = [\"<host>/<org>\"] or remove it",
+            );
+        }
         Modules {
             proxy: raw.proxy.as_ref().map(|v| self.located(v)),
             private: raw.private.as_ref().map(|v| self.located(v)),
             nosumdb: raw.nosumdb.as_ref().map(|v| self.located(v)),
             noproxy: raw.noproxy.as_ref().map(|v| self.located(v)),
             flags: raw.flags.as_ref().map(|v| self.located(v)),
-            ssh: raw
-                .ssh
+            ssh: ssh
                 .iter()
                 .map(|p| p.get_ref().trim_end_matches('/').to_string())
                 .collect(),
+            ssh_location: raw.ssh.as_ref().map(|s| self.locate(s)),
+            known_hosts: known_hosts.iter().map(|l| self.located(l)).collect(),
             location: Some(self.locate(table)),
         }
     }
@@ -865,6 +890,120 @@ fn forbidden_test_flag(flag: &str) -> Option<String> {
         _ => return None,
     };
     Some(format!("test flag {flag:?} is not allowed: {why}"))
+}
+
+/// Checks one OpenSSH known_hosts line (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT):
+/// `[@cert-authority|@revoked] hostpatterns keytype base64key [comment]`. The
+/// key must decode, and its blob must name the same key type, as ssh's own
+/// parser requires: a truncated paste or a key of another host's line is
+/// caught here rather than as `Host key verification failed` in the build.
+pub fn check_known_hosts_line(line: &str) -> Result<(), String> {
+    if line.contains(['\n', '\r']) {
+        return Err("it spans several lines; give each line as its own string".into());
+    }
+    let mut fields = line.split_whitespace().peekable();
+    if fields.peek().is_some_and(|f| f.starts_with('@')) {
+        let marker = fields.next().unwrap_or_default();
+        if marker != "@cert-authority" && marker != "@revoked" {
+            return Err(format!(
+                "the marker {marker:?} is neither @cert-authority nor @revoked"
+            ));
+        }
+    }
+    let (Some(hosts), Some(keytype), Some(key)) = (fields.next(), fields.next(), fields.next())
+    else {
+        return Err("it needs at least three fields".into());
+    };
+    if hosts.starts_with('#') {
+        return Err("it is a comment".into());
+    }
+    let host_ok = |h: &str| {
+        !h.is_empty()
+            && h.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || matches!(
+                        c,
+                        '.' | '-' | '_' | '*' | '?' | '!' | '[' | ']' | ':' | '|' | '=' | '+' | '/'
+                    )
+            })
+    };
+    if !hosts.split(',').all(host_ok) {
+        return Err(format!("{hosts:?} is not a list of host patterns"));
+    }
+    let keytype_ok = !keytype.is_empty()
+        && keytype
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '@'));
+    if !keytype_ok {
+        return Err(format!("{keytype:?} is not a key type like ssh-ed25519"));
+    }
+    let blob = decode_base64(key).ok_or_else(|| "the key is not base64".to_string())?;
+    let fields = ssh_strings(&blob);
+    if fields.as_ref().and_then(|f| f.first()).copied() != Some(keytype.as_bytes())
+        && !(fields.is_none() && keytype.contains("-cert-"))
+    {
+        return match blob.get(4..4 + keytype.len()) {
+            Some(named) if named == keytype.as_bytes() => {
+                Err("the key is truncated or has extra bytes".into())
+            }
+            _ => Err(format!("the key is not a {keytype} key")),
+        };
+    }
+    Ok(())
+}
+
+/// A plain public key blob (RFC 4253 6.6, and OpenSSH's sk- and ed25519
+/// keys) is nothing but length-prefixed strings, the first naming its type;
+/// `None` when the bytes do not split into such strings exactly, as a
+/// truncated paste does not. Certificates hold other fields, so they are only
+/// checked by their type name.
+fn ssh_strings(mut blob: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut strings = Vec::new();
+    while !blob.is_empty() {
+        let len = blob.get(..4)?;
+        let len = usize::try_from(u32::from_be_bytes([len[0], len[1], len[2], len[3]])).ok()?;
+        strings.push(blob.get(4..4usize.checked_add(len)?)?);
+        blob = &blob[4 + len..];
+    }
+    Some(strings)
+}
+
+/// Standard base64 with padding, as OpenSSH writes keys; `None` if malformed.
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    if text.is_empty() || !text.len().is_multiple_of(4) {
+        return None;
+    }
+    let value = |c: u8| -> Option<u32> {
+        match c {
+            b'A'..=b'Z' => Some(u32::from(c - b'A')),
+            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    };
+    let bytes = text.as_bytes();
+    let padding = bytes.iter().rev().take_while(|&&c| c == b'=').count();
+    if padding > 2 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    for (i, chunk) in bytes.chunks(4).enumerate() {
+        let last = i == bytes.len() / 4 - 1;
+        let mut n = 0u32;
+        for (j, &c) in chunk.iter().enumerate() {
+            let v = if c == b'=' && last && j >= 4 - padding {
+                0
+            } else {
+                value(c)?
+            };
+            n = (n << 6) | v;
+        }
+        let keep = if last { 3 - padding } else { 3 };
+        out.extend_from_slice(&n.to_be_bytes()[1..1 + keep]);
+    }
+    Some(out)
 }
 
 fn port_number(n: i64) -> Option<u16> {

@@ -28,8 +28,8 @@ pub struct RawModules {
     pub nosumdb: Option<Spanned<String>>,
     pub noproxy: Option<Spanned<String>>,
     pub flags: Option<Spanned<String>>,
-    #[serde(default)]
-    pub ssh: Vec<Spanned<String>>,
+    pub ssh: Option<Spanned<Vec<Spanned<String>>>>,
+    pub known_hosts: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Deserialize)]

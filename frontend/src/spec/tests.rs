@@ -300,3 +300,108 @@ fn module_dirs_and_file_settings_are_normalized() {
         ("config", 1000, 1000, Some(0o640))
     );
 }
+
+/// GitHub's published ed25519 host key, as `ssh-keyscan github.com` prints it.
+const GITHUB_ED25519: &str =
+    "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+
+#[test]
+fn known_hosts_lines_are_kept_in_order_with_their_locations() {
+    let text = format!(
+        "[modules]\nssh = [\"github.com/acme\"]\nknown_hosts = [\n  \"{GITHUB_ED25519}\",\n  \"@cert-authority *.corp.example.com,[git.corp.example.com]:2222 {} ca\",\n]\n",
+        GITHUB_ED25519.replacen("github.com ", "", 1)
+    );
+    let spec = Spec::parse("golb.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let lines: Vec<(&str, u32)> = spec
+        .modules
+        .known_hosts
+        .iter()
+        .map(|l| (l.value.as_str(), l.location.line))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0], (GITHUB_ED25519, 4));
+    assert!(lines[1].0.starts_with("@cert-authority"));
+    assert_eq!(spec.modules.ssh, ["github.com/acme"]);
+    let ssh = spec.modules.ssh_location.expect("ssh is located");
+    assert_eq!((ssh.line, ssh.col), (2, 7));
+}
+
+#[test]
+fn malformed_known_hosts_lines_are_errors_at_the_line() {
+    let key = GITHUB_ED25519.replacen("github.com ssh-ed25519 ", "", 1);
+    let text = format!(
+        r##"[modules]
+ssh = ["github.com/acme"]
+known_hosts = [
+  "github.com ssh-ed25519",
+  "github.com ssh-rsa {key}",
+  "github.com ssh-ed25519 {truncated}",
+  "github.com ssh-ed25519 not*base64",
+  "# github.com ssh-ed25519 {key}",
+  "@trusted github.com ssh-ed25519 {key}",
+  "github.com ssh-ed25519 {key}\ngitlab.com ssh-ed25519 {key}",
+  "git_hub.com;x ssh-ed25519 {key}",
+]
+"##,
+        truncated = &key[..40]
+    );
+    let errors = errors_of(&text);
+    let lines: Vec<&str> = errors
+        .iter()
+        .map(|e| e.split(": ").next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "golb.toml:4:3",
+            "golb.toml:5:3",
+            "golb.toml:6:3",
+            "golb.toml:7:3",
+            "golb.toml:8:3",
+            "golb.toml:9:3",
+            "golb.toml:10:3",
+            "golb.toml:11:3",
+        ],
+        "{errors:#?}"
+    );
+    assert!(errors[0].contains("three fields"), "{}", errors[0]);
+    assert!(errors[1].contains("not a ssh-rsa key"), "{}", errors[1]);
+    assert!(errors[2].contains("truncated"), "{}", errors[2]);
+    assert!(errors[3].contains("not base64"), "{}", errors[3]);
+    assert!(errors[4].contains("comment"), "{}", errors[4]);
+    assert!(errors[5].contains("@trusted"), "{}", errors[5]);
+    assert!(errors[6].contains("several lines"), "{}", errors[6]);
+    assert!(errors[7].contains("host patterns"), "{}", errors[7]);
+    assert!(errors[7].contains("ssh-keyscan"), "{}", errors[7]);
+}
+
+#[test]
+fn known_hosts_without_ssh_and_unknown_modules_keys_are_errors() {
+    let text = format!("[modules]\nknown_hosts = [\"{GITHUB_ED25519}\"]\n");
+    let errors = errors_of(&text);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].starts_with("golb.toml:2:15: known_hosts is only used for [modules] ssh"),
+        "{}",
+        errors[0]
+    );
+    let errors = errors_of("[modules]\nssh = [\"github.com/acme\"]\nknown_host = []\n");
+    assert!(
+        errors[0].starts_with("golb.toml:3:1: unknown field `known_host`"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn known_hosts_lines_of_every_common_key_type_pass() {
+    // Made with ssh-keygen (ecdsa, rsa -b 1024), in ssh-keyscan's and known_hosts' forms.
+    for line in [
+        GITHUB_ED25519,
+        "[127.0.0.1]:2222 ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBLYvZc2mHqxs/q4QniZyQIOEM4MKALR+sMNOuUl3CiNro8xZOGy4qP3qLSKPpWLZpatgu0GxYYi0AcLMIfAsWN0=",
+        "|1|F1E1KeoE/eEWhi10WpGv4OdiO6Y=|3988QV0VE8wmZL7suNrYQLITLCg= ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC3pTe5Yvgt8cG9Ugf9A4RYYg4OyZDd/IoMZNr1XDMhMAbEZeA10dCvnLBe26dwGaEIrz2dkOVw3U1aTh8/744ZTvR7AC40PBGreGxFNR3OIWkflyle5ZMzLjPttoyY5lGNFxknJdwkLXrT7+0ss61vKqrgxlTMspot7vb6OboLPw==",
+        "@revoked * ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC3pTe5Yvgt8cG9Ugf9A4RYYg4OyZDd/IoMZNr1XDMhMAbEZeA10dCvnLBe26dwGaEIrz2dkOVw3U1aTh8/744ZTvR7AC40PBGreGxFNR3OIWkflyle5ZMzLjPttoyY5lGNFxknJdwkLXrT7+0ss61vKqrgxlTMspot7vb6OboLPw==",
+    ] {
+        assert_eq!(check_known_hosts_line(line), Ok(()), "{line}");
+    }
+}
