@@ -39,7 +39,9 @@
 //! Rerun with `cargo test -p golb-e2e --test ssh` (see docs/private-modules.md).
 
 use golb_e2e::gitsshd::GitSshd;
-use golb_e2e::{buildx_golb, harness, layers, run, run_ok, Harness, Registry, TempDir};
+use golb_e2e::{
+    buildx_golb, harness, layers, run, run_ok, Harness, Registry, TempDir, DEFAULT_FRONTEND,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::Ordering;
@@ -245,8 +247,10 @@ fn builder_image_with_git_and_ssh(
 }
 
 fn spec(builder: &str, known_hosts: Option<&str>) -> String {
+    // The first line a user writes; another checkout's harness overrides it
+    // with BUILDKIT_SYNTAX (tests/src/lib.rs).
     let mut spec = format!(
-        "[builder]\nimage = \"{builder}\"\n\n[[binary]]\npackage = \".\"\nname = \"server\"\n\n\
+        "# syntax={DEFAULT_FRONTEND}\n[builder]\nimage = \"{builder}\"\n\n[[binary]]\npackage = \".\"\nname = \"server\"\n\n\
          [modules]\nprivate = \"{HOST}/acme\"\nssh = [\"{HOST}/acme\"]\n"
     );
     if let Some(line) = known_hosts {
