@@ -33,6 +33,10 @@ pub struct GoModule {
     pub vendored: bool,
     /// A go.work sits beside go.mod: the build runs in workspace mode.
     pub workspace: bool,
+    /// Some go.mod of the build (the module's, a workspace member's, a local
+    /// replacement's) requires another module. Without any requirement there
+    /// is nothing to download and golb plans no download step.
+    pub requires_modules: bool,
     /// Every file the download step needs, relative to the context, sorted:
     /// go.mod/go.sum of the module, of each workspace member and of each local
     /// replacement, plus go.work/go.work.sum.
@@ -136,6 +140,35 @@ fn local_directory_directives(text: &str, verb: &str) -> Vec<(usize, String)> {
         }
     }
     found
+}
+
+/// Whether a go.mod has a `require` directive with at least one module,
+/// in line form (`require a v1`) or block form (`require ( … )`).
+fn requires_modules(go_mod: &str) -> bool {
+    let mut in_block = false;
+    for line in go_mod.lines() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        if in_block {
+            match line {
+                ")" => in_block = false,
+                "" => {}
+                _ => return true,
+            }
+            continue;
+        }
+        let Some(rest) = line.strip_prefix("require") else {
+            continue;
+        };
+        if !rest.starts_with(|c: char| c.is_whitespace() || c == '(') {
+            continue; // e.g. a module path that starts with "require"
+        }
+        match rest.trim() {
+            "(" => in_block = true,
+            "()" | "( )" | "" => {}
+            _ => return true,
+        }
+    }
+    false
 }
 
 /// Resolves `relative` against `dir`, inside the context, or None if it leaves it.
@@ -256,6 +289,11 @@ impl GoModule {
             .collect();
         module_files.sort();
         module_files.dedup();
+        module.requires_modules = module_files
+            .iter()
+            .filter(|p| p.ends_with(GO_MOD))
+            .filter_map(|p| files.get(p))
+            .any(|text| requires_modules(&String::from_utf8_lossy(text)));
         module.module_files = module_files;
         Ok(module)
     }
@@ -448,5 +486,43 @@ mod tests {
         assert!(m.vendored);
         assert_eq!(m.module_files, ["go.mod"]);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn requirements_in_line_and_block_form() {
+        assert!(!requires_modules("module a\n\ngo 1.26\n"));
+        assert!(!requires_modules(
+            "module a\nrequire ()\nrequire (\n\t// none yet\n)\n"
+        ));
+        assert!(requires_modules("module a\nrequire example.com/b v1.0.0\n"));
+        assert!(requires_modules(
+            "module a\nrequire (\n\texample.com/b v1.0.0 // indirect\n)\n"
+        ));
+        assert!(!requires_modules("module requirements.example/a\n"));
+    }
+
+    #[test]
+    fn a_module_without_requirements_needs_no_download() {
+        let lone: BTreeMap<String, Vec<u8>> =
+            [("go.mod".to_string(), b"module a\ngo 1.26\n".to_vec())].into();
+        assert!(!GoModule::from_files("", &lone).unwrap().requires_modules);
+        // A workspace member's requirement counts.
+        let workspace: BTreeMap<String, Vec<u8>> = [
+            ("go.mod".to_string(), b"module a\ngo 1.26\n".to_vec()),
+            (
+                "go.work".to_string(),
+                b"go 1.26\nuse (\n\t.\n\t./b\n)\n".to_vec(),
+            ),
+            (
+                "b/go.mod".to_string(),
+                b"module b\ngo 1.26\nrequire example.com/c v1.2.3\n".to_vec(),
+            ),
+        ]
+        .into();
+        assert!(
+            GoModule::from_files("", &workspace)
+                .unwrap()
+                .requires_modules
+        );
     }
 }

@@ -392,11 +392,12 @@ fn module_cache() -> Mount {
 /// `go mod download`, whose only inputs are the module files: editing a .go
 /// file leaves its cache key, and so the downloaded modules, untouched.
 /// Credentials reach this step only, as BuildKit secret and SSH mounts, which
-/// are part of neither a layer nor the cache key. Vendored modules need no
-/// download; the builder root is returned as is.
+/// are part of neither a layer nor the cache key. Vendored modules, and
+/// modules that require nothing, need no download (a container start saved
+/// on every cold build); the builder root is returned as is.
 fn download_modules(input: &PlanInput<'_>, builder: State) -> State {
     let module = input.module;
-    if module.vendored {
+    if module.vendored || !module.requires_modules {
         return builder;
     }
     let mut env = go_build::module_env(&input.spec.modules);
@@ -752,5 +753,82 @@ mod tests {
             runtime_base(&spec).unwrap().to_string(),
             "gcr.io/distroless/static-debian12:nonroot"
         );
+    }
+
+    /// The exec ops of the plan for `platforms`, as their argument lists.
+    fn planned_execs(module: &GoModule, platforms: &[&str]) -> Vec<Vec<String>> {
+        use golb_proto::llb::pb;
+        use prost::Message;
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        let resolved = |name: &str| ResolvedImage {
+            reference: ImageRef::parse(name).unwrap(),
+            config: serde_json::json!({}),
+            replacement: None,
+        };
+        let builder = resolved("golang:1.26");
+        let build_platform = Platform::linux_amd64();
+        let images = plan(PlanInput {
+            spec: &spec,
+            module,
+            context: golb_proto::llb::Local::new("context").build(),
+            builder: &builder,
+            build_platform: &build_platform,
+            targets: platforms
+                .iter()
+                .map(|p| Target {
+                    platform: Platform::parse(p).unwrap(),
+                    base: Some(resolved("gcr.io/distroless/static-debian12:nonroot")),
+                })
+                .collect(),
+            build_target: BuildTarget::Image,
+            options: &BuildOptions::default(),
+        })
+        .unwrap();
+        let mut execs = std::collections::BTreeSet::new();
+        for image in images {
+            let spec_file = golb_proto::llb::SourceFile {
+                filename: "golb.toml".into(),
+                data: Vec::new(),
+                language: "toml".into(),
+            };
+            let definition = image.state.marshal(&[spec_file]).unwrap();
+            for bytes in &definition.def {
+                if let Some(pb::op::Op::Exec(exec)) = pb::Op::decode(bytes.as_slice()).unwrap().op {
+                    let meta = exec.meta.unwrap_or_default();
+                    execs.insert((meta.args, meta.env));
+                }
+            }
+        }
+        execs.into_iter().map(|(args, _)| args).collect()
+    }
+
+    #[test]
+    fn one_download_for_all_platforms_and_none_without_requirements() {
+        let platforms = ["linux/amd64", "linux/arm64", "linux/arm/v7"];
+        let downloads = |module: &GoModule| {
+            planned_execs(module, &platforms)
+                .iter()
+                .filter(|args| args.join(" ") == "go mod download")
+                .count()
+        };
+        let with_requirement = GoModule::from_files(
+            "",
+            &[(
+                "go.mod".to_string(),
+                b"module example.com/hello\ngo 1.26.0\nrequire example.com/lib v1.0.0\n".to_vec(),
+            )]
+            .into(),
+        )
+        .unwrap();
+        assert_eq!(downloads(&with_requirement), 1);
+        assert_eq!(downloads(&module()), 0, "hello requires nothing");
+        let builds = planned_execs(&with_requirement, &platforms)
+            .iter()
+            .filter(|args| {
+                args.first().map(String::as_str) == Some("go")
+                    && args.get(1).map(String::as_str) == Some("build")
+            })
+            .count();
+        assert_eq!(builds, 3, "one build per platform");
     }
 }

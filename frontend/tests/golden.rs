@@ -128,7 +128,12 @@ fn every_op_but_the_context_points_at_the_spec() {
 fn known_hosts_are_mounted_into_the_download_step_only() {
     let dir = std::env::temp_dir().join(format!("golb-known-hosts-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::write(dir.join("go.mod"), "module example.com/hello\n\ngo 1.26\n").expect("go.mod");
+    // A module with a requirement: one without has no download step at all.
+    std::fs::write(
+        dir.join("go.mod"),
+        "module example.com/hello\n\ngo 1.26\n\nrequire github.com/acme/lib v1.0.0\n",
+    )
+    .expect("go.mod");
     std::fs::write(dir.join("main.go"), "package main\n\nfunc main() {}\n").expect("main.go");
     let line = "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
     let dump = |spec: &str| -> String {

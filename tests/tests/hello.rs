@@ -272,13 +272,16 @@ fn step_cached(log: &str, id: &str) -> bool {
 #[test]
 fn editing_a_go_file_keeps_the_module_download_cached() {
     let h = harness();
-    let work = ExampleCopy::new("hello", "hello-edit");
+    // examples/hello requires no module, so golb plans no download for it;
+    // the monorepo's service requires one (a local replacement), and its
+    // download step must stay cached across a source edit.
+    let work = ExampleCopy::new("monorepo", "monorepo-edit");
     let out = format!("type=local,dest={}", work.path().join("out").display());
     // The output directory must not be part of the context the next build sends.
     std::fs::write(work.path().join(".dockerignore"), "out\n").unwrap();
     run_ok(&mut buildx_golb(h, work.path(), &["--output", &out]));
 
-    let main_go = work.path().join("cmd/server/main.go");
+    let main_go = work.path().join("services/api/cmd/api/main.go");
     let mut source = std::fs::read_to_string(&main_go).unwrap();
     source.push_str(&format!(
         "\n// edited by the e2e test {}\n",
