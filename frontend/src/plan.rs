@@ -13,6 +13,7 @@ use crate::image_ref::ImageRef;
 use crate::spec::{self, Location, Spec, SpecError, DEFAULT_RUNTIME_BASE};
 use golb_proto::llb::{CacheSharing, Copy, Exec, File, Image, Mount, Platform, SourceRange, State};
 use serde_json::Value;
+use std::net::IpAddr;
 
 /// Index of the spec file in the Definition's source map.
 const SPEC_SOURCE: usize = 0;
@@ -34,10 +35,73 @@ pub struct BuildOptions {
     /// Seconds since the epoch for file times and `created`; 0 when unset, so
     /// that images are reproducible by default.
     pub source_date_epoch: i64,
-    /// `--no-cache`: run every step again.
-    pub no_cache: bool,
+    /// `--no-cache` / `--no-cache-filter`: which steps run again.
+    pub no_cache: NoCache,
     /// `image-resolve-mode` for image sources (default, pull, local).
     pub image_resolve_mode: Option<String>,
+    /// `--add-host`: `/etc/hosts` entries for every step that runs Go.
+    pub extra_hosts: Vec<(String, IpAddr)>,
+}
+
+/// The steps of a golb build that run a command, named as
+/// `--no-cache-filter` names them (the Dockerfile frontend's names are its
+/// stages; golb's stages are these steps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// `go mod download`.
+    Download,
+    /// `go build`, every binary and platform.
+    Build,
+    /// `go test` (the `test` target).
+    Test,
+    /// `go vet` (the `vet` target).
+    Vet,
+}
+
+impl Step {
+    pub const ALL: [(Step, &'static str); 4] = [
+        (Step::Download, "download"),
+        (Step::Build, "build"),
+        (Step::Test, "test"),
+        (Step::Vet, "vet"),
+    ];
+
+    /// Case-insensitive, as BuildKit matches `--no-cache-filter` stage names.
+    pub fn parse(name: &str) -> Result<Step, String> {
+        Self::ALL
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(step, _)| *step)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(_, n)| *n).collect();
+                format!(
+                    "--no-cache-filter {name:?}: golb's steps are {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// Which steps ignore the cache.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum NoCache {
+    /// Use the cache (no `--no-cache`).
+    #[default]
+    Off,
+    /// `--no-cache`: every step runs again.
+    All,
+    /// `--no-cache-filter a,b`: only these.
+    Steps(Vec<Step>),
+}
+
+impl NoCache {
+    pub fn covers(&self, step: Step) -> bool {
+        match self {
+            NoCache::Off => false,
+            NoCache::All => true,
+            NoCache::Steps(steps) => steps.contains(&step),
+        }
+    }
 }
 
 /// One target platform, with its runtime base resolved for that platform
@@ -379,6 +443,16 @@ fn with_env(mut exec: Exec, env: Vec<(String, String)>) -> Exec {
     exec
 }
 
+/// `--add-host` entries, on every step that runs Go: a private proxy or VCS
+/// host named in the spec must resolve for `go mod download`, and `go test`
+/// may reach the network too.
+fn with_hosts(exec: Exec, options: &BuildOptions) -> Exec {
+    options
+        .extra_hosts
+        .iter()
+        .fold(exec, |exec, (host, ip)| exec.extra_host(host.clone(), *ip))
+}
+
 fn module_cache() -> Mount {
     Mount::cache(
         go_build::GOMODCACHE,
@@ -404,7 +478,8 @@ fn download_modules(input: &PlanInput<'_>, builder: State) -> State {
         .mount(module_cache())
         .mount(Mount::secret(go_build::NETRC_PATH, go_build::NETRC_SECRET).optional(true))
         .custom_name("[golb] go mod download")
-        .ignore_cache(input.options.no_cache);
+        .ignore_cache(input.options.no_cache.covers(Step::Download));
+    exec = with_hosts(exec, input.options);
     if !input.spec.modules.ssh.is_empty() {
         exec =
             exec.mount(Mount::ssh(go_build::SSH_AGENT_PATH, go_build::SSH_AGENT_ID).optional(true));
@@ -470,8 +545,9 @@ fn build_binary(
         "[golb] go build {} → {} ({target})",
         binary.package, binary.name
     ))
-    .ignore_cache(input.options.no_cache)
+    .ignore_cache(input.options.no_cache.covers(Step::Build))
     .location(SPEC_SOURCE, range(binary.location));
+    let exec = with_hosts(exec, input.options);
     let exec = with_env(
         exec,
         builder_env(input, go_build::build_env(&input.spec.modules, target)),
@@ -637,7 +713,11 @@ fn check_module(
         .mount(Mount::tmpfs(go_build::TEMP_DIR))
         .mount(Mount::scratch(go_build::OUTPUT_DIR))
         .custom_name(format!("[golb] go {verb} {}", spec.test.packages.join(" ")))
-        .ignore_cache(input.options.no_cache);
+        .ignore_cache(input.options.no_cache.covers(match target {
+            BuildTarget::Test => Step::Test,
+            _ => Step::Vet,
+        }));
+    let exec = with_hosts(exec, input.options);
     let exec = exec.location(SPEC_SOURCE, range(spec.test.location.unwrap_or(SPEC_TOP)));
     let exec = with_env(
         exec,
@@ -710,6 +790,121 @@ mod tests {
             default_entrypoint(&spec, &binaries(&spec, &module())).unwrap(),
             None
         );
+    }
+
+    /// The exec ops of a planned build, by name: (ignores the cache, extra hosts).
+    fn planned_execs(
+        target: BuildTarget,
+        options: &BuildOptions,
+    ) -> Vec<(String, bool, Vec<String>)> {
+        use golb_proto::llb::pb;
+        use prost::Message;
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        let module = module();
+        let unresolved = |reference: ImageRef| ResolvedImage {
+            reference,
+            config: serde_json::json!({}),
+            replacement: None,
+        };
+        let builder = unresolved(builder_image(&spec, &module).unwrap().0);
+        let images = plan(PlanInput {
+            spec: &spec,
+            module: &module,
+            context: golb_proto::llb::Local::new("context").build(),
+            builder: &builder,
+            build_platform: &Platform::linux_amd64(),
+            targets: vec![Target {
+                platform: Platform::linux_amd64(),
+                base: Some(unresolved(runtime_base(&spec).unwrap())),
+            }],
+            build_target: target,
+            options,
+        })
+        .unwrap();
+        let spec_file = golb_proto::llb::SourceFile {
+            filename: "golb.toml".into(),
+            data: Vec::new(),
+            language: "toml".into(),
+        };
+        let def = images[0].state.marshal(&[spec_file]).unwrap();
+        let mut execs = Vec::new();
+        for bytes in &def.def {
+            let op = pb::Op::decode(bytes.as_slice()).unwrap();
+            let Some(pb::op::Op::Exec(exec)) = op.op else {
+                continue;
+            };
+            let md = &def.metadata[&golb_proto::llb::digest(bytes)];
+            let meta = exec.meta.unwrap_or_default();
+            let hosts = meta
+                .extra_hosts
+                .iter()
+                .map(|h| format!("{}={}", h.host, h.ip))
+                .collect();
+            let name = md
+                .description
+                .get("llb.customname")
+                .cloned()
+                .unwrap_or_default();
+            execs.push((name, md.ignore_cache, hosts));
+        }
+        execs
+    }
+
+    #[test]
+    fn no_cache_reaches_the_steps_it_names() {
+        let names_ignoring = |target, no_cache| {
+            let options = BuildOptions {
+                no_cache,
+                ..BuildOptions::default()
+            };
+            let mut names: Vec<String> = planned_execs(target, &options)
+                .into_iter()
+                .filter(|(_, ignore, _)| *ignore)
+                .map(|(name, _, _)| name)
+                .collect();
+            names.sort();
+            names
+        };
+        assert!(names_ignoring(BuildTarget::Image, NoCache::Off).is_empty());
+        assert_eq!(
+            names_ignoring(BuildTarget::Image, NoCache::All),
+            [
+                "[golb] go build . → hello (linux/amd64)",
+                "[golb] go mod download"
+            ]
+        );
+        assert_eq!(
+            names_ignoring(BuildTarget::Image, NoCache::Steps(vec![Step::Build])),
+            ["[golb] go build . → hello (linux/amd64)"]
+        );
+        assert_eq!(
+            names_ignoring(
+                BuildTarget::Test,
+                NoCache::Steps(vec![Step::Download, Step::Vet])
+            ),
+            ["[golb] go mod download"]
+        );
+        assert_eq!(
+            names_ignoring(BuildTarget::Vet, NoCache::Steps(vec![Step::Vet])),
+            ["[golb] go vet ./..."]
+        );
+    }
+
+    #[test]
+    fn added_hosts_reach_every_step_that_runs_go() {
+        let options = BuildOptions {
+            extra_hosts: vec![("goproxy.corp.test".into(), "10.0.0.7".parse().unwrap())],
+            ..BuildOptions::default()
+        };
+        for target in [BuildTarget::Image, BuildTarget::Test, BuildTarget::Vet] {
+            let execs = planned_execs(target, &options);
+            assert_eq!(execs.len(), 2, "{target:?}: {execs:?}");
+            for (name, _, hosts) in execs {
+                assert_eq!(hosts, ["goproxy.corp.test=10.0.0.7"], "{name}");
+            }
+        }
+        let plain = planned_execs(BuildTarget::Image, &BuildOptions::default());
+        assert!(plain.iter().all(|(_, _, hosts)| hosts.is_empty()));
     }
 
     #[test]

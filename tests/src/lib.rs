@@ -247,8 +247,7 @@ pub fn buildx_golb(h: &Harness, dir: &Path, extra: &[&str]) -> Command {
         cmd.arg("--build-arg")
             .arg(format!("BUILDKIT_SYNTAX={}", h.frontend()));
     }
-    cmd.args(extra)
-        .arg(".");
+    cmd.args(extra).arg(".");
     cmd
 }
 
