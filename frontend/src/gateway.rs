@@ -828,7 +828,7 @@ async fn resolve_image(
         .image_resolve_mode
         .as_deref()
         .unwrap_or("default");
-    let log_name = format!("[golb] resolve {role} {reference} for {platform}");
+    let log_name = resolve_log_name(role, &reference.to_string(), platform, mode);
     let resolved = bridge
         .resolve_image_config(&reference.to_string(), platform, mode, &log_name)
         .await?;
@@ -852,9 +852,33 @@ async fn resolve_image(
     })
 }
 
+/// The progress line of a resolve. A mode other than BuildKit's default is
+/// shown, so `buildx build --pull` visibly reaches golb's resolves.
+fn resolve_log_name(role: &str, reference: &str, platform: &Platform, mode: &str) -> String {
+    match mode {
+        "default" | "" => format!("[golb] resolve {role} {reference} for {platform}"),
+        mode => {
+            format!("[golb] resolve {role} {reference} for {platform} (image-resolve-mode={mode})")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolve_lines_show_a_mode_other_than_default() {
+        let amd64 = Platform::linux_amd64();
+        assert_eq!(
+            resolve_log_name("runtime", "r.example/base:1", &amd64, "default"),
+            "[golb] resolve runtime r.example/base:1 for linux/amd64"
+        );
+        assert_eq!(
+            resolve_log_name("builder", "r.example/go:1", &amd64, "pull"),
+            "[golb] resolve builder r.example/go:1 for linux/amd64 (image-resolve-mode=pull)"
+        );
+    }
 
     #[test]
     fn spec_errors_become_source_errors_with_every_line() {

@@ -2,9 +2,10 @@
 //! read into one typed value. Shared by the gateway and the offline commands
 //! so both plan from the same decisions.
 
-use crate::plan::{BuildOptions, BuildTarget};
+use crate::plan::{BuildOptions, BuildTarget, NoCache, Step};
 use golb_proto::llb::Platform;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 /// The spec file name when the client sends none.
 pub const DEFAULT_FILENAME: &str = "golb.toml";
@@ -35,6 +36,10 @@ pub enum OptionsError {
     ResolveMode(String),
     #[error("{0}")]
     Target(String),
+    #[error("option no-cache: {0}")]
+    NoCache(String),
+    #[error("option add-hosts: {entry:?}: {message}")]
+    AddHost { entry: String, message: String },
 }
 
 impl FrontendOptions {
@@ -59,21 +64,82 @@ impl FrontendOptions {
             Some(name) => BuildTarget::parse(name).map_err(OptionsError::Target)?,
             None => BuildTarget::default(),
         };
+        let no_cache = match opts.get("no-cache") {
+            None => NoCache::Off,
+            Some(names) => parse_no_cache(names)?,
+        };
+        let extra_hosts = match get("add-hosts") {
+            Some(list) => parse_extra_hosts(list)?,
+            None => Vec::new(),
+        };
         Ok(FrontendOptions {
             target,
             filename: get("filename").unwrap_or(DEFAULT_FILENAME).to_string(),
             platforms,
             build: BuildOptions {
                 source_date_epoch,
-                // BuildKit sends `no-cache` with an empty value for "everything".
-                no_cache: opts.contains_key("no-cache"),
+                no_cache,
                 image_resolve_mode,
+                extra_hosts,
             },
             request_id: get("requestid").map(String::from),
             spec_local: get("dockerfilekey").unwrap_or("dockerfile").to_string(),
             context_local: get("contextkey").unwrap_or("context").to_string(),
         })
     }
+}
+
+/// `no-cache`: empty for `--no-cache` (every step), else the comma list of
+/// `--no-cache-filter` names, which for golb are its steps. An unknown name
+/// is an error: ignoring it would quietly keep the cache the user asked to skip.
+fn parse_no_cache(value: &str) -> Result<NoCache, OptionsError> {
+    let names: Vec<&str> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    if names.is_empty() {
+        return Ok(NoCache::All);
+    }
+    let mut steps = Vec::new();
+    for name in names {
+        let step = Step::parse(name).map_err(OptionsError::NoCache)?;
+        if !steps.contains(&step) {
+            steps.push(step);
+        }
+    }
+    Ok(NoCache::Steps(steps))
+}
+
+/// `add-hosts`, as buildx sends `--add-host`: `host=ip` entries joined by
+/// commas (buildx has already turned `host:ip` into `host=ip`, split
+/// `host=ip1,ip2` and replaced `host-gateway`). Names are lowercased and
+/// IPv6 addresses may be bracketed, as in BuildKit's Dockerfile frontend.
+pub fn parse_extra_hosts(list: &str) -> Result<Vec<(String, IpAddr)>, OptionsError> {
+    let mut hosts = Vec::new();
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let error = |message: &str| OptionsError::AddHost {
+            entry: entry.to_string(),
+            message: message.to_string(),
+        };
+        let (host, ip) = entry
+            .split_once('=')
+            .ok_or_else(|| error("expected host=ip"))?;
+        let host = host.trim().to_ascii_lowercase();
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            return Err(error("not a host name"));
+        }
+        let ip = ip.trim();
+        let bare = ip
+            .strip_prefix('[')
+            .and_then(|v| v.strip_suffix(']'))
+            .unwrap_or(ip);
+        let ip: IpAddr = bare
+            .parse()
+            .map_err(|_| error(&format!("{ip:?} is not an IP address")))?;
+        hosts.push((host, ip));
+    }
+    Ok(hosts)
 }
 
 /// Parses a comma-separated platform list, dropping duplicates.
@@ -108,7 +174,8 @@ mod tests {
         assert_eq!(o.filename, "golb.toml");
         assert!(o.platforms.is_empty());
         assert_eq!(o.build.source_date_epoch, 0);
-        assert!(!o.build.no_cache);
+        assert_eq!(o.build.no_cache, NoCache::Off);
+        assert!(o.build.extra_hosts.is_empty());
         assert_eq!(
             (o.spec_local.as_str(), o.context_local.as_str()),
             ("dockerfile", "context")
@@ -130,10 +197,63 @@ mod tests {
         let platforms: Vec<String> = o.platforms.iter().map(ToString::to_string).collect();
         assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
         assert_eq!(o.build.source_date_epoch, 1_700_000_000);
-        assert!(o.build.no_cache);
+        assert_eq!(o.build.no_cache, NoCache::All);
         assert_eq!(o.build.image_resolve_mode.as_deref(), Some("pull"));
         let o = FrontendOptions::from_opts(&opts(&[("target", "binaries")])).unwrap();
         assert_eq!(o.target, BuildTarget::Binaries);
+    }
+
+    #[test]
+    fn no_cache_filter_names_golb_steps() {
+        let o = FrontendOptions::from_opts(&opts(&[("no-cache", "Build, vet,build")])).unwrap();
+        assert_eq!(
+            o.build.no_cache,
+            NoCache::Steps(vec![Step::Build, Step::Vet])
+        );
+        assert!(o.build.no_cache.covers(Step::Build));
+        assert!(!o.build.no_cache.covers(Step::Download));
+        assert!(NoCache::All.covers(Step::Download));
+        assert!(!NoCache::Off.covers(Step::Test));
+        let err = FrontendOptions::from_opts(&opts(&[("no-cache", "build,runtime")])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "option no-cache: --no-cache-filter \"runtime\": golb's steps are download, build, test, vet"
+        );
+    }
+
+    #[test]
+    fn add_hosts_as_buildx_sends_them() {
+        let o = FrontendOptions::from_opts(&opts(&[(
+            "add-hosts",
+            "GoProxy.corp.test=10.0.0.7,git.corp.test=::1,v6.corp.test=[fd00::1]",
+        )]))
+        .unwrap();
+        let hosts: Vec<(String, String)> = o
+            .build
+            .extra_hosts
+            .iter()
+            .map(|(h, ip)| (h.clone(), ip.to_string()))
+            .collect();
+        assert_eq!(
+            hosts,
+            [
+                ("goproxy.corp.test".to_string(), "10.0.0.7".to_string()),
+                ("git.corp.test".to_string(), "::1".to_string()),
+                ("v6.corp.test".to_string(), "fd00::1".to_string()),
+            ]
+        );
+        for (bad, says) in [
+            ("goproxy.corp.test", "expected host=ip"),
+            ("=10.0.0.7", "not a host name"),
+            (
+                "goproxy.corp.test=host-gateway",
+                "\"host-gateway\" is not an IP address",
+            ),
+        ] {
+            let err = FrontendOptions::from_opts(&opts(&[("add-hosts", bad)])).unwrap_err();
+            assert!(err.to_string().contains(says), "{bad}: {err}");
+            assert!(err.to_string().starts_with("option add-hosts: "), "{err}");
+        }
     }
 
     #[test]

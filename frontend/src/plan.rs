@@ -15,6 +15,7 @@ use golb_proto::llb::{
     CacheSharing, Copy, Exec, File, Image, Mkfile, Mount, Platform, SourceRange, State,
 };
 use serde_json::Value;
+use std::net::IpAddr;
 
 /// Index of the spec file in the Definition's source map.
 const SPEC_SOURCE: usize = 0;
@@ -36,10 +37,73 @@ pub struct BuildOptions {
     /// Seconds since the epoch for file times and `created`; 0 when unset, so
     /// that images are reproducible by default.
     pub source_date_epoch: i64,
-    /// `--no-cache`: run every step again.
-    pub no_cache: bool,
+    /// `--no-cache` / `--no-cache-filter`: which steps run again.
+    pub no_cache: NoCache,
     /// `image-resolve-mode` for image sources (default, pull, local).
     pub image_resolve_mode: Option<String>,
+    /// `--add-host`: `/etc/hosts` entries for every step that runs Go.
+    pub extra_hosts: Vec<(String, IpAddr)>,
+}
+
+/// The steps of a golb build that run a command, named as
+/// `--no-cache-filter` names them (the Dockerfile frontend's names are its
+/// stages; golb's stages are these steps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// `go mod download`.
+    Download,
+    /// `go build`, every binary and platform.
+    Build,
+    /// `go test` (the `test` target).
+    Test,
+    /// `go vet` (the `vet` target).
+    Vet,
+}
+
+impl Step {
+    pub const ALL: [(Step, &'static str); 4] = [
+        (Step::Download, "download"),
+        (Step::Build, "build"),
+        (Step::Test, "test"),
+        (Step::Vet, "vet"),
+    ];
+
+    /// Case-insensitive, as BuildKit matches `--no-cache-filter` stage names.
+    pub fn parse(name: &str) -> Result<Step, String> {
+        Self::ALL
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(step, _)| *step)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(_, n)| *n).collect();
+                format!(
+                    "--no-cache-filter {name:?}: golb's steps are {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// Which steps ignore the cache.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum NoCache {
+    /// Use the cache (no `--no-cache`).
+    #[default]
+    Off,
+    /// `--no-cache`: every step runs again.
+    All,
+    /// `--no-cache-filter a,b`: only these.
+    Steps(Vec<Step>),
+}
+
+impl NoCache {
+    pub fn covers(&self, step: Step) -> bool {
+        match self {
+            NoCache::Off => false,
+            NoCache::All => true,
+            NoCache::Steps(steps) => steps.contains(&step),
+        }
+    }
 }
 
 /// One target platform, with its runtime base resolved for that platform
@@ -381,6 +445,16 @@ fn with_env(mut exec: Exec, env: Vec<(String, String)>) -> Exec {
     exec
 }
 
+/// `--add-host` entries, on every step that runs Go: a private proxy or VCS
+/// host named in the spec must resolve for `go mod download`, and `go test`
+/// may reach the network too.
+fn with_hosts(exec: Exec, options: &BuildOptions) -> Exec {
+    options
+        .extra_hosts
+        .iter()
+        .fold(exec, |exec, (host, ip)| exec.extra_host(host.clone(), *ip))
+}
+
 fn module_cache() -> Mount {
     Mount::cache(
         go_build::GOMODCACHE,
@@ -407,7 +481,8 @@ fn download_modules(input: &PlanInput<'_>, builder: State) -> State {
         .mount(module_cache())
         .mount(Mount::secret(go_build::NETRC_PATH, go_build::NETRC_SECRET).optional(true))
         .custom_name("[golb] go mod download")
-        .ignore_cache(input.options.no_cache);
+        .ignore_cache(input.options.no_cache.covers(Step::Download));
+    exec = with_hosts(exec, input.options);
     if !input.spec.modules.ssh.is_empty() {
         exec =
             exec.mount(Mount::ssh(go_build::SSH_AGENT_PATH, go_build::SSH_AGENT_ID).optional(true));
@@ -504,8 +579,9 @@ fn build_binary(
         "[golb] go build {} → {} ({target})",
         binary.package, binary.name
     ))
-    .ignore_cache(input.options.no_cache)
+    .ignore_cache(input.options.no_cache.covers(Step::Build))
     .location(SPEC_SOURCE, range(binary.location));
+    let exec = with_hosts(exec, input.options);
     let exec = with_env(
         exec,
         builder_env(input, go_build::build_env(&input.spec.modules, target)),
@@ -671,7 +747,11 @@ fn check_module(
         .mount(Mount::tmpfs(go_build::TEMP_DIR))
         .mount(Mount::scratch(go_build::OUTPUT_DIR))
         .custom_name(format!("[golb] go {verb} {}", spec.test.packages.join(" ")))
-        .ignore_cache(input.options.no_cache);
+        .ignore_cache(input.options.no_cache.covers(match target {
+            BuildTarget::Test => Step::Test,
+            _ => Step::Vet,
+        }));
+    let exec = with_hosts(exec, input.options);
     let exec = exec.location(SPEC_SOURCE, range(spec.test.location.unwrap_or(SPEC_TOP)));
     let exec = with_env(
         exec,
@@ -746,6 +826,173 @@ mod tests {
         );
     }
 
+    /// A module that requires another, so its plan has a download step.
+    fn module_with_requirement() -> GoModule {
+        let files = [(
+            "go.mod".to_string(),
+            b"module example.com/hello\ngo 1.26.0\nrequire example.com/lib v1.0.0\n".to_vec(),
+        )]
+        .into();
+        GoModule::from_files("", &files).unwrap()
+    }
+
+    /// An exec op of a planned build.
+    #[derive(Debug)]
+    struct PlannedExec {
+        name: String,
+        args: Vec<String>,
+        ignore_cache: bool,
+        hosts: Vec<String>,
+    }
+
+    /// The exec ops of the plan of an empty spec for `module` and
+    /// `platforms`, each listed once however many platforms share it.
+    fn planned_execs(
+        module: &GoModule,
+        platforms: &[&str],
+        target: BuildTarget,
+        options: &BuildOptions,
+    ) -> Vec<PlannedExec> {
+        use golb_proto::llb::pb;
+        use prost::Message;
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        let unresolved = |reference: ImageRef| ResolvedImage {
+            reference,
+            config: serde_json::json!({}),
+            replacement: None,
+        };
+        let builder = unresolved(builder_image(&spec, module).unwrap().0);
+        let images = plan(PlanInput {
+            spec: &spec,
+            module,
+            context: golb_proto::llb::Local::new("context").build(),
+            builder: &builder,
+            build_platform: &Platform::linux_amd64(),
+            targets: platforms
+                .iter()
+                .map(|p| Target {
+                    platform: Platform::parse(p).unwrap(),
+                    base: Some(unresolved(runtime_base(&spec).unwrap())),
+                })
+                .collect(),
+            build_target: target,
+            options,
+        })
+        .unwrap();
+        let spec_file = golb_proto::llb::SourceFile {
+            filename: "golb.toml".into(),
+            data: Vec::new(),
+            language: "toml".into(),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        let mut execs = Vec::new();
+        for image in images {
+            let def = image
+                .state
+                .marshal(std::slice::from_ref(&spec_file))
+                .unwrap();
+            for bytes in &def.def {
+                let digest = golb_proto::llb::digest(bytes);
+                let op = pb::Op::decode(bytes.as_slice()).unwrap();
+                let Some(pb::op::Op::Exec(exec)) = op.op else {
+                    continue;
+                };
+                if !seen.insert(digest.clone()) {
+                    continue;
+                }
+                let md = &def.metadata[&digest];
+                let meta = exec.meta.unwrap_or_default();
+                execs.push(PlannedExec {
+                    name: md
+                        .description
+                        .get("llb.customname")
+                        .cloned()
+                        .unwrap_or_default(),
+                    args: meta.args,
+                    ignore_cache: md.ignore_cache,
+                    hosts: meta
+                        .extra_hosts
+                        .iter()
+                        .map(|h| format!("{}={}", h.host, h.ip))
+                        .collect(),
+                });
+            }
+        }
+        execs
+    }
+
+    #[test]
+    fn no_cache_reaches_the_steps_it_names() {
+        let names_ignoring = |target, no_cache| {
+            let options = BuildOptions {
+                no_cache,
+                ..BuildOptions::default()
+            };
+            let mut names: Vec<String> = planned_execs(
+                &module_with_requirement(),
+                &["linux/amd64"],
+                target,
+                &options,
+            )
+            .into_iter()
+            .filter(|e| e.ignore_cache)
+            .map(|e| e.name)
+            .collect();
+            names.sort();
+            names
+        };
+        assert!(names_ignoring(BuildTarget::Image, NoCache::Off).is_empty());
+        assert_eq!(
+            names_ignoring(BuildTarget::Image, NoCache::All),
+            [
+                "[golb] go build . → hello (linux/amd64)",
+                "[golb] go mod download"
+            ]
+        );
+        assert_eq!(
+            names_ignoring(BuildTarget::Image, NoCache::Steps(vec![Step::Build])),
+            ["[golb] go build . → hello (linux/amd64)"]
+        );
+        assert_eq!(
+            names_ignoring(
+                BuildTarget::Test,
+                NoCache::Steps(vec![Step::Download, Step::Vet])
+            ),
+            ["[golb] go mod download"]
+        );
+        assert_eq!(
+            names_ignoring(BuildTarget::Vet, NoCache::Steps(vec![Step::Vet])),
+            ["[golb] go vet ./..."]
+        );
+    }
+
+    #[test]
+    fn added_hosts_reach_every_step_that_runs_go() {
+        let options = BuildOptions {
+            extra_hosts: vec![("goproxy.corp.test".into(), "10.0.0.7".parse().unwrap())],
+            ..BuildOptions::default()
+        };
+        for target in [BuildTarget::Image, BuildTarget::Test, BuildTarget::Vet] {
+            let execs = planned_execs(
+                &module_with_requirement(),
+                &["linux/amd64"],
+                target,
+                &options,
+            );
+            assert_eq!(execs.len(), 2, "{target:?}: {execs:?}");
+            for exec in execs {
+                assert_eq!(exec.hosts, ["goproxy.corp.test=10.0.0.7"], "{}", exec.name);
+            }
+        }
+        let plain = planned_execs(
+            &module_with_requirement(),
+            &["linux/amd64"],
+            BuildTarget::Image,
+            &BuildOptions::default(),
+        );
+        assert!(plain.iter().all(|e| e.hosts.is_empty()));
+    }
+
     #[test]
     fn the_default_runtime_base_is_distroless_nonroot() {
         let spec = Spec::parse("golb.toml", "").unwrap();
@@ -755,80 +1002,30 @@ mod tests {
         );
     }
 
-    /// The exec ops of the plan for `platforms`, as their argument lists.
-    fn planned_execs(module: &GoModule, platforms: &[&str]) -> Vec<Vec<String>> {
-        use golb_proto::llb::pb;
-        use prost::Message;
-        let spec = Spec::parse("golb.toml", "").unwrap();
-        let resolved = |name: &str| ResolvedImage {
-            reference: ImageRef::parse(name).unwrap(),
-            config: serde_json::json!({}),
-            replacement: None,
-        };
-        let builder = resolved("golang:1.26");
-        let build_platform = Platform::linux_amd64();
-        let images = plan(PlanInput {
-            spec: &spec,
-            module,
-            context: golb_proto::llb::Local::new("context").build(),
-            builder: &builder,
-            build_platform: &build_platform,
-            targets: platforms
-                .iter()
-                .map(|p| Target {
-                    platform: Platform::parse(p).unwrap(),
-                    base: Some(resolved("gcr.io/distroless/static-debian12:nonroot")),
-                })
-                .collect(),
-            build_target: BuildTarget::Image,
-            options: &BuildOptions::default(),
-        })
-        .unwrap();
-        let mut execs = std::collections::BTreeSet::new();
-        for image in images {
-            let spec_file = golb_proto::llb::SourceFile {
-                filename: "golb.toml".into(),
-                data: Vec::new(),
-                language: "toml".into(),
-            };
-            let definition = image.state.marshal(&[spec_file]).unwrap();
-            for bytes in &definition.def {
-                if let Some(pb::op::Op::Exec(exec)) = pb::Op::decode(bytes.as_slice()).unwrap().op {
-                    let meta = exec.meta.unwrap_or_default();
-                    execs.insert((meta.args, meta.env));
-                }
-            }
-        }
-        execs.into_iter().map(|(args, _)| args).collect()
-    }
-
     #[test]
     fn one_download_for_all_platforms_and_none_without_requirements() {
         let platforms = ["linux/amd64", "linux/arm64", "linux/arm/v7"];
-        let downloads = |module: &GoModule| {
-            planned_execs(module, &platforms)
-                .iter()
-                .filter(|args| args.join(" ") == "go mod download")
-                .count()
-        };
-        let with_requirement = GoModule::from_files(
-            "",
-            &[(
-                "go.mod".to_string(),
-                b"module example.com/hello\ngo 1.26.0\nrequire example.com/lib v1.0.0\n".to_vec(),
-            )]
-            .into(),
-        )
-        .unwrap();
-        assert_eq!(downloads(&with_requirement), 1);
-        assert_eq!(downloads(&module()), 0, "hello requires nothing");
-        let builds = planned_execs(&with_requirement, &platforms)
+        let count = |module: &GoModule, command: &str| {
+            planned_execs(
+                module,
+                &platforms,
+                BuildTarget::Image,
+                &BuildOptions::default(),
+            )
             .iter()
-            .filter(|args| {
-                args.first().map(String::as_str) == Some("go")
-                    && args.get(1).map(String::as_str) == Some("build")
-            })
-            .count();
-        assert_eq!(builds, 3, "one build per platform");
+            .filter(|e| e.args.join(" ").starts_with(command))
+            .count()
+        };
+        assert_eq!(count(&module_with_requirement(), "go mod download"), 1);
+        assert_eq!(
+            count(&module_with_requirement(), "go build"),
+            3,
+            "one per platform"
+        );
+        assert_eq!(
+            count(&module(), "go mod download"),
+            0,
+            "hello requires nothing"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! A tiny Go module proxy (the GOPROXY protocol, <https://go.dev/ref/mod#goproxy-protocol>)
 //! that answers only with HTTP basic auth: the private registry the
-//! private-module tests build against.
+//! private-module tests build against. [`GoProxy::start_open`] drops the
+//! login, for tests about reaching a proxy at all (`--add-host`).
 //!
 //! It serves a directory laid out as the protocol's URLs
 //! (`<module>/@v/list`, `<module>/@v/<version>.{info,mod,zip}`; the fixture is
@@ -81,8 +82,9 @@ struct Shared {
 
 struct Config {
     root: PathBuf,
-    /// `Basic <base64(user:password)>`, compared with the request's header.
-    expected: String,
+    /// `Basic <base64(user:password)>`, compared with the request's header;
+    /// None for an open proxy.
+    expected: Option<String>,
     tls: Option<Arc<rustls::ServerConfig>>,
 }
 
@@ -99,7 +101,13 @@ pub struct GoProxy {
 impl GoProxy {
     /// Serves `root` over plain HTTP on 127.0.0.1 and a free port.
     pub fn start(root: &Path, user: &str, password: &str) -> io::Result<GoProxy> {
-        GoProxy::spawn(root, user, password, None, None)
+        GoProxy::spawn(root, Some((user, password)), None, None)
+    }
+
+    /// Serves `root` over plain HTTP without a login: every request counts
+    /// as authenticated. For tests about reaching the proxy, not about auth.
+    pub fn start_open(root: &Path) -> io::Result<GoProxy> {
+        GoProxy::spawn(root, None, None, None)
     }
 
     /// Serves `root` over HTTPS on 127.0.0.1 and a free port, with a
@@ -107,13 +115,17 @@ impl GoProxy {
     /// this proxy alone (its key is never written anywhere).
     pub fn start_tls(root: &Path, user: &str, password: &str) -> io::Result<GoProxy> {
         let (config, ca_pem) = tls_config().map_err(io::Error::other)?;
-        GoProxy::spawn(root, user, password, Some(Arc::new(config)), Some(ca_pem))
+        GoProxy::spawn(
+            root,
+            Some((user, password)),
+            Some(Arc::new(config)),
+            Some(ca_pem),
+        )
     }
 
     fn spawn(
         root: &Path,
-        user: &str,
-        password: &str,
+        login: Option<(&str, &str)>,
         tls: Option<Arc<rustls::ServerConfig>>,
         ca_pem: Option<String>,
     ) -> io::Result<GoProxy> {
@@ -128,7 +140,9 @@ impl GoProxy {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let config = Arc::new(Config {
             root: root.to_path_buf(),
-            expected: format!("Basic {}", base64(format!("{user}:{password}").as_bytes())),
+            expected: login.map(|(user, password)| {
+                format!("Basic {}", base64(format!("{user}:{password}").as_bytes()))
+            }),
             tls,
         });
         let shared = Arc::new(Shared::default());
@@ -289,10 +303,11 @@ fn serve_request<S: Read + Write>(
         return respond(&mut stream, 400, "text/plain", &[], b"bad request\n", true);
     };
     let path = target.split(['?', '#']).next().unwrap_or("").to_string();
-    let auth = match headers.get("authorization") {
-        None => Auth::Missing,
-        Some(value) if value.trim() == config.expected => Auth::Ok,
-        Some(_) => Auth::Wrong,
+    let auth = match (&config.expected, headers.get("authorization")) {
+        (None, _) => Auth::Ok,
+        (Some(_), None) => Auth::Missing,
+        (Some(expected), Some(value)) if value.trim() == expected => Auth::Ok,
+        (Some(_), Some(_)) => Auth::Wrong,
     };
     let head_only = method == "HEAD";
     let (status, content_type, body): (u16, &str, Vec<u8>) = if auth != Auth::Ok {
@@ -650,6 +665,16 @@ mod tests {
             "{}",
             proxy.describe()
         );
+    }
+
+    #[test]
+    fn an_open_proxy_serves_without_credentials() {
+        let proxy = GoProxy::start_open(&fixture()).unwrap();
+        let (status, head, body) = get(&proxy, MOD, None);
+        assert_eq!(status, 200, "{head}");
+        assert_eq!(body, std::fs::read(fixture().join(&MOD[1..])).unwrap());
+        assert_eq!(get(&proxy, "/nope/@v/list", None).0, 404);
+        assert_eq!((proxy.authenticated(), proxy.rejected()), (2, 0));
     }
 
     #[test]

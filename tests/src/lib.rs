@@ -336,3 +336,141 @@ pub fn rawjson_vertexes(progress: &str) -> BTreeMap<String, String> {
         })
         .collect()
 }
+
+/// A buildkitd of a test's own: configured like the harness's (the same
+/// binary and buildkitd.toml, so the same registry mirrors), with an empty
+/// root under target/e2e. It stands for a fresh builder, say a CI runner,
+/// without pruning the harness's daemon, whose warm caches the other tests
+/// rely on. Dropping it stops the daemon and removes its root.
+pub struct TempDaemon {
+    child: std::process::Child,
+    addr: String,
+    buildx_config: PathBuf,
+    /// Held for its Drop, which removes the daemon's root after the daemon stops.
+    _dir: TempDir,
+}
+
+/// The buildx builder a [`TempDaemon`] registers in its own BUILDX_CONFIG.
+const TEMP_BUILDER: &str = "golb-temp";
+
+impl TempDaemon {
+    pub fn start(h: &Harness, name: &str) -> TempDaemon {
+        let dir = TempDir::new(name);
+        let sock = dir.path().join("buildkitd.sock");
+        // Unix socket paths are limited to about 107 bytes.
+        assert!(
+            sock.as_os_str().len() < 100,
+            "{}: too long for a socket",
+            sock.display()
+        );
+        let addr = format!("unix://{}", sock.display());
+        let config = dir.path().join("buildkitd.toml");
+        let harness_config = Path::new(h.var("GOLB_HARNESS_STATE")).join("buildkitd.toml");
+        std::fs::copy(&harness_config, &config)
+            .unwrap_or_else(|e| panic!("{}: {e}", harness_config.display()));
+        let log_path = dir.path().join("buildkitd.log");
+        let log = std::fs::File::create(&log_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", log_path.display()));
+        let log_err = log.try_clone().expect("log file handle");
+        let mut cmd = h.command("buildkitd");
+        // runc lives in /usr/sbin, which a test's PATH may lack.
+        let path = format!("/usr/local/sbin:/usr/sbin:/sbin:{}", h.var("PATH"));
+        cmd.env("PATH", path)
+            .arg("--root")
+            .arg(dir.path().join("root"))
+            .args(["--addr", &addr, "--config"])
+            .arg(&config)
+            .args(["--oci-worker=true", "--containerd-worker=false"])
+            .stdout(log)
+            .stderr(log_err);
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start buildkitd: {e}"));
+        let buildx_config = dir.path().join("buildx");
+        let mut daemon = TempDaemon {
+            child,
+            addr,
+            buildx_config,
+            _dir: dir,
+        };
+        daemon.wait_ready(&log_path);
+        std::fs::create_dir_all(&daemon.buildx_config).expect("buildx config dir");
+        run_ok(daemon.buildx().args([
+            "create",
+            "--name",
+            TEMP_BUILDER,
+            "--driver",
+            "remote",
+            &daemon.addr,
+        ]));
+        run_ok(daemon.buildx().args(["inspect", "--bootstrap"]));
+        daemon
+    }
+
+    fn wait_ready(&mut self, log: &Path) {
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "buildkitd exited ({status}):\n{}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                );
+            }
+            let answered = Command::new("buildctl")
+                .env("PATH", harness().var("PATH"))
+                .args(["--addr", &self.addr, "debug", "workers"])
+                .stdin(Stdio::null())
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if answered {
+                return;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "buildkitd did not answer on {} within 30 s:\n{}",
+                self.addr,
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
+    /// `buildx` pointed at this daemon.
+    fn buildx(&self) -> Command {
+        let mut cmd = harness().command("buildx");
+        self.point_at_me(&mut cmd);
+        cmd
+    }
+
+    fn point_at_me(&self, cmd: &mut Command) {
+        cmd.env("BUILDKIT_HOST", &self.addr)
+            .env("BUILDX_CONFIG", &self.buildx_config)
+            .env("BUILDX_BUILDER", TEMP_BUILDER);
+    }
+
+    /// [`buildx_golb`] on this daemon.
+    pub fn buildx_golb(&self, h: &Harness, dir: &Path, extra: &[&str]) -> Command {
+        let mut cmd = buildx_golb(h, dir, extra);
+        self.point_at_me(&mut cmd);
+        cmd
+    }
+}
+
+impl Drop for TempDaemon {
+    fn drop(&mut self) {
+        // SIGTERM lets buildkitd unmount its snapshots before the root goes.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // The fields drop next: `_dir` removes the root.
+    }
+}

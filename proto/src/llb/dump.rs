@@ -154,6 +154,9 @@ fn write_exec(out: &mut String, op: &pb::Op, e: &pb::ExecOp) {
         if !meta.hostname.is_empty() {
             let _ = writeln!(out, "    hostname {}", word(&meta.hostname));
         }
+        for h in &meta.extra_hosts {
+            let _ = writeln!(out, "    host {} {}", word(&h.host), word(&h.ip));
+        }
     }
     match pb::NetMode::try_from(e.network) {
         Ok(pb::NetMode::Unset) => {}
@@ -330,6 +333,24 @@ mod tests {
             text = text.replace(short(&digest(bytes)), &format!("#{i}"));
         }
         text
+    }
+
+    #[test]
+    fn extra_hosts_are_dumped() {
+        let def = Exec::new(
+            Image::new("golang:1.26").build(),
+            vec!["go".into(), "mod".into(), "download".into()],
+        )
+        .extra_host("goproxy.corp.test", "10.0.0.7".parse().expect("ip"))
+        .build()
+        .root()
+        .marshal(&[])
+        .expect("marshals");
+        let text = dump(&def).expect("dumps");
+        assert!(
+            text.contains("    cwd /\n    host goproxy.corp.test 10.0.0.7\n"),
+            "{text}"
+        );
     }
 
     #[test]

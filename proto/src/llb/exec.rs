@@ -1,5 +1,6 @@
 //! Exec ops: run a command over a root filesystem plus mounts.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::state::{Node, NodeMeta, OpKind, Output};
@@ -134,6 +135,7 @@ pub(crate) struct ExecSpec {
     pub(crate) cwd: String,
     pub(crate) user: String,
     pub(crate) network_none: bool,
+    pub(crate) extra_hosts: Vec<(String, IpAddr)>,
     /// In marshal order, each with its output index (-1: none).
     pub(crate) mounts: Vec<(Mount, i64)>,
     pub(crate) root_output: i64,
@@ -147,6 +149,7 @@ pub struct Exec {
     cwd: String,
     user: String,
     network_none: bool,
+    extra_hosts: Vec<(String, IpAddr)>,
     mounts: Vec<Mount>,
     meta: NodeMeta,
 }
@@ -160,6 +163,7 @@ impl Exec {
             cwd: "/".to_string(),
             user: String::new(),
             network_none: false,
+            extra_hosts: Vec::new(),
             mounts: Vec::new(),
             meta: NodeMeta::default(),
         }
@@ -194,6 +198,15 @@ impl Exec {
 
     pub fn network_none(mut self) -> Self {
         self.network_none = true;
+        self
+    }
+
+    /// An `/etc/hosts` entry for the command (`--add-host`), so a private
+    /// proxy or VCS host resolves without DNS. Entries keep the order given;
+    /// one name may map to several addresses, as Docker allows. BuildKit keys
+    /// the step on the names only, not the addresses.
+    pub fn extra_host(mut self, host: impl Into<String>, ip: IpAddr) -> Self {
+        self.extra_hosts.push((host.into(), ip));
         self
     }
 
@@ -244,6 +257,7 @@ impl Exec {
             cwd: self.cwd,
             user: self.user,
             network_none: self.network_none,
+            extra_hosts: self.extra_hosts,
             mounts,
             root_output,
         };

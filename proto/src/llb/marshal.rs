@@ -345,6 +345,16 @@ impl Marshaler<'_> {
                 env: spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
                 cwd: spec.cwd.clone(),
                 user: spec.user.clone(),
+                // No cap to declare: BuildKit's solver/pb/caps.go defines
+                // none for extra hosts, and Go llb adds none for them.
+                extra_hosts: spec
+                    .extra_hosts
+                    .iter()
+                    .map(|(host, ip)| pb::HostIp {
+                        host: host.clone(),
+                        ip: ip.to_string(),
+                    })
+                    .collect(),
                 remove_mount_stubs_recursive: true,
                 ..Default::default()
             }),
@@ -898,6 +908,40 @@ mod tests {
         assert!(matches!(dup, Err(MarshalError::DuplicateMount { .. })));
         let empty_file = File::new(golang()).build().marshal(&[]);
         assert!(matches!(empty_file, Err(MarshalError::NoActions)));
+    }
+
+    #[test]
+    fn extra_hosts_are_written_in_order_and_only_when_given() {
+        let with = sh(golang(), "true")
+            .extra_host("goproxy.corp.test", "10.0.0.7".parse().expect("ip"))
+            .extra_host("git.corp.test", "::1".parse().expect("ip"))
+            .extra_host("goproxy.corp.test", "10.0.0.8".parse().expect("ip"));
+        let without = sh(golang(), "true");
+        let def = with.clone().build().root().marshal(&[]).expect("marshals");
+        let meta = exec_of(&ops(&def)[1]).meta.clone().expect("meta");
+        let hosts: Vec<(&str, &str)> = meta
+            .extra_hosts
+            .iter()
+            .map(|h| (h.host.as_str(), h.ip.as_str()))
+            .collect();
+        assert_eq!(
+            hosts,
+            [
+                ("goproxy.corp.test", "10.0.0.7"),
+                ("git.corp.test", "::1"),
+                ("goproxy.corp.test", "10.0.0.8"),
+            ]
+        );
+        let plain = without.build().root().marshal(&[]).expect("marshals");
+        let plain_meta = exec_of(&ops(&plain)[1]).meta.clone().expect("meta");
+        assert!(plain_meta.extra_hosts.is_empty());
+        assert_ne!(
+            digest(&def.def[1]),
+            digest(&plain.def[1]),
+            "hosts are part of the op"
+        );
+        let again = with.build().root().marshal(&[]).expect("marshals");
+        assert_eq!(def.def, again.def, "deterministic");
     }
 
     #[test]
