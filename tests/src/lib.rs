@@ -156,6 +156,67 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// What a command printed: stdout, then stderr.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Step numbers (`#7`) of `--progress=plain` lines whose name contains
+/// `needle`, each once.
+pub fn steps_named(log: &str, needle: &str) -> Vec<String> {
+    let mut ids: Vec<String> = log
+        .lines()
+        .filter(|l| l.contains(needle))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|id| id.starts_with('#'))
+        .map(String::from)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Whether `--progress=plain` output says step `id` was CACHED.
+pub fn step_cached(log: &str, id: &str) -> bool {
+    log.lines().any(|l| l.trim() == format!("{id} CACHED"))
+}
+
+/// Whether `needle` occurs in `haystack` (a secret in a layer or a log).
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A gzip blob (an image layer) uncompressed, through `scratch` on disk.
+pub fn gunzip(bytes: &[u8], scratch: &Path) -> Vec<u8> {
+    std::fs::write(scratch, bytes).unwrap_or_else(|e| panic!("{}: {e}", scratch.display()));
+    let out = run(Command::new("gzip").arg("-dc").arg(scratch));
+    assert!(
+        out.status.success(),
+        "gzip -dc: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Every regular file below `dir`.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let entry = entry.expect("directory entry");
+        let kind = entry.file_type().expect("file type");
+        if kind.is_dir() {
+            files.extend(files_under(&entry.path()));
+        } else if kind.is_file() {
+            files.push(entry.path());
+        }
+    }
+    files
+}
+
 /// A copy of `examples/<name>` that one test edits, removed when dropped.
 pub struct ExampleCopy(TempDir);
 

@@ -1,7 +1,7 @@
 //! What `buildx build --call …` asks golb instead of a build: targets,
 //! outline and check, answered in the shapes BuildKit's own clients print.
 
-use golb_e2e::{harness, repo_root, run, ExampleCopy, Harness};
+use golb_e2e::{harness, repo_root, run, text, ExampleCopy, Harness};
 use std::path::Path;
 use std::process::Output;
 
@@ -19,14 +19,6 @@ fn call(h: &Harness, dir: &Path, what: &str, extra: &[&str]) -> Output {
         .args(extra)
         .arg(".");
     run(&mut cmd)
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 #[test]

@@ -2,8 +2,8 @@
 //! users get: the image in the registry and the files it holds.
 
 use golb_e2e::{
-    buildx_golb, elf, harness, layers, repo_root, run, run_fails, run_ok, ExampleCopy, Harness,
-    Registry, TempDir,
+    buildx_golb, elf, harness, layers, repo_root, run, run_fails, run_ok, step_cached, steps_named,
+    ExampleCopy, Harness, Registry, TempDir,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -253,20 +253,6 @@ fn golb_llb_piped_into_buildctl() {
         String::from_utf8_lossy(&done.stderr)
     );
     check_exported_binary(out.path());
-}
-
-/// Step numbers of `--progress=plain` lines whose name contains `needle`.
-fn steps_named(log: &str, needle: &str) -> Vec<String> {
-    log.lines()
-        .filter(|l| l.contains(needle))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|id| id.starts_with('#'))
-        .map(String::from)
-        .collect()
-}
-
-fn step_cached(log: &str, id: &str) -> bool {
-    log.lines().any(|l| l.trim() == format!("{id} CACHED"))
 }
 
 #[test]

@@ -13,29 +13,12 @@
 
 use golb_e2e::goproxy::GoProxy;
 use golb_e2e::{
-    buildx_golb, copy_tree, example_dir, harness, layers, repo_root, run, run_ok, Harness,
-    Registry, TempDaemon, TempDir,
+    buildx_golb, copy_tree, example_dir, harness, layers, repo_root, run, run_ok, step_cached,
+    steps_named, Harness, Registry, TempDaemon, TempDir,
 };
 use std::path::Path;
 
 const REPO: &str = "golb-e2e/options";
-
-/// Step numbers of `--progress=plain` lines whose name contains `needle`.
-fn steps_named(log: &str, needle: &str) -> Vec<String> {
-    let mut ids: Vec<String> = log
-        .lines()
-        .filter(|l| l.contains(needle))
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|id| id.starts_with('#'))
-        .map(String::from)
-        .collect();
-    ids.dedup();
-    ids
-}
-
-fn step_cached(log: &str, id: &str) -> bool {
-    log.lines().any(|l| l.trim() == format!("{id} CACHED"))
-}
 
 /// Whether every step named `needle` is CACHED; panics when there is none.
 fn all_cached(log: &str, needle: &str) -> bool {

@@ -25,7 +25,10 @@
 //! Rerun with `cargo test -p golb-e2e --test private` (see docs/private-modules.md).
 
 use golb_e2e::goproxy::{self, Auth, GoProxy};
-use golb_e2e::{copy_tree, harness, layers, repo_root, run, run_ok, Harness, Registry, TempDir};
+use golb_e2e::{
+    contains, copy_tree, files_under, gunzip, harness, layers, repo_root, run, run_ok, text,
+    Harness, Registry, TempDir,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -45,14 +48,6 @@ fn example() -> PathBuf {
 
 fn fixture() -> PathBuf {
     repo_root().join("tests/fixtures/goproxy")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// The host's go command downloading the private module with a fresh module
@@ -319,35 +314,6 @@ func main() {
 	}
 }
 "#;
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn gunzip(bytes: &[u8], scratch: &Path) -> Vec<u8> {
-    std::fs::write(scratch, bytes).unwrap();
-    let out = run(Command::new("gzip").arg("-dc").arg(scratch));
-    assert!(
-        out.status.success(),
-        "gzip -dc: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let entry = entry.unwrap();
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            files.extend(files_under(&entry.path()));
-        } else if kind.is_file() {
-            files.push(entry.path());
-        }
-    }
-    files
-}
 
 #[test]
 fn private_module_from_an_authenticated_goproxy_with_a_netrc_secret() {

@@ -40,24 +40,17 @@
 
 use golb_e2e::gitsshd::GitSshd;
 use golb_e2e::{
-    buildx_golb, harness, layers, run, run_ok, Harness, Registry, TempDir, DEFAULT_FRONTEND,
+    buildx_golb, contains, files_under, gunzip, harness, layers, run, run_ok, text, Harness,
+    Registry, TempDir, DEFAULT_FRONTEND,
 };
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 
 const HOST: &str = "github.com";
 const REPO: &str = "golb-e2e/ssh";
 const BUILDER_REPO: &str = "golb-e2e/golang-git-ssh";
 const GREETING: &str = "hello over ssh from a private module";
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// `ssh-keygen -t ed25519` without a passphrase; returns the private key's path.
 fn keygen(path: &Path, comment: &str) -> PathBuf {
@@ -257,35 +250,6 @@ fn spec(builder: &str, known_hosts: Option<&str>) -> String {
         spec.push_str(&format!("known_hosts = [\"{line}\"]\n"));
     }
     spec
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn gunzip(bytes: &[u8], scratch: &Path) -> Vec<u8> {
-    std::fs::write(scratch, bytes).unwrap();
-    let out = run(Command::new("gzip").arg("-dc").arg(scratch));
-    assert!(
-        out.status.success(),
-        "gzip -dc: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let entry = entry.unwrap();
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            files.extend(files_under(&entry.path()));
-        } else if kind.is_file() {
-            files.push(entry.path());
-        }
-    }
-    files
 }
 
 #[test]
