@@ -37,6 +37,12 @@ pub struct GoModule {
     /// replacement's) requires another module. Without any requirement there
     /// is nothing to download and golb plans no download step.
     pub requires_modules: bool,
+    /// The directories the Go steps read, relative to the context ("" is the
+    /// whole context), sorted, none inside another: the module's, and each
+    /// workspace member's and local replacement's. Go reads nothing else of
+    /// the context (go:embed stays inside a package's directory), so edits
+    /// elsewhere (another service of a monorepo, docs) keep the build cached.
+    pub source_dirs: Vec<String>,
     /// Every file the download step needs, relative to the context, sorted:
     /// go.mod/go.sum of the module, of each workspace member and of each local
     /// replacement, plus go.work/go.work.sum.
@@ -171,6 +177,19 @@ fn requires_modules(go_mod: &str) -> bool {
     false
 }
 
+/// The directories of `dirs` that are not inside another one, sorted.
+fn outermost(mut dirs: Vec<String>) -> Vec<String> {
+    dirs.sort();
+    dirs.dedup();
+    let inside = |dir: &str, other: &str| {
+        dir != other && (other.is_empty() || dir.starts_with(&format!("{other}/")))
+    };
+    dirs.iter()
+        .filter(|d| !dirs.iter().any(|o| inside(d, o)))
+        .cloned()
+        .collect()
+}
+
 /// Resolves `relative` against `dir`, inside the context, or None if it leaves it.
 fn resolve(dir: &str, relative: &str) -> Option<String> {
     if relative.starts_with('/') {
@@ -271,7 +290,24 @@ impl GoModule {
             .iter()
             .map(|f| join(dir, f))
             .collect();
-        for member in members(dir, files)? {
+        let members = members(dir, files)?;
+        let mut source_dirs = vec![dir.to_string()];
+        source_dirs.extend(members.iter().map(|m| m.dir.clone()));
+        if module.workspace {
+            // Workspace members' own local replaces apply in workspace mode.
+            for member in &members {
+                let Some(text) = files.get(&join(&member.dir, GO_MOD)) else {
+                    continue;
+                };
+                let text = String::from_utf8_lossy(text);
+                for (_, target) in local_directory_directives(&text, "replace") {
+                    // One outside the context fails in Go with its own message.
+                    source_dirs.extend(resolve(&member.dir, &target));
+                }
+            }
+        }
+        module.source_dirs = outermost(source_dirs);
+        for member in members {
             let member_go_mod = join(&member.dir, GO_MOD);
             if !files.contains_key(&member_go_mod) {
                 return Err(GoModuleError::MissingMember {
@@ -524,5 +560,47 @@ mod tests {
                 .unwrap()
                 .requires_modules
         );
+    }
+
+    #[test]
+    fn the_go_steps_read_the_module_and_its_local_modules_only() {
+        let monorepo: BTreeMap<String, Vec<u8>> = [
+            (
+                "services/api/go.mod".to_string(),
+                b"module api\ngo 1.26\nrequire greet v0.0.0\nreplace greet => ../../libs/greet\n"
+                    .to_vec(),
+            ),
+            ("libs/greet/go.mod".to_string(), b"module greet\n".to_vec()),
+        ]
+        .into();
+        let m = GoModule::from_files("services/api", &monorepo).unwrap();
+        assert_eq!(m.source_dirs, ["libs/greet", "services/api"]);
+
+        let root: BTreeMap<String, Vec<u8>> = [
+            (
+                "go.mod".to_string(),
+                b"module a\nreplace b => ./third_party/b\n".to_vec(),
+            ),
+            ("third_party/b/go.mod".to_string(), b"module b\n".to_vec()),
+        ]
+        .into();
+        let m = GoModule::from_files("", &root).unwrap();
+        assert_eq!(m.source_dirs, [""], "the root holds everything");
+
+        // In a workspace, members' local replaces count too.
+        let workspace: BTreeMap<String, Vec<u8>> = [
+            ("app/go.mod".to_string(), b"module app\n".to_vec()),
+            (
+                "app/go.work".to_string(),
+                b"go 1.26\nuse (\n\t.\n\t../lib\n)\n".to_vec(),
+            ),
+            (
+                "lib/go.mod".to_string(),
+                b"module lib\nreplace x => ../vendored/x\n".to_vec(),
+            ),
+        ]
+        .into();
+        let m = GoModule::from_files("app", &workspace).unwrap();
+        assert_eq!(m.source_dirs, ["app", "lib", "vendored/x"]);
     }
 }

@@ -534,6 +534,27 @@ fn known_hosts_state(input: &PlanInput<'_>, text: String) -> State {
         .build()
 }
 
+/// The context, read-only under /src, for the steps that run Go on the
+/// sources: only the directories Go reads (the module's, its workspace
+/// members' and local replacements'), each by a selector, so the step's cache
+/// key is their content alone — an edit to another service of a monorepo, or
+/// to docs beside it, keeps the build cached. A module at the context root
+/// mounts the whole context.
+fn with_sources(exec: Exec, input: &PlanInput<'_>) -> Exec {
+    input.module.source_dirs.iter().fold(exec, |exec, dir| {
+        let mount = if dir.is_empty() {
+            Mount::readonly_bind(go_build::SOURCE_DIR, input.context.clone())
+        } else {
+            Mount::readonly_bind(
+                format!("{}/{dir}", go_build::SOURCE_DIR),
+                input.context.clone(),
+            )
+            .selector(format!("/{dir}"))
+        };
+        exec.mount(mount)
+    })
+}
+
 /// Where the module sits in the builder: its directory under the context mount.
 fn source_dir(module: &GoModule) -> String {
     if module.dir.is_empty() {
@@ -563,10 +584,6 @@ fn build_binary(
         go_build::build_args(&build, input.module),
     )
     .cwd(source_dir(input.module))
-    .mount(Mount::readonly_bind(
-        go_build::SOURCE_DIR,
-        input.context.clone(),
-    ))
     .mount(module_cache())
     .mount(Mount::cache(
         go_build::GOCACHE,
@@ -581,7 +598,7 @@ fn build_binary(
     ))
     .ignore_cache(input.options.no_cache.covers(Step::Build))
     .location(SPEC_SOURCE, range(binary.location));
-    let exec = with_hosts(exec, input.options);
+    let exec = with_sources(with_hosts(exec, input.options), input);
     let exec = with_env(
         exec,
         builder_env(input, go_build::build_env(&input.spec.modules, target)),
@@ -734,10 +751,6 @@ fn check_module(
     };
     let exec = Exec::new(downloaded.clone(), args)
         .cwd(source_dir(input.module))
-        .mount(Mount::readonly_bind(
-            go_build::SOURCE_DIR,
-            input.context.clone(),
-        ))
         .mount(module_cache())
         .mount(Mount::cache(
             go_build::GOCACHE,
@@ -751,7 +764,7 @@ fn check_module(
             BuildTarget::Test => Step::Test,
             _ => Step::Vet,
         }));
-    let exec = with_hosts(exec, input.options);
+    let exec = with_sources(with_hosts(exec, input.options), input);
     let exec = exec.location(SPEC_SOURCE, range(spec.test.location.unwrap_or(SPEC_TOP)));
     let exec = with_env(
         exec,

@@ -3,7 +3,10 @@
 //! and runtime files — each built through `buildx build -f golb.toml .` and
 //! checked from what BuildKit exported.
 
-use golb_e2e::{buildx_golb, harness, repo_root, run_fails, run_ok, ExampleCopy, Harness, TempDir};
+use golb_e2e::{
+    buildx_golb, harness, repo_root, run_fails, run_ok, step_cached, steps_named, ExampleCopy,
+    Harness, TempDir,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -136,6 +139,51 @@ fn a_module_below_the_context_root_with_a_local_replace() {
         "hello, monorepo, from libs/greet"
     );
     assert!(log.contains("[golb] go mod download"), "{log}");
+}
+
+/// The Go steps mount only the module's directory and its local
+/// replacements: another service's edit keeps the build cached, an edit to
+/// the replaced library reruns it.
+#[test]
+fn only_the_modules_directories_key_the_build() {
+    let h = harness();
+    let work = ExampleCopy::new("monorepo", "monorepo-elsewhere");
+    let build = |work: &ExampleCopy| {
+        run_ok(&mut buildx_golb(
+            h,
+            work.path(),
+            &["--output", "type=cacheonly"],
+        ))
+    };
+    build(&work);
+    work.write(
+        "services/web/main.go",
+        format!(
+            "package main\n\n// another service, {}\nfunc main() {{}}\n",
+            std::process::id()
+        ),
+    )
+    .write("README.md", "# the monorepo\n");
+    let log = build(&work);
+    let go_build = steps_named(&log, "go build ./cmd/api");
+    assert!(!go_build.is_empty(), "{log}");
+    assert!(
+        go_build.iter().all(|id| step_cached(&log, id)),
+        "an edit outside services/api and libs/greet reran the build:\n{log}"
+    );
+
+    work.replace(
+        "libs/greet/greet.go",
+        "package greet\n",
+        &format!("package greet\n\n// edited {}\n", std::process::id()),
+    );
+    let log = build(&work);
+    assert!(
+        steps_named(&log, "go build ./cmd/api")
+            .iter()
+            .all(|id| !step_cached(&log, id)),
+        "an edit to the replaced library must rerun the build:\n{log}"
+    );
 }
 
 #[test]
