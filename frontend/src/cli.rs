@@ -267,6 +267,7 @@ fn offline_definition(
         reference,
         config: serde_json::json!({}),
         replacement: None,
+        existing_dirs: None,
     };
     let (builder_ref, _) =
         plan::builder_image(&spec, module).map_err(|e| Failure::problem(e.to_string()))?;

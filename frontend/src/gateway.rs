@@ -233,7 +233,20 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         .await?;
         Ok::<_, FrontendError>((module, builder))
     };
-    let (bases, (module, builder)) = tokio::try_join!(runtime_bases, module_and_builder)?;
+    let (mut bases, (module, builder)) = tokio::try_join!(runtime_bases, module_and_builder)?;
+
+    // Where each [[file]] goes depends on which of its directories the base
+    // already has (their owner and mode must stay the base's).
+    let file_paths = plan::file_destination_paths(&spec);
+    if !file_paths.is_empty() {
+        for (base, platform) in bases.iter_mut().zip(&targets) {
+            if let Some(base) = base {
+                let state = plan::base_source(&spec, base, platform, &options.build);
+                base.existing_dirs =
+                    Some(directories_in(bridge, &state, &spec_file, &file_paths).await?);
+            }
+        }
+    }
     let resolved_targets: Vec<Target> = targets
         .iter()
         .zip(bases)
@@ -639,6 +652,35 @@ async fn read_module(
     GoModule::from_files(dir, &files).map_err(module_error)
 }
 
+/// Those of `paths` that are directories in `state`, solved for the look.
+async fn directories_in(
+    bridge: &mut Bridge,
+    state: &State,
+    spec_file: &SourceFile,
+    paths: &std::collections::BTreeSet<String>,
+) -> Result<std::collections::BTreeSet<String>, FrontendError> {
+    let definition = state
+        .marshal(std::slice::from_ref(spec_file))
+        .map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    let reference = bridge.solve(definition, Vec::new()).await?;
+    let mut stats = tokio::task::JoinSet::new();
+    for path in paths {
+        let (mut bridge, reference, path) = (bridge.clone(), reference.clone(), path.clone());
+        stats.spawn(async move {
+            let stat = bridge.stat_file(&reference, &path).await;
+            (path, stat)
+        });
+    }
+    let mut dirs = std::collections::BTreeSet::new();
+    while let Some(joined) = stats.join_next().await {
+        let (path, stat) = joined.map_err(task_failed)?;
+        if stat?.is_some_and(|s| s.is_dir()) {
+            dirs.insert(path);
+        }
+    }
+    Ok(dirs)
+}
+
 /// Reads those of `paths` that exist in the solved context: lists their
 /// directories, then reads the files found, each step's requests at once.
 async fn read_existing(
@@ -731,6 +773,7 @@ async fn resolve(
                 reference: reference.clone(),
                 config: serde_json::json!({}),
                 replacement: Some(files),
+                existing_dirs: None,
             })
         }
         named_context::Replacement::OciLayout { store, digest } => {
@@ -762,6 +805,7 @@ async fn resolve(
                 reference: named,
                 config,
                 replacement: Some(files),
+                existing_dirs: None,
             })
         }
         named_context::Replacement::Input(name) => {
@@ -786,6 +830,7 @@ async fn resolve(
                 reference: reference.clone(),
                 config,
                 replacement: Some(files),
+                existing_dirs: None,
             })
         }
     }
@@ -849,6 +894,7 @@ async fn resolve_image(
         reference: pinned,
         config,
         replacement: None,
+        existing_dirs: None,
     })
 }
 

@@ -22,10 +22,12 @@ pub struct RuntimeImage<'a> {
     /// Default entrypoint: set when exactly one binary is built.
     pub default_entrypoint: Option<Vec<String>>,
     pub platform: &'a Platform,
-    /// RFC 3339 time written to `created` and to the new history entry.
+    /// RFC 3339 time written to `created` and to the new history entries.
     pub created: &'a str,
-    /// Says what the one golb layer holds, for `docker history`.
-    pub layer_description: String,
+    /// What each layer golb adds holds, in order, for `docker history`. One
+    /// entry per layer: BuildKit's exporter stamps a layer without one with
+    /// the wall clock, which would make the image irreproducible.
+    pub layer_descriptions: Vec<String>,
 }
 
 /// Parses a base image's config (as ResolveImageConfig returns it).
@@ -122,11 +124,13 @@ pub fn runtime_config(base: &Value, image: &RuntimeImage<'_>) -> Value {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    history.push(json!({
-        "created": image.created,
-        "created_by": image.layer_description,
-        "comment": "golb",
-    }));
+    for description in &image.layer_descriptions {
+        history.push(json!({
+            "created": image.created,
+            "created_by": description,
+            "comment": "golb",
+        }));
+    }
 
     let mut out = Map::new();
     out.insert("architecture".into(), json!(image.platform.architecture));
@@ -233,7 +237,7 @@ mod tests {
             default_entrypoint: Some(vec!["/usr/local/bin/server".into()]),
             platform: &platform,
             created: "1970-01-01T00:00:00Z",
-            layer_description: "golb: binaries server".into(),
+            layer_descriptions: vec!["golb: binaries server".into()],
         };
         runtime_config(base, &image)
     }

@@ -12,9 +12,10 @@ use crate::image_config::{self, RuntimeImage};
 use crate::image_ref::ImageRef;
 use crate::spec::{self, Location, Spec, SpecError, DEFAULT_RUNTIME_BASE};
 use golb_proto::llb::{
-    CacheSharing, Copy, Exec, File, Image, Mkfile, Mount, Platform, SourceRange, State,
+    CacheSharing, Copy, Exec, File, Image, Mkdir, Mkfile, Mount, Platform, SourceRange, State,
 };
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 /// Index of the spec file in the Definition's source map.
@@ -29,6 +30,10 @@ pub struct ResolvedImage {
     /// A named build context (`--build-context NAME=DIR`) standing in for
     /// the image: its files are used instead of pulling `reference`.
     pub replacement: Option<State>,
+    /// Which of the `[[file]]` destinations and their parent directories are
+    /// directories in this image, when the frontend looked (it does for
+    /// runtime bases when the spec has `[[file]]`s); None when unknown.
+    pub existing_dirs: Option<BTreeSet<String>>,
 }
 
 /// What the caller decided outside the spec (BuildKit options, build args).
@@ -337,14 +342,23 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
                         default_entrypoint: entrypoint.clone(),
                         platform: &target.platform,
                         created: &created,
-                        layer_description: format!(
-                            "golb: COPY {} {}/",
-                            names.join(" "),
-                            go_build::BINARY_DIR
-                        ),
+                        layer_descriptions: spec
+                            .files
+                            .iter()
+                            .map(|f| format!("golb: COPY {} {}", f.src, f.dest))
+                            .chain([format!(
+                                "golb: COPY {} {}/",
+                                names.join(" "),
+                                go_build::BINARY_DIR
+                            )])
+                            .collect(),
                     },
                 );
-                let with_files = files_layers(&input, base_state(&input, target, base));
+                let with_files = files_layers(
+                    &input,
+                    base_state(&input, target, base),
+                    base.existing_dirs.as_ref(),
+                );
                 let state =
                     binaries_layer(&input, target, with_files, &built, go_build::BINARY_DIR);
                 PlatformImage {
@@ -608,16 +622,27 @@ fn build_binary(
 }
 
 fn base_state(input: &PlanInput<'_>, target: &Target, base: &ResolvedImage) -> State {
+    base_source(input.spec, base, &target.platform, input.options)
+}
+
+/// The runtime base's filesystem for `platform`: the pinned image, or the
+/// named context that replaces it.
+pub fn base_source(
+    spec: &Spec,
+    base: &ResolvedImage,
+    platform: &Platform,
+    options: &BuildOptions,
+) -> State {
     if let Some(replacement) = &base.replacement {
         return replacement.clone();
     }
     let image = image_source(
         &base.reference,
-        &target.platform,
-        format!("[runtime] {} ({})", base.reference, target.platform),
-        input.options,
+        platform,
+        format!("[runtime] {} ({})", base.reference, platform),
+        options,
     );
-    let runtime = &input.spec.runtime;
+    let runtime = &spec.runtime;
     let location = runtime
         .base
         .as_ref()
@@ -627,45 +652,108 @@ fn base_state(input: &PlanInput<'_>, target: &Target, base: &ResolvedImage) -> S
     image.location(SPEC_SOURCE, range(location)).build()
 }
 
-/// Lays a staged tree over `onto` as one layer. A directory copy keeps the
-/// times of directories that already exist (fsutil restores them) and gives
-/// new ones the copy's time, so the layer's bytes depend on its content and
-/// SOURCE_DATE_EPOCH only — copying single files into, say, /usr directly
-/// would stamp /usr with the build's wall clock.
-fn overlay(onto: State, staged: State, timestamp: i64) -> File {
+/// The paths whose existence in the runtime base decides where each
+/// `[[file]]` is laid: every destination and its parent directories.
+pub fn file_destination_paths(spec: &Spec) -> BTreeSet<String> {
+    spec.files
+        .iter()
+        .flat_map(|f| ancestors_and_self(&f.dest))
+        .collect()
+}
+
+/// "/a/b/c" → ["/a", "/a/b", "/a/b/c"].
+fn ancestors_and_self(path: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    let mut at = String::new();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        at.push('/');
+        at.push_str(part);
+        paths.push(at.clone());
+    }
+    paths
+}
+
+/// Where a `[[file]]` is laid over the base: the deepest directory of its
+/// destination path that the base has (the destination itself when it is a
+/// directory there). The layer copies into it, so it and everything above it
+/// keep the base's owner, mode and times; what is below is new. Without a
+/// look at the base, the destination's parent.
+fn file_anchor(dest: &str, existing_dirs: Option<&BTreeSet<String>>) -> String {
+    let paths = ancestors_and_self(dest);
+    match existing_dirs {
+        Some(dirs) => paths
+            .iter()
+            .take_while(|p| dirs.contains(*p))
+            .last()
+            .cloned()
+            .unwrap_or_else(|| "/".to_string()),
+        None => match paths.len() {
+            0 | 1 => "/".to_string(),
+            n => paths[n - 2].clone(),
+        },
+    }
+}
+
+/// Lays a staged tree over `onto` at `at` (a directory `onto` has) as one
+/// layer. A directory copy keeps the owner, mode and times of its target
+/// directory (fsutil restores them), and gives what it creates below the
+/// copy's time after their contents are in, so the layer's bytes depend on
+/// its content and SOURCE_DATE_EPOCH only — copying single files into, say,
+/// /usr directly would stamp /usr with the build's wall clock.
+fn overlay(onto: State, staged: State, at: &str, timestamp: i64) -> File {
     File::new(onto).copy(
-        Copy::new(staged, "/", "/")
+        Copy::new(staged, "/", at)
             .dir_copy_contents(true)
+            // Only a guessed target may be missing (no look at the base).
+            .create_dest_path(at != "/")
             .timestamp_unix_nanos(timestamp),
     )
 }
 
 /// One layer per `[[file]]`, below the binaries' layer: files change less
 /// often than code, so their layers stay cached while binaries are rebuilt.
-fn files_layers(input: &PlanInput<'_>, base: State) -> State {
+/// Directories the base has keep their owner and mode (a file into /tmp must
+/// not take /tmp's sticky bit away); new parent directories are 0755 and
+/// owned like the file, as `COPY --chown` makes them.
+fn files_layers(
+    input: &PlanInput<'_>,
+    base: State,
+    existing_dirs: Option<&BTreeSet<String>>,
+) -> State {
     let timestamp = input
         .options
         .source_date_epoch
         .saturating_mul(1_000_000_000);
     input.spec.files.iter().fold(base, |onto, file| {
+        let anchor = file_anchor(&file.dest, existing_dirs);
+        // The destination relative to the anchor, as a path in the stage.
+        let below = file.dest[anchor.len()..].trim_start_matches('/');
+        let mut stage = File::new(State::scratch());
+        if let Some((parents, _)) = below.rsplit_once('/') {
+            stage = stage.mkdir(
+                Mkdir::new(format!("/{parents}"), 0o755)
+                    .make_parents(true)
+                    .owner(file.uid, file.gid)
+                    .timestamp_unix_nanos(timestamp),
+            );
+        }
         let mut copy = Copy::new(
             input.context.clone(),
             format!("/{}", file.src),
-            file.dest.clone(),
+            format!("/{below}"),
         )
         .owner(file.uid, file.gid)
-        .create_dest_path(true)
         .dir_copy_contents(true)
         .timestamp_unix_nanos(timestamp);
         if let Some(mode) = file.mode {
             copy = copy.mode(mode);
         }
-        let staged = File::new(State::scratch())
+        let staged = stage
             .copy(copy)
             .custom_name(format!("[golb] stage {}", file.src))
             .location(SPEC_SOURCE, range(file.location))
             .build();
-        overlay(onto, staged, timestamp)
+        overlay(onto, staged, &anchor, timestamp)
             .custom_name(format!("[golb] copy {} to {}", file.src, file.dest))
             .location(SPEC_SOURCE, range(file.location))
             .build()
@@ -720,7 +808,7 @@ fn binaries_layer(
         target.platform
     )))
     .build();
-    locate(overlay(onto, staged, timestamp).custom_name(format!(
+    locate(overlay(onto, staged, "/", timestamp).custom_name(format!(
         "[golb] copy {} into the runtime image ({})",
         names.join(", "),
         target.platform
@@ -873,6 +961,7 @@ mod tests {
             reference,
             config: serde_json::json!({}),
             replacement: None,
+            existing_dirs: None,
         };
         let builder = unresolved(builder_image(&spec, module).unwrap().0);
         let images = plan(PlanInput {
@@ -1039,6 +1128,36 @@ mod tests {
             count(&module(), "go mod download"),
             0,
             "hello requires nothing"
+        );
+    }
+
+    #[test]
+    fn files_are_laid_into_the_deepest_directory_the_base_has() {
+        let dirs: BTreeSet<String> = ["/etc", "/tmp", "/home", "/home/nonroot"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let anchor = |dest: &str| file_anchor(dest, Some(&dirs));
+        assert_eq!(anchor("/etc/site/site.conf"), "/etc");
+        assert_eq!(anchor("/tmp/seed.db"), "/tmp");
+        assert_eq!(anchor("/home/nonroot/.config/app.yaml"), "/home/nonroot");
+        assert_eq!(anchor("/srv/www/index.html"), "/");
+        // A destination that is a directory in the base receives the contents.
+        assert_eq!(anchor("/etc"), "/etc");
+        // Without a look at the base: the parent.
+        assert_eq!(file_anchor("/etc/site/site.conf", None), "/etc/site");
+        assert_eq!(file_anchor("/app.conf", None), "/");
+        assert_eq!(
+            file_destination_paths(
+                &Spec::parse(
+                    "golb.toml",
+                    "[[file]]\nsrc = \"a\"\ndest = \"/etc/site/a.conf\"\n"
+                )
+                .unwrap()
+            )
+            .into_iter()
+            .collect::<Vec<_>>(),
+            ["/etc", "/etc/site", "/etc/site/a.conf"]
         );
     }
 }

@@ -15,12 +15,21 @@ const REPO: &str = "golb-e2e/reproducible";
 /// One build of examples/hello, pushed to `REPO:tag`, as users run it; returns
 /// the image digest from `--metadata-file` and the rawjson progress.
 fn build_hello(h: &Harness, tag: &str, source_date_epoch: Option<&str>) -> (String, String) {
+    build_example(h, "hello", tag, source_date_epoch)
+}
+
+fn build_example(
+    h: &Harness,
+    example: &str,
+    tag: &str,
+    source_date_epoch: Option<&str>,
+) -> (String, String) {
     let dir = TempDir::new(&format!("reproducible-{tag}"));
     let metadata = dir.path().join("metadata.json");
     let name = format!("{}/{REPO}:{tag}", h.registry());
     let mut cmd = buildx_golb(
         h,
-        &example_dir("hello"),
+        &example_dir(example),
         &[
             "--progress=rawjson",
             "--provenance=false",
@@ -51,6 +60,19 @@ fn golb_ops(progress: &str) -> BTreeMap<String, String> {
         })
         .map(|(digest, name)| (name, digest))
         .collect()
+}
+
+/// examples/assets adds a `[[file]]` layer below the binaries: every layer
+/// golb adds needs its history entry, or BuildKit's exporter stamps one with
+/// the wall clock.
+#[test]
+fn an_image_with_runtime_files_is_reproducible_too() {
+    let h = harness();
+    prune_all(h);
+    let (first, _) = build_example(h, "assets", "assets-first", None);
+    prune_all(h);
+    let (second, _) = build_example(h, "assets", "assets-second", None);
+    assert_eq!(first, second, "examples/assets gave two different images");
 }
 
 #[test]

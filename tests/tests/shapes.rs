@@ -244,6 +244,74 @@ fn embedded_assets_and_runtime_files_with_owner_and_mode() {
         std::fs::read_to_string(root.join("etc/site/site.conf")).unwrap(),
         "greeting = hello\n"
     );
+    // The file's owner and mode are its own: /etc stays the base's, and the
+    // new /etc/site is 0755, owned like the file (as `COPY --chown` does).
+    let entry = |path: &str| {
+        listing
+            .lines()
+            .find(|l| l.ends_with(&format!(" {path}")))
+            .unwrap_or_else(|| panic!("no {path} in:\n{listing}"))
+            .to_string()
+    };
+    assert!(
+        entry("etc/").starts_with("drwxr-xr-x 0/0 "),
+        "{}",
+        entry("etc/")
+    );
+    assert!(
+        entry("etc/site/").starts_with("drwxr-xr-x 65532/65532 "),
+        "{}",
+        entry("etc/site/")
+    );
+}
+
+/// `[[file]]`s into directories the base has with a special owner or mode
+/// (distroless: /tmp 1777, /home/nonroot 0700 65532) leave them as they are.
+#[test]
+fn files_keep_the_base_directories_owner_and_mode() {
+    let h = harness();
+    let work = ExampleCopy::new("assets", "assets-base-dirs");
+    let spec = std::fs::read_to_string(work.path().join("golb.toml")).unwrap();
+    work.write(
+        "golb.toml",
+        format!(
+            "{spec}\n[[file]]\nsrc = \"config/site.conf\"\ndest = \"/tmp/seed/site.conf\"\nmode = \"0600\"\n\n\
+             [[file]]\nsrc = \"config/site.conf\"\ndest = \"/home/nonroot/.config/site.conf\"\nowner = \"65532\"\n"
+        ),
+    );
+    let out = TempDir::new("assets-base-dirs-out");
+    let (tar, _) = export_tar(h, work.path(), &out, &[]);
+    let listing = run_ok(
+        Command::new("tar")
+            .args(["-tvf"])
+            .arg(&tar)
+            .arg("--numeric-owner"),
+    );
+    let entry = |path: &str| {
+        listing
+            .lines()
+            .find(|l| l.ends_with(&format!(" {path}")))
+            .unwrap_or_else(|| panic!("no {path} in:\n{listing}"))
+            .to_string()
+    };
+    assert!(
+        entry("tmp/").starts_with("drwxrwxrwt 0/0 "),
+        "{}",
+        entry("tmp/")
+    );
+    assert!(
+        entry("tmp/seed/").starts_with("drwxr-xr-x 0/0 "),
+        "{}",
+        entry("tmp/seed/")
+    );
+    assert!(entry("tmp/seed/site.conf").starts_with("-rw------- 0/0 "));
+    assert!(
+        entry("home/nonroot/").starts_with("drwx------ 65532/65532 "),
+        "{}",
+        entry("home/nonroot/")
+    );
+    assert!(entry("home/nonroot/.config/").starts_with("drwxr-xr-x 65532/65532 "));
+    assert!(entry("home/nonroot/.config/site.conf").starts_with("-rw-r--r-- 65532/65532 "));
 }
 
 #[test]

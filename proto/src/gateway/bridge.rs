@@ -56,6 +56,21 @@ pub struct DirEntry {
     pub size: i64,
 }
 
+/// What `Bridge::stat_file` tells about a path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStat {
+    /// Go's `os.FileMode` bits.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl FileStat {
+    pub fn is_dir(&self) -> bool {
+        self.mode & (1 << 31) != 0
+    }
+}
+
 /// Cheap to clone: clones share one connection, so solves can run concurrently.
 #[derive(Clone)]
 pub struct Bridge {
@@ -231,6 +246,35 @@ impl Bridge {
                 size: s.size,
             })
             .collect())
+    }
+
+    /// A path's type and owner in a solved result, or None when it does not
+    /// exist there. `mode` is Go's `os.FileMode` (directory bit `1 << 31`).
+    pub async fn stat_file(
+        &mut self,
+        r: &RefId,
+        path: &str,
+    ) -> Result<Option<FileStat>, GatewayError> {
+        let req = pb::StatFileRequest {
+            r#ref: r.0.clone(),
+            path: path.to_string(),
+            ..Default::default()
+        };
+        match self.client.stat_file(req).await {
+            Ok(resp) => Ok(resp.into_inner().stat.map(|s| FileStat {
+                mode: s.mode,
+                uid: s.uid,
+                gid: s.gid,
+            })),
+            // BuildKit passes the lstat error on as text.
+            Err(status)
+                if status.message().contains("no such file or directory")
+                    || status.message().contains("not a directory") =>
+            {
+                Ok(None)
+            }
+            Err(status) => Err(rpc_error("stat file")(status)),
+        }
     }
 
     pub async fn resolve_image_config(
