@@ -28,12 +28,26 @@ fn export_tar(h: &Harness, dir: &Path, out: &TempDir, extra: &[&str]) -> (PathBu
 fn unpack(tar: &Path, into: &Path) -> String {
     std::fs::create_dir_all(into).unwrap();
     run_ok(Command::new("tar").arg("-xf").arg(tar).arg("-C").arg(into));
+    tar_listing(tar)
+}
+
+/// `tar -tv` of an exported image, with numeric owners.
+fn tar_listing(tar: &Path) -> String {
     run_ok(
         Command::new("tar")
             .args(["-tvf"])
             .arg(tar)
             .arg("--numeric-owner"),
     )
+}
+
+/// The `tar -tv` line of `path` in a listing.
+fn tar_entry(listing: &str, path: &str) -> String {
+    listing
+        .lines()
+        .find(|l| l.ends_with(&format!(" {path}")))
+        .unwrap_or_else(|| panic!("no {path} in:\n{listing}"))
+        .to_string()
 }
 
 fn version_of(binary: &Path) -> String {
@@ -246,13 +260,7 @@ fn embedded_assets_and_runtime_files_with_owner_and_mode() {
     );
     // The file's owner and mode are its own: /etc stays the base's, and the
     // new /etc/site is 0755, owned like the file (as `COPY --chown` does).
-    let entry = |path: &str| {
-        listing
-            .lines()
-            .find(|l| l.ends_with(&format!(" {path}")))
-            .unwrap_or_else(|| panic!("no {path} in:\n{listing}"))
-            .to_string()
-    };
+    let entry = |path: &str| tar_entry(&listing, path);
     assert!(
         entry("etc/").starts_with("drwxr-xr-x 0/0 "),
         "{}",
@@ -281,19 +289,8 @@ fn files_keep_the_base_directories_owner_and_mode() {
     );
     let out = TempDir::new("assets-base-dirs-out");
     let (tar, _) = export_tar(h, work.path(), &out, &[]);
-    let listing = run_ok(
-        Command::new("tar")
-            .args(["-tvf"])
-            .arg(&tar)
-            .arg("--numeric-owner"),
-    );
-    let entry = |path: &str| {
-        listing
-            .lines()
-            .find(|l| l.ends_with(&format!(" {path}")))
-            .unwrap_or_else(|| panic!("no {path} in:\n{listing}"))
-            .to_string()
-    };
+    let listing = tar_listing(&tar);
+    let entry = |path: &str| tar_entry(&listing, path);
     assert!(
         entry("tmp/").starts_with("drwxrwxrwt 0/0 "),
         "{}",
