@@ -199,24 +199,20 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     let base_ref = plan::runtime_base(&spec).map_err(spec_error)?;
     let mut runtime_bridge = bridge.clone();
     let runtime_bases = async {
-        let mut bases = Vec::new();
-        for platform in &targets {
-            bases.push(match options.target {
-                BuildTarget::Image => Some(
-                    resolve(
-                        &mut runtime_bridge,
-                        env,
-                        &base_ref,
-                        platform,
-                        &options,
-                        "runtime",
-                    )
-                    .await?,
-                ),
-                _ => None,
-            });
+        match options.target {
+            BuildTarget::Image => {
+                let bases = RuntimeBases {
+                    env,
+                    spec: &spec,
+                    spec_file: &spec_file,
+                    options: &options,
+                };
+                bases
+                    .resolve(&mut runtime_bridge, &base_ref, &targets)
+                    .await
+            }
+            _ => Ok(targets.iter().map(|_| None).collect()),
         }
-        Ok::<_, FrontendError>(bases)
     };
     let mut builder_bridge = bridge.clone();
     let module_and_builder = async {
@@ -233,20 +229,7 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         .await?;
         Ok::<_, FrontendError>((module, builder))
     };
-    let (mut bases, (module, builder)) = tokio::try_join!(runtime_bases, module_and_builder)?;
-
-    // Where each [[file]] goes depends on which of its directories the base
-    // already has (their owner and mode must stay the base's).
-    let file_paths = plan::file_destination_paths(&spec);
-    if !file_paths.is_empty() {
-        for (base, platform) in bases.iter_mut().zip(&targets) {
-            if let Some(base) = base {
-                let state = plan::base_source(&spec, base, platform, &options.build);
-                base.existing_dirs =
-                    Some(directories_in(bridge, &state, &spec_file, &file_paths).await?);
-            }
-        }
-    }
+    let (bases, (module, builder)) = tokio::try_join!(runtime_bases, module_and_builder)?;
     let resolved_targets: Vec<Target> = targets
         .iter()
         .zip(bases)
@@ -650,6 +633,47 @@ async fn read_module(
         read_existing(bridge, &reference, &members, &mut files).await?;
     }
     GoModule::from_files(dir, &files).map_err(module_error)
+}
+
+/// The runtime base for each target platform, resolved, with what golb
+/// needs to know of its directories when the spec has `[[file]]`s.
+struct RuntimeBases<'a> {
+    env: &'a FrontendEnv,
+    spec: &'a Spec,
+    spec_file: &'a SourceFile,
+    options: &'a FrontendOptions,
+}
+
+impl RuntimeBases<'_> {
+    async fn resolve(
+        &self,
+        bridge: &mut Bridge,
+        reference: &ImageRef,
+        platforms: &[Platform],
+    ) -> Result<Vec<Option<ResolvedImage>>, FrontendError> {
+        // Where each [[file]] goes depends on which of its directories the
+        // base already has (their owner and mode must stay the base's).
+        let file_paths = plan::file_destination_paths(self.spec);
+        let mut bases = Vec::new();
+        for platform in platforms {
+            let mut base = resolve(
+                bridge,
+                self.env,
+                reference,
+                platform,
+                self.options,
+                "runtime",
+            )
+            .await?;
+            if !file_paths.is_empty() {
+                let state = plan::base_source(self.spec, &base, platform, &self.options.build);
+                base.existing_dirs =
+                    Some(directories_in(bridge, &state, self.spec_file, &file_paths).await?);
+            }
+            bases.push(Some(base));
+        }
+        Ok(bases)
+    }
 }
 
 /// Those of `paths` that are directories in `state`, solved for the look.
