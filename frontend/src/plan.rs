@@ -611,6 +611,10 @@ fn build_binary(
         binary.package, binary.name
     ))
     .ignore_cache(input.options.no_cache.covers(Step::Build))
+    // Everything the build needs is in the module cache (or vendor/) by now:
+    // without a network nothing unpinned can reach the binary, and a module
+    // the download missed fails here instead of being fetched on the side.
+    .network_none()
     .location(SPEC_SOURCE, range(binary.location));
     let exec = with_sources(with_hosts(exec, input.options), input);
     let exec = with_env(
