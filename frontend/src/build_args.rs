@@ -160,15 +160,9 @@ fn expand(text: &str, values: &BTreeMap<String, String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::opts;
 
     const SPEC: &str = "[builder]\ngo = \"1.26\"\n[args]\nCHANNEL = \"stable\"\n[[binary]]\npackage = \"./cmd/x\"\nldflags = [\"-X main.version=${VERSION} -X main.rev=${VCS_REVISION} -X main.channel=${CHANNEL}\"]\n";
-
-    fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn ldflag_templates_take_defaults_without_options() {

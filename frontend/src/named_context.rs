@@ -138,13 +138,7 @@ fn parse(key: &str, value: &str) -> Result<Replacement, NamedContextError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::options::opts;
 
     fn amd64() -> Platform {
         Platform::linux_amd64()

@@ -157,16 +157,18 @@ pub fn parse_platforms(list: &str) -> Result<Vec<Platform>, OptionsError> {
     Ok(platforms)
 }
 
+/// Frontend options from key/value pairs, for tests.
+#[cfg(test)]
+pub(crate) fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn opts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn defaults_without_options() {

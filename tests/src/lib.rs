@@ -365,6 +365,58 @@ pub fn buildx_golb(h: &Harness, dir: &Path, extra: &[&str]) -> Command {
     cmd
 }
 
+/// `buildctl build` through BuildKit's built-in Dockerfile frontend, with
+/// `dir` as both the context and the Dockerfile's directory; callers add
+/// options and outputs.
+pub fn buildctl_dockerfile(h: &Harness, dir: &Path) -> Command {
+    let mut cmd = h.command("buildctl");
+    cmd.args(["build", "--progress=plain", "--frontend", "dockerfile.v0"])
+        .arg("--local")
+        .arg(format!("context={}", dir.display()))
+        .arg("--local")
+        .arg(format!("dockerfile={}", dir.display()));
+    cmd
+}
+
+/// `golb llb DIR/golb.toml | buildctl build --local context=DIR ARGS`: golb's
+/// offline Definition, solved by BuildKit. Returns the Definition and what
+/// buildctl printed (it must succeed).
+pub fn golb_llb_into_buildctl(h: &Harness, dir: &Path, args: &[&str]) -> (Vec<u8>, Output) {
+    use std::io::Write;
+    let llb = run(Command::new(h.golb_binary())
+        .arg("llb")
+        .arg(dir.join("golb.toml")));
+    assert!(
+        llb.status.success(),
+        "golb llb failed: {}",
+        String::from_utf8_lossy(&llb.stderr)
+    );
+    let mut child = h
+        .command("buildctl")
+        .arg("build")
+        .arg("--local")
+        .arg(format!("context={}", dir.display()))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("buildctl runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&llb.stdout)
+        .expect("Definition written to buildctl");
+    let done = child.wait_with_output().expect("buildctl finishes");
+    assert!(
+        done.status.success(),
+        "buildctl build failed:\n{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    (llb.stdout, done)
+}
+
 /// `buildctl prune --all`: drops every cache record of the daemon that no
 /// running build holds (layers, images, cache mounts, local sources).
 pub fn prune_all(h: &Harness) {

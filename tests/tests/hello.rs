@@ -2,11 +2,11 @@
 //! users get: the image in the registry and the files it holds.
 
 use golb_e2e::{
-    buildx_golb, elf, harness, layers, repo_root, run, run_fails, run_ok, step_cached, steps_named,
-    ExampleCopy, Harness, Registry, TempDir,
+    buildctl_dockerfile, buildx_golb, elf, golb_llb_into_buildctl, harness, layers, repo_root,
+    run_fails, run_ok, step_cached, steps_named, ExampleCopy, Harness, Registry, TempDir,
 };
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const REPO: &str = "golb-e2e/hello";
 const BINARY: &str = "usr/local/bin/server";
@@ -167,18 +167,13 @@ fn syntax_line_through_buildctl_and_the_dockerfile_frontend() {
     let h = harness();
     let name = image_name(h, "syntax");
     let ex = example();
-    let mut cmd = h.command("buildctl");
-    cmd.args(["build", "--progress=plain", "--frontend", "dockerfile.v0"])
-        .arg("--local")
-        .arg(format!("context={}", ex.display()))
-        .arg("--local")
-        .arg(format!("dockerfile={}", ex.display()))
-        .args([
-            "--opt",
-            "filename=golb.toml",
-            "--output",
-            &format!("type=image,name={name},push=true"),
-        ]);
+    let mut cmd = buildctl_dockerfile(h, &ex);
+    cmd.args([
+        "--opt",
+        "filename=golb.toml",
+        "--output",
+        &format!("type=image,name={name},push=true"),
+    ]);
     let log = run_ok(&mut cmd);
     assert!(
         log.contains(h.frontend()),
@@ -217,41 +212,9 @@ fn gateway_frontend_named_by_source() {
 fn golb_llb_piped_into_buildctl() {
     let h = harness();
     let ex = example();
-    let llb = run(Command::new(h.golb_binary())
-        .arg("llb")
-        .arg(ex.join("golb.toml")));
-    assert!(
-        llb.status.success(),
-        "golb llb failed: {}",
-        String::from_utf8_lossy(&llb.stderr)
-    );
-
     let out = TempDir::new("hello-llb");
-    let mut child = h
-        .command("buildctl")
-        .args(["build", "--progress=plain"])
-        .arg("--local")
-        .arg(format!("context={}", ex.display()))
-        .arg("--output")
-        .arg(format!("type=local,dest={}", out.path().display()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("buildctl runs");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all(&llb.stdout)
-            .expect("Definition written to buildctl");
-    }
-    let done = child.wait_with_output().expect("buildctl finishes");
-    assert!(
-        done.status.success(),
-        "buildctl build failed:\n{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    let dest = format!("type=local,dest={}", out.path().display());
+    golb_llb_into_buildctl(h, &ex, &["--progress=plain", "--output", &dest]);
     check_exported_binary(out.path());
 }
 

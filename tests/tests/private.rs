@@ -26,8 +26,8 @@
 
 use golb_e2e::goproxy::{self, Auth, GoProxy};
 use golb_e2e::{
-    contains, copy_tree, files_under, gunzip, harness, layers, repo_root, run, run_ok, text,
-    Harness, Registry, TempDir,
+    buildctl_dockerfile, contains, copy_tree, files_under, gunzip, harness, layers, repo_root, run,
+    run_ok, text, Harness, Registry, TempDir,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -219,14 +219,10 @@ fn builder_image_trusting(h: &Harness, ca_pem: &str, dir: &Path, logs: &mut Vec<
     )
     .unwrap();
     let name = format!("{}/{BUILDER_REPO}:test", h.registry());
-    let mut cmd = h.command("buildctl");
-    cmd.args(["build", "--progress=plain", "--frontend", "dockerfile.v0"])
-        .arg("--local")
-        .arg(format!("context={}", dir.display()))
-        .arg("--local")
-        .arg(format!("dockerfile={}", dir.display()))
-        .args(["--output", &format!("type=image,name={name},push=true")]);
-    logs.push(run_ok(&mut cmd));
+    logs.push(run_ok(
+        buildctl_dockerfile(h, dir)
+            .args(["--output", &format!("type=image,name={name},push=true")]),
+    ));
     name
 }
 
@@ -271,15 +267,11 @@ fn forget_private_module(h: &Harness, dir: &Path, logs: &mut Vec<String>) {
         ),
     )
     .unwrap();
-    let mut cmd = h.command("buildctl");
-    cmd.args(["build", "--progress=plain", "--frontend", "dockerfile.v0"])
-        .arg("--opt")
-        .arg(format!("build-arg:BUILDKIT_CACHE_MOUNT_NS={namespace}"))
-        .arg("--local")
-        .arg(format!("context={}", dir.display()))
-        .arg("--local")
-        .arg(format!("dockerfile={}", dir.display()));
-    let log = run_ok(&mut cmd);
+    let log = run_ok(
+        buildctl_dockerfile(h, dir)
+            .arg("--opt")
+            .arg(format!("build-arg:BUILDKIT_CACHE_MOUNT_NS={namespace}")),
+    );
     assert!(
         log.contains("gone: /go/pkg/mod/cache/download/golb.test"),
         "{log}"

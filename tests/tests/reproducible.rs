@@ -4,11 +4,11 @@
 //! change between two solves of the same request.
 
 use golb_e2e::{
-    buildx_golb, example_dir, harness, layers, metadata_digest, prune_all, rawjson_vertexes, run,
-    run_ok, Harness, Registry, TempDir,
+    buildx_golb, example_dir, golb_llb_into_buildctl, harness, layers, metadata_digest, prune_all,
+    rawjson_vertexes, run, run_ok, Harness, Registry, TempDir,
 };
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const REPO: &str = "golb-e2e/reproducible";
 
@@ -132,37 +132,9 @@ fn solving_the_same_request_twice_gives_the_same_op_digests() {
     let h = harness();
     let ex = example_dir("hello");
     let solve = || {
-        let llb = run(Command::new(h.golb_binary())
-            .arg("llb")
-            .arg(ex.join("golb.toml")));
-        assert!(
-            llb.status.success(),
-            "golb llb failed: {}",
-            String::from_utf8_lossy(&llb.stderr)
-        );
-        let mut child = h
-            .command("buildctl")
-            .args(["build", "--progress=rawjson"])
-            .arg("--local")
-            .arg(format!("context={}", ex.display()))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("buildctl runs");
-        {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(&llb.stdout)
-                .expect("Definition written to buildctl");
-        }
-        let done = child.wait_with_output().expect("buildctl finishes");
+        let (llb, done) = golb_llb_into_buildctl(h, &ex, &["--progress=rawjson"]);
         let progress = String::from_utf8_lossy(&done.stderr).into_owned();
-        assert!(done.status.success(), "buildctl build failed:\n{progress}");
-        (llb.stdout, rawjson_vertexes(&progress))
+        (llb, rawjson_vertexes(&progress))
     };
     let (llb_a, a) = solve();
     let (llb_b, b) = solve();

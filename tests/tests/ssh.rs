@@ -40,8 +40,8 @@
 
 use golb_e2e::gitsshd::GitSshd;
 use golb_e2e::{
-    buildx_golb, contains, files_under, gunzip, harness, layers, run, run_ok, text, Harness,
-    Registry, TempDir, DEFAULT_FRONTEND,
+    buildctl_dockerfile, buildx_golb, contains, files_under, gunzip, harness, layers, run, run_ok,
+    text, Harness, Registry, TempDir, DEFAULT_FRONTEND,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -228,14 +228,10 @@ fn builder_image_with_git_and_ssh(
     )
     .unwrap();
     let name = format!("{}/{BUILDER_REPO}:test", h.registry());
-    let mut cmd = h.command("buildctl");
-    cmd.args(["build", "--progress=plain", "--frontend", "dockerfile.v0"])
-        .arg("--local")
-        .arg(format!("context={}", dir.display()))
-        .arg("--local")
-        .arg(format!("dockerfile={}", dir.display()))
-        .args(["--output", &format!("type=image,name={name},push=true")]);
-    logs.push(run_ok(&mut cmd));
+    logs.push(run_ok(
+        buildctl_dockerfile(h, dir)
+            .args(["--output", &format!("type=image,name={name},push=true")]),
+    ));
     name
 }
 
