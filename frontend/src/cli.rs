@@ -13,24 +13,77 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub const USAGE: &str = "\
-golb — build Go services into small, non-root, reproducible images with BuildKit
+/// The `golb` command line. BuildKit starts the binary with no arguments
+/// (see `main.rs`); people and CI use these subcommands.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "golb",
+    version,
+    about = "Build Go services into small, non-root, reproducible images with BuildKit",
+    long_about = "Build Go services into small, non-root, reproducible images with BuildKit.\n\n\
+BuildKit runs golb as a frontend: put `# syntax=<golb image>` on the first line\n\
+of golb.toml and run `docker buildx build -f golb.toml .`. The subcommands\n\
+below work offline."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
 
-BuildKit runs golb as a frontend: put `# syntax=<golb image>` on the first line
-of golb.toml and run `docker buildx build -f golb.toml .`.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Check a spec and run golb's Go-aware checks against its module.
+    ///
+    /// Prints every problem as path:line:col: message; exits 1 if any is an
+    /// error, else 0.
+    Check(CheckArgs),
+    /// Write the LLB Definition golb would solve to stdout.
+    ///
+    /// For `buildctl build` or `buildctl debug dump-llb`. Images are not
+    /// resolved: tags stay tags.
+    Llb(LlbArgs),
+    /// Print golb's version.
+    Version,
+}
 
-Offline commands:
-  golb check <spec> [--context DIR]
-      Check a spec and, with the module in DIR (default: the spec's
-      directory), run golb's Go-aware checks. Prints every problem as
-      path:line:col: message; exits 1 if any is an error, else 0.
-  golb llb <spec> [--context DIR] [--platform P[,P…]] [--target T] [--build-arg K=V]… [--dump | --bench N]
-      Write the LLB Definition golb would solve to stdout, for
-      `buildctl build` or `buildctl debug dump-llb`; --dump writes a readable
-      text form instead; --bench N times parse + plan + marshal N times.
-      Images are not resolved: tags stay tags.
-  golb version
-";
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The spec file, e.g. golb.toml.
+    pub spec: PathBuf,
+    /// The build context holding the module (default: the spec's directory).
+    #[arg(long, value_name = "DIR")]
+    pub context: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LlbArgs {
+    /// The spec file, e.g. golb.toml.
+    pub spec: PathBuf,
+    /// The build context holding the module (default: the spec's directory).
+    #[arg(long, value_name = "DIR")]
+    pub context: Option<PathBuf>,
+    /// Target platforms, comma-separated; the Definition is the first one's.
+    #[arg(long, value_name = "P[,P…]")]
+    pub platform: Option<String>,
+    /// What to build: image, binaries, test or vet.
+    #[arg(long, value_name = "T")]
+    pub target: Option<String>,
+    /// A build argument, as `--build-arg` passes it to BuildKit.
+    #[arg(long = "build-arg", value_name = "KEY=VALUE", value_parser = parse_build_arg)]
+    pub build_args: Vec<(String, String)>,
+    /// Write a readable text form instead of the protobuf Definition.
+    #[arg(long, conflicts_with = "bench")]
+    pub dump: bool,
+    /// Time parse + plan + marshal N times and print the median and fastest.
+    #[arg(long, value_name = "N")]
+    pub bench: Option<u32>,
+}
+
+fn parse_build_arg(pair: &str) -> Result<(String, String), String> {
+    pair.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{pair:?}: write it as KEY=VALUE"))
+}
 
 /// A command's failure: what to print on stderr, and the exit code.
 pub struct Failure {
@@ -41,7 +94,7 @@ pub struct Failure {
 impl Failure {
     fn usage(message: impl Into<String>) -> Failure {
         Failure {
-            message: format!("{}\n\n{USAGE}", message.into()),
+            message: message.into(),
             code: 2,
         }
     }
@@ -53,61 +106,11 @@ impl Failure {
     }
 }
 
+/// What `load` needs from either command.
 struct Args {
     spec: PathBuf,
     context: Option<PathBuf>,
-    platforms: Option<String>,
-    target: Option<String>,
     build_args: Vec<(String, String)>,
-    dump: bool,
-    bench: Option<u32>,
-}
-
-fn parse_args(args: &[String], allow_llb_flags: bool) -> Result<Args, Failure> {
-    let mut spec = None;
-    let mut parsed = Args {
-        spec: PathBuf::new(),
-        context: None,
-        platforms: None,
-        target: None,
-        build_args: Vec::new(),
-        dump: false,
-        bench: None,
-    };
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let mut value = |flag: &str| {
-            rest.next()
-                .cloned()
-                .ok_or_else(|| Failure::usage(format!("{flag} needs a value")))
-        };
-        match arg.as_str() {
-            "--context" => parsed.context = Some(PathBuf::from(value("--context")?)),
-            "--platform" if allow_llb_flags => parsed.platforms = Some(value("--platform")?),
-            "--target" if allow_llb_flags => parsed.target = Some(value("--target")?),
-            "--build-arg" if allow_llb_flags => {
-                let pair = value("--build-arg")?;
-                let (k, v) = pair.split_once('=').ok_or_else(|| {
-                    Failure::usage(format!("--build-arg {pair:?}: write it as KEY=VALUE"))
-                })?;
-                parsed.build_args.push((k.to_string(), v.to_string()));
-            }
-            "--dump" if allow_llb_flags => parsed.dump = true,
-            "--bench" if allow_llb_flags => {
-                let runs = value("--bench")?;
-                parsed.bench = Some(runs.parse().map_err(|_| {
-                    Failure::usage(format!("--bench {runs:?}: give a number of runs"))
-                })?);
-            }
-            flag if flag.starts_with("--") => {
-                return Err(Failure::usage(format!("unknown flag {flag}")))
-            }
-            path if spec.is_none() => spec = Some(PathBuf::from(path)),
-            extra => return Err(Failure::usage(format!("unexpected argument {extra:?}"))),
-        }
-    }
-    parsed.spec = spec.ok_or_else(|| Failure::usage("name the spec file, e.g. golb.toml"))?;
-    Ok(parsed)
 }
 
 /// `--build-arg K=V` as the `build-arg:K` options BuildKit would pass.
@@ -145,8 +148,12 @@ fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
 /// `golb check`: every problem the frontend would report, without BuildKit,
 /// and the Go-aware checks (`checks`) of the spec against the module.
 /// Errors make it exit 1; warnings alone are printed and it exits 0.
-pub fn check(args: &[String]) -> Result<(), Failure> {
-    let args = parse_args(args, false)?;
+pub fn check(args: &CheckArgs) -> Result<(), Failure> {
+    let args = Args {
+        spec: args.spec.clone(),
+        context: args.context.clone(),
+        build_args: Vec::new(),
+    };
     let (spec, module, _, context) = load(&args)?;
     let binaries = plan::binaries(&spec, &module);
     let builder = plan::builder_image(&spec, &module);
@@ -217,11 +224,16 @@ fn render_finding(finding: &crate::checks::Finding, spec_path: &str, context: &P
 }
 
 /// `golb llb`: the Definition for one platform (the first given, else linux/amd64).
-pub fn llb(args: &[String], out: &mut impl Write) -> Result<(), Failure> {
-    let args = parse_args(args, true)?;
+pub fn llb(llb_args: &LlbArgs, out: &mut impl Write) -> Result<(), Failure> {
+    let args = Args {
+        spec: llb_args.spec.clone(),
+        context: llb_args.context.clone(),
+        build_args: llb_args.build_args.clone(),
+    };
     let (_, module, file, _) = load(&args)?;
     let mut opts = build_arg_opts(&args);
-    if let Some(platforms) = &args.platforms {
+    let args = llb_args;
+    if let Some(platforms) = &args.platform {
         parse_platforms(platforms).map_err(|e| Failure::usage(e.to_string()))?;
         opts.insert("platform".into(), platforms.clone());
     }

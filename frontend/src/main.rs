@@ -1,50 +1,31 @@
-//! golb: a BuildKit frontend for Go services.
-//!
-//! Data flows one way: spec text → typed spec (`spec`) → Go build plan
-//! (`plan`, with `go_build` and `go_module`) → LLB (`golb_proto::llb`) →
-//! BuildKit (`gateway`). The offline commands (`cli`) take the same path.
+//! The `golb` binary: BuildKit's gateway frontend when BuildKit starts it,
+//! the offline commands otherwise. Everything it does lives in the library.
 
-mod build_args;
-mod checks;
-mod cli;
-mod dockerignore;
-mod gateway;
-mod go_build;
-mod go_module;
-mod image_config;
-mod image_ref;
-mod named_context;
-mod options;
-mod plan;
-mod spec;
-mod subrequests;
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+use clap::Parser as _;
+use golb::{cli, gateway};
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let code = match args.first().map(String::as_str) {
-        // BuildKit starts the frontend image's entrypoint with no arguments.
-        None if std::env::var_os("BUILDKIT_SESSION_ID").is_some() => run_gateway(),
-        Some("check") => report(cli::check(&args[1..])),
-        Some("llb") => report(cli::llb(&args[1..], &mut std::io::stdout().lock())),
-        Some("version" | "--version") => {
+    // BuildKit starts the frontend image's entrypoint with no arguments.
+    if std::env::args_os().len() == 1 && std::env::var_os("BUILDKIT_SESSION_ID").is_some() {
+        return exit(run_gateway());
+    }
+    let parsed = cli::Cli::parse();
+    let code = match &parsed.command {
+        cli::Command::Check(args) => report(cli::check(args)),
+        cli::Command::Llb(args) => report(cli::llb(args, &mut std::io::stdout().lock())),
+        cli::Command::Version => {
             println!("golb {}", env!("CARGO_PKG_VERSION"));
             0
         }
-        Some("help" | "--help" | "-h") => {
-            print!("{}", cli::USAGE);
-            0
-        }
-        None => {
-            eprint!("{}", cli::USAGE);
-            2
-        }
-        Some(other) => {
-            eprintln!("golb: unknown command {other:?}\n\n{}", cli::USAGE);
-            2
-        }
     };
+    exit(code)
+}
+
+fn exit(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 

@@ -2,5 +2,8 @@
 //! gateway (LLBBridge) client a frontend drives over its stdio pipes ([`gateway`]).
 //! Knows nothing about what is being built.
 
+// No unwrap/expect outside tests: every failure becomes an error with context.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod gateway;
 pub mod llb;

@@ -1,0 +1,26 @@
+//! golb: a BuildKit frontend for Go services.
+//!
+//! Data flows one way: spec text → typed spec (`spec`) → Go build plan
+//! (`plan`, with `go_build` and `go_module`) → LLB (`golb_proto::llb`) →
+//! BuildKit (`gateway`). The offline commands (`cli`) take the same path.
+//!
+//! The crate is a library so that fuzz targets and benchmarks reach the same
+//! code the `golb` binary runs; `main.rs` only dispatches.
+
+// No unwrap/expect outside tests: every failure becomes an error with context.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod build_args;
+pub mod checks;
+pub mod cli;
+pub mod dockerignore;
+pub mod gateway;
+pub mod go_build;
+pub mod go_module;
+pub mod image_config;
+pub mod image_ref;
+pub mod named_context;
+pub mod options;
+pub mod plan;
+pub mod spec;
+pub mod subrequests;
