@@ -8,7 +8,7 @@
 //! put in it: for each of [`wanted_dirs`], its .go files and its go.mod and
 //! go.work ([`MODULE_FILES`]) when they exist.
 
-mod go_source;
+pub mod go_source;
 mod go_version;
 mod gomod_syntax;
 mod snapshot;

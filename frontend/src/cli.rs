@@ -4,6 +4,7 @@
 
 use crate::build_args;
 use crate::go_module::GoModule;
+use crate::go_packages::{GoSources, PackageWalk};
 use crate::options::{parse_platforms, FrontendOptions};
 use crate::plan::{self, PlanInput, ResolvedImage, Target};
 use crate::spec::Spec;
@@ -44,6 +45,9 @@ pub enum Command {
     Llb(LlbArgs),
     /// Print golb's version.
     Version,
+    /// Work golb's build steps run inside BuildKit (not for people).
+    #[command(hide = true)]
+    Step(crate::steps::StepArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -77,6 +81,10 @@ pub struct LlbArgs {
     /// Time parse + plan + marshal N times and print the median and fastest.
     #[arg(long, value_name = "N")]
     pub bench: Option<u32>,
+    /// The golb image the build's steps run `golb step` from (through the
+    /// gateway it is always the frontend image BuildKit runs).
+    #[arg(long, value_name = "REF", default_value = crate::steps::DEFAULT_FRONTEND_IMAGE)]
+    pub frontend_image: String,
 }
 
 fn parse_build_arg(pair: &str) -> Result<(String, String), String> {
@@ -230,7 +238,7 @@ pub fn llb(llb_args: &LlbArgs, out: &mut impl Write) -> Result<(), Failure> {
         context: llb_args.context.clone(),
         build_args: llb_args.build_args.clone(),
     };
-    let (_, module, file, _) = load(&args)?;
+    let (_, module, file, context) = load(&args)?;
     let mut opts = build_arg_opts(&args);
     let args = llb_args;
     if let Some(platforms) = &args.platform {
@@ -241,10 +249,18 @@ pub fn llb(llb_args: &LlbArgs, out: &mut impl Write) -> Result<(), Failure> {
         opts.insert("target".into(), target.clone());
     }
     let options = FrontendOptions::from_opts(&opts).map_err(|e| Failure::usage(e.to_string()))?;
+    let offline = Offline {
+        file: &file,
+        module: &module,
+        context: &context,
+        options: &options,
+        opts: &opts,
+        frontend_image: &args.frontend_image,
+    };
     if let Some(runs) = args.bench {
-        return bench(runs, &file, &module, &options, &opts);
+        return bench(runs, &offline);
     }
-    let (definition, config) = offline_definition(&file, &module, &options, &opts)?;
+    let (definition, config) = offline.definition()?;
     let bytes = if args.dump {
         let mut text = llb::dump(&definition).map_err(|e| Failure::problem(e.to_string()))?;
         text.push_str("\n# image config\n");
@@ -259,73 +275,119 @@ pub fn llb(llb_args: &LlbArgs, out: &mut impl Write) -> Result<(), Failure> {
     Ok(())
 }
 
-/// What the frontend does between reading the spec and solving, minus the
-/// network: parse, plan and marshal. Images stay unresolved.
-fn offline_definition(
-    file: &SourceFile,
-    module: &GoModule,
-    options: &FrontendOptions,
-    opts: &BTreeMap<String, String>,
-) -> Result<(llb::pb::Definition, serde_json::Value), Failure> {
-    let mut spec = Spec::parse(&file.filename, &String::from_utf8_lossy(&file.data))
-        .map_err(|errors| Failure::problem(errors.to_string()))?;
-    build_args::apply(&mut spec, opts);
-    let target = options
-        .platforms
-        .first()
-        .cloned()
-        .unwrap_or_else(Platform::linux_amd64);
-    let unresolved = |reference: crate::image_ref::ImageRef| ResolvedImage {
-        reference,
-        config: serde_json::json!({}),
-        replacement: None,
-        existing_dirs: None,
-    };
-    let (builder_ref, _) =
-        plan::builder_image(&spec, module).map_err(|e| Failure::problem(e.to_string()))?;
-    let base_ref = plan::runtime_base(&spec).map_err(|e| Failure::problem(e.to_string()))?;
-    let context = Local::new("context")
-        .shared_key_hint("context")
-        .custom_name("[internal] load build context")
-        .build();
-    let images = plan::plan(PlanInput {
-        spec: &spec,
-        module,
-        context,
-        builder: &unresolved(builder_ref),
-        build_platform: &Platform::linux_amd64(),
-        targets: vec![Target {
-            platform: target,
-            base: Some(unresolved(base_ref)),
-        }],
-        build_target: options.target,
-        options: &options.build,
-    })
-    .map_err(|e| Failure::problem(e.to_string()))?;
-    let image = images
-        .into_iter()
-        .next()
-        .ok_or_else(|| Failure::problem("the plan produced no image"))?;
-    let definition = image
-        .state
-        .marshal(std::slice::from_ref(file))
+/// What `golb llb` plans from.
+struct Offline<'a> {
+    file: &'a SourceFile,
+    module: &'a GoModule,
+    context: &'a Path,
+    options: &'a FrontendOptions,
+    opts: &'a BTreeMap<String, String>,
+    frontend_image: &'a str,
+}
+
+impl Offline<'_> {
+    /// What the frontend does between reading the spec and solving, minus
+    /// the network: parse, walk the packages, plan and marshal. Images stay
+    /// unresolved.
+    fn definition(&self) -> Result<(llb::pb::Definition, serde_json::Value), Failure> {
+        let file = self.file;
+        let module = self.module;
+        let mut spec = Spec::parse(&file.filename, &String::from_utf8_lossy(&file.data))
+            .map_err(|errors| Failure::problem(errors.to_string()))?;
+        build_args::apply(&mut spec, self.opts);
+        let target = self
+            .options
+            .platforms
+            .first()
+            .cloned()
+            .unwrap_or_else(Platform::linux_amd64);
+        let unresolved = |reference: crate::image_ref::ImageRef| ResolvedImage {
+            reference,
+            config: serde_json::json!({}),
+            replacement: None,
+            existing_dirs: None,
+        };
+        let (builder_ref, _) =
+            plan::builder_image(&spec, module).map_err(|e| Failure::problem(e.to_string()))?;
+        let base_ref = plan::runtime_base(&spec).map_err(|e| Failure::problem(e.to_string()))?;
+        let context = Local::new("context")
+            .shared_key_hint("context")
+            .custom_name("[internal] load build context")
+            .build();
+        let sources = read_go_sources(self.context, module, &plan::binaries(&spec, module));
+        let golb = llb::Image::new(self.frontend_image)
+            .platform(Platform::linux_amd64())
+            .custom_name(format!("[golb] {}", self.frontend_image))
+            // No key of the spec asks for it: it points at the spec's first line.
+            .location(
+                0,
+                llb::SourceRange {
+                    start_line: 1,
+                    start_col: 1,
+                    end_line: 1,
+                    end_col: 1,
+                },
+            )
+            .build();
+        let images = plan::plan(PlanInput {
+            spec: &spec,
+            module,
+            sources: &sources,
+            context,
+            golb,
+            builder: &unresolved(builder_ref),
+            build_platform: &Platform::linux_amd64(),
+            targets: vec![Target {
+                platform: target,
+                base: Some(unresolved(base_ref)),
+            }],
+            build_target: self.options.target,
+            options: &self.options.build,
+        })
         .map_err(|e| Failure::problem(e.to_string()))?;
-    Ok((definition, image.config.unwrap_or_default()))
+        let image = images
+            .into_iter()
+            .next()
+            .ok_or_else(|| Failure::problem("the plan produced no image"))?;
+        let definition = image
+            .state
+            .marshal(std::slice::from_ref(file))
+            .map_err(|e| Failure::problem(e.to_string()))?;
+        Ok((definition, image.config.unwrap_or_default()))
+    }
+}
+
+/// Walks the module's own packages in a directory on this machine.
+fn read_go_sources(context: &Path, module: &GoModule, binaries: &[plan::BinaryPlan]) -> GoSources {
+    let mut walk = PackageWalk::new(module, binaries);
+    loop {
+        let wanted = walk.wanted();
+        if wanted.is_empty() {
+            return walk.finish();
+        }
+        for dir in wanted.list {
+            let names = std::fs::read_dir(context.join(&dir)).ok().map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| e.file_type().is_ok_and(|t| !t.is_dir()))
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            });
+            walk.listed(&dir, names);
+        }
+        for path in wanted.read {
+            walk.read(&path, std::fs::read(context.join(&path)).ok().as_deref());
+        }
+    }
 }
 
 /// `golb llb --bench N`: times parse + plan + marshal N times and prints the
 /// median and fastest run in microseconds, for the LLB-generation benchmark.
-fn bench(
-    runs: u32,
-    file: &SourceFile,
-    module: &GoModule,
-    options: &FrontendOptions,
-    opts: &BTreeMap<String, String>,
-) -> Result<(), Failure> {
+fn bench(runs: u32, offline: &Offline<'_>) -> Result<(), Failure> {
     let mut micros: Vec<u128> = Vec::new();
     for _ in 0..runs.max(1) {
         let started = std::time::Instant::now();
-        offline_definition(file, module, options, opts)?;
+        offline.definition()?;
         micros.push(started.elapsed().as_micros());
     }
     micros.sort_unstable();

@@ -8,6 +8,7 @@
 //! through so its source mapping survives.
 
 use crate::go_module::{self, GoModule};
+use crate::go_packages::{GoSources, PackageWalk};
 use crate::image_ref::ImageRef;
 use crate::options::FrontendOptions;
 use crate::plan::{self, BuildTarget, PlanInput, ResolvedImage, Target};
@@ -216,20 +217,27 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     };
     let mut builder_bridge = bridge.clone();
     let module_and_builder = async {
-        let module = read_module(&mut builder_bridge, &context, &spec.builder.module_dir).await?;
+        let (module, reference) =
+            read_module(&mut builder_bridge, &context, &spec.builder.module_dir).await?;
         let (builder_ref, _) = plan::builder_image(&spec, &module).map_err(spec_error)?;
-        let builder = resolve(
-            &mut builder_bridge,
-            env,
-            &builder_ref,
-            &build_platform,
-            &options,
-            "builder",
-        )
-        .await?;
-        Ok::<_, FrontendError>((module, builder))
+        // The builder's resolve and the walk of the module's packages need
+        // nothing from each other.
+        let mut sources_bridge = builder_bridge.clone();
+        let binaries = plan::binaries(&spec, &module);
+        let (builder, sources) = tokio::try_join!(
+            resolve(
+                &mut builder_bridge,
+                env,
+                &builder_ref,
+                &build_platform,
+                &options,
+                "builder",
+            ),
+            read_go_sources(&mut sources_bridge, &reference, &module, &binaries),
+        )?;
+        Ok::<_, FrontendError>((module, builder, sources))
     };
-    let (bases, (module, builder)) = tokio::try_join!(runtime_bases, module_and_builder)?;
+    let (bases, (module, builder, sources)) = tokio::try_join!(runtime_bases, module_and_builder)?;
     let resolved_targets: Vec<Target> = targets
         .iter()
         .zip(bases)
@@ -242,7 +250,9 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     let images = plan::plan(PlanInput {
         spec: &spec,
         module: &module,
+        sources: &sources,
         context,
+        golb: frontend_image()?,
         builder: &builder,
         build_platform: &build_platform,
         targets: resolved_targets,
@@ -256,6 +266,7 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     })?;
 
     let cache_imports = gateway::parse_cache_imports(&env.opts)?;
+    load_carried(bridge, &images, &spec_file, &cache_imports).await?;
     // Platforms are solved concurrently: BuildKit shares the steps they have
     // in common (the module download) and runs the rest in parallel.
     let mut solves = tokio::task::JoinSet::new();
@@ -294,6 +305,37 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         images: returned.into_iter().map(|(_, image)| image).collect(),
         extra_metadata: BTreeMap::new(),
     })
+}
+
+/// Loads the results that carry Go's work to other builders (see
+/// `PlatformImage::carried`), once each, all at once, so that `--cache-to …
+/// mode=max` exports them even when the image itself is a cache hit (a no-op
+/// or a README edit on `main`). Where they are cache hits, loading costs
+/// nothing: an imported result stays in the registry until a step needs it.
+async fn load_carried(
+    bridge: &mut Bridge,
+    images: &[plan::PlatformImage],
+    spec_file: &SourceFile,
+    cache_imports: &[gateway::CacheImport],
+) -> Result<(), FrontendError> {
+    let mut definitions = BTreeMap::new();
+    for state in images.iter().flat_map(|i| &i.carried) {
+        let definition = state
+            .marshal(std::slice::from_ref(spec_file))
+            .map_err(|e| FrontendError::Invalid(e.to_string()))?;
+        if let Some(head) = head_digest(&definition) {
+            definitions.insert(head, definition);
+        }
+    }
+    let mut solves = tokio::task::JoinSet::new();
+    for definition in definitions.into_values() {
+        let (mut bridge, imports) = (bridge.clone(), cache_imports.to_vec());
+        solves.spawn(async move { bridge.solve_evaluated(definition, imports).await });
+    }
+    while let Some(joined) = solves.join_next().await {
+        joined.map_err(task_failed)??;
+    }
+    Ok(())
 }
 
 /// Answers `--call describe|targets|outline|check` (subrequests) with the
@@ -408,7 +450,7 @@ async fn lint(
     };
     let context = context_source(env, options, excludes);
     let module = match read_module(bridge, &context, &spec.builder.module_dir).await {
-        Ok(module) => module,
+        Ok((module, _)) => module,
         Err(FrontendError::Module(error)) => {
             let findings: Vec<checks::Finding> =
                 checks::module_error_finding(&error).into_iter().collect();
@@ -620,7 +662,7 @@ async fn read_module(
     bridge: &mut Bridge,
     context: &State,
     dir: &str,
-) -> Result<GoModule, FrontendError> {
+) -> Result<(GoModule, RefId), FrontendError> {
     let definition = context
         .marshal(&[])
         .map_err(|e| FrontendError::Invalid(e.to_string()))?;
@@ -632,7 +674,88 @@ async fn read_module(
         let members = go_module::member_paths(dir, &files).map_err(module_error)?;
         read_existing(bridge, &reference, &members, &mut files).await?;
     }
-    GoModule::from_files(dir, &files).map_err(module_error)
+    let module = GoModule::from_files(dir, &files).map_err(module_error)?;
+    Ok((module, reference))
+}
+
+/// Walks the module's own packages in the solved context (`go_packages`):
+/// each round lists the directories and reads the .go files it asks for, all
+/// at once.
+async fn read_go_sources(
+    bridge: &mut Bridge,
+    reference: &RefId,
+    module: &GoModule,
+    binaries: &[plan::BinaryPlan],
+) -> Result<GoSources, FrontendError> {
+    enum Answer {
+        Listed(String, Option<Vec<String>>),
+        Read(String, Option<Vec<u8>>),
+    }
+    let mut walk = PackageWalk::new(module, binaries);
+    loop {
+        let wanted = walk.wanted();
+        if wanted.is_empty() {
+            return Ok(walk.finish());
+        }
+        let mut requests = tokio::task::JoinSet::new();
+        for dir in wanted.list {
+            let (mut bridge, reference) = (bridge.clone(), reference.clone());
+            requests.spawn(async move {
+                let at = if dir.is_empty() { "/" } else { dir.as_str() };
+                // A directory that is not there is a package Go will report.
+                let names = bridge
+                    .read_dir(&reference, at, "*.go")
+                    .await
+                    .ok()
+                    .map(|entries| {
+                        entries
+                            .into_iter()
+                            .filter(|e| e.mode & GO_MODE_DIR == 0)
+                            .map(|e| e.path.rsplit('/').next().unwrap_or(&e.path).to_string())
+                            .collect()
+                    });
+                Answer::Listed(dir, names)
+            });
+        }
+        for path in wanted.read {
+            let (mut bridge, reference) = (bridge.clone(), reference.clone());
+            requests.spawn(async move {
+                let data = bridge.read_file(&reference, &path).await.ok();
+                Answer::Read(path, data)
+            });
+        }
+        while let Some(joined) = requests.join_next().await {
+            match joined.map_err(task_failed)? {
+                Answer::Listed(dir, names) => walk.listed(&dir, names),
+                Answer::Read(path, data) => walk.read(&path, data.as_deref()),
+            }
+        }
+    }
+}
+
+/// Go's `os.ModeDir` bit in the modes BuildKit reports.
+const GO_MODE_DIR: u32 = 1 << 31;
+
+/// Where BuildKit (v0.10 and later) gives every gateway frontend the LLB of
+/// its own image.
+const FRONTEND_DEFINITION: &str = "/run/config/buildkit/metadata/frontend.bin";
+
+/// golb's own image, as BuildKit ran it: golb mounts it into the steps that
+/// run `golb step …`, so those steps run exactly this version of golb.
+fn frontend_image() -> Result<State, FrontendError> {
+    use prost::Message;
+    let bytes = std::fs::read(FRONTEND_DEFINITION).map_err(|e| {
+        FrontendError::Precondition(format!(
+            "cannot read {FRONTEND_DEFINITION} ({e}): golb needs BuildKit v0.10 or newer, which tells a frontend its own image there"
+        ))
+    })?;
+    let definition = golb_proto::llb::pb::Definition::decode(bytes.as_slice()).map_err(|e| {
+        FrontendError::Invalid(format!(
+            "{FRONTEND_DEFINITION} is not an LLB definition: {e}"
+        ))
+    })?;
+    State::from_definition(definition)
+        .map_err(|e| FrontendError::Invalid(format!("{FRONTEND_DEFINITION}: {e}")))
 }
 
 /// The runtime base for each target platform, resolved, with what golb

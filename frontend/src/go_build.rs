@@ -5,6 +5,7 @@
 use crate::go_module::GoModule;
 use crate::spec::Modules;
 use golb_proto::llb::Platform;
+use std::collections::BTreeSet;
 
 /// Where the builder keeps things. Set explicitly so that no base image
 /// default (HOME, GOPATH) can move the caches away from their cache mounts.
@@ -19,6 +20,32 @@ pub const OUTPUT_DIR: &str = "/out";
 pub const BINARY_DIR: &str = "/usr/local/bin";
 /// Go writes its work files here: a tmpfs, never part of any layer.
 pub const TEMP_DIR: &str = "/tmp";
+
+/// Where golb's own binary is mounted (read-only) in the steps that run
+/// `golb step …`: a static binary, so it runs in any builder.
+pub const GOLB_BIN: &str = "/run/golb/golb";
+/// The binary's path in golb's image.
+pub const GOLB_IN_IMAGE: &str = "/golb";
+
+/// The download step's output: a module cache holding exactly the build's
+/// modules, which the Go steps mount read-only as GOMODCACHE. An output, not a
+/// cache mount, so that it travels with `--cache-to` (BuildKit never exports
+/// cache mounts) and no step depends on what another machine left in a cache.
+pub const MODULES_DIR: &str = "/run/golb/modules";
+
+/// The dependency step's output, and where the build step reads it: Go build
+/// cache entries (in `golb step gocacheprog`'s layout) for the standard
+/// library and every dependency package the binaries import.
+pub const COMPILED_DIR: &str = "/run/golb/compiled";
+
+/// The builder's local store of build cache entries (a cache mount): what
+/// `go build` compiled beyond the dependency snapshot, i.e. the module's own
+/// packages, kept for the next warm build on this builder.
+pub const PROG_CACHE_DIR: &str = "/root/.cache/golb-go-build";
+
+/// Go still wants a GOCACHE directory next to GOCACHEPROG (for fuzzing data);
+/// nothing golb needs lands there, so it lives on the /tmp tmpfs.
+pub const SCRATCH_GOCACHE: &str = "/tmp/go-build";
 
 /// The PATH of the builder when its image config sets none.
 pub const DEFAULT_PATH: &str =
@@ -46,6 +73,196 @@ pub struct GoBuild<'a> {
     pub output_name: &'a str,
     pub ldflags: Vec<&'a str>,
     pub tags: Vec<&'a str>,
+}
+
+/// The first Go release whose `go` runs a GOCACHEPROG program without an
+/// experiment flag.
+const GOCACHEPROG_SINCE: (u32, u32) = (1, 24);
+
+/// Whether the builder's Go serves its build cache through `GOCACHEPROG`,
+/// from its release ("1.26", "1.26.3", "go1.26.3"). An unknown release (a
+/// builder image named without a Go version) is taken to be recent: an older
+/// Go ignores the variable and still builds correctly, only slower.
+pub fn supports_gocacheprog(release: Option<&str>) -> bool {
+    let Some(release) = release else {
+        return true;
+    };
+    let mut parts = release.trim_start_matches("go").split('.');
+    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
+    let minor = parts.next().and_then(|p| {
+        let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse::<u32>().ok()
+    });
+    match (major, minor) {
+        (Some(major), Some(minor)) => (major, minor) >= GOCACHEPROG_SINCE,
+        _ => true,
+    }
+}
+
+/// `GOCACHEPROG` for the build step: the compiled dependencies first, then
+/// the builder's own store, where new entries go.
+pub fn build_gocacheprog() -> String {
+    format!("{GOLB_BIN} step gocacheprog --seed {COMPILED_DIR} --cache {PROG_CACHE_DIR}")
+}
+
+/// `GOCACHEPROG` for the dependency step: every entry it uses, found in the
+/// builder's store or compiled now, lands in the step's output.
+pub fn dependencies_gocacheprog() -> String {
+    format!("{GOLB_BIN} step gocacheprog --cache {PROG_CACHE_DIR} --snapshot {COMPILED_DIR}")
+}
+
+/// The download step's command: `go mod download` into the shared module
+/// cache (network, credentials), then into the step's output.
+pub fn modules_args() -> Vec<String> {
+    [
+        GOLB_BIN,
+        "step",
+        "modules",
+        "--shared",
+        GOMODCACHE,
+        "--snapshot",
+        MODULES_DIR,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// One job of the dependency step: compiles every external package in
+/// `packages` (and all they import) for `target` with `tags` into the build
+/// cache, as `go build` with the same flags would, without linking. `go list
+/// -e` reports a package that cannot build (one only a file for another
+/// system imports, say) instead of failing: the dependency step is a head
+/// start, never a gate; `go build` reports real errors.
+pub fn dependencies_job(
+    module: &GoModule,
+    target: &Platform,
+    tags: &[&str],
+    packages: &[String],
+) -> crate::steps::dependencies::Job {
+    let mut args: Vec<String> = [
+        "go",
+        "list",
+        "-e",
+        "-export",
+        "-deps",
+        "-trimpath",
+        dependencies_module_mode(module),
+    ]
+    .map(String::from)
+    .to_vec();
+    if !tags.is_empty() {
+        args.push("-tags".to_string());
+        args.push(tags.join(","));
+    }
+    // Print only what could not be compiled, one line each.
+    args.push("-f".to_string());
+    args.push("{{with .Error}}{{$.ImportPath}}: {{.}}{{end}}".to_string());
+    args.extend(packages.iter().cloned());
+    crate::steps::dependencies::Job {
+        env: target_env(target).into_iter().collect(),
+        args,
+    }
+}
+
+/// The dependency step's command: its jobs, in order.
+pub fn dependencies_args(jobs: &[crate::steps::dependencies::Job]) -> Vec<String> {
+    let mut args: Vec<String> = [GOLB_BIN, "step", "dependencies"]
+        .map(String::from)
+        .to_vec();
+    for job in jobs {
+        args.push("--job".to_string());
+        // A Job is plain strings: it always serializes.
+        args.push(serde_json::to_string(job).unwrap_or_default());
+    }
+    args
+}
+
+/// How the dependency step resolves modules. What it compiles is decided by
+/// the module versions in go.mod, not by go.sum, which only holds their
+/// hashes: so the step does not read go.sum (`-mod=mod` fills in what it
+/// needs from the module snapshot, which the download step checked against
+/// go.sum), and a go.sum-only change keeps it cached. The build step checks
+/// go.sum again. Vendored modules come from vendor/; a workspace allows no
+/// `-mod=mod`, so there the sums are read.
+pub fn dependencies_module_mode(module: &GoModule) -> &'static str {
+    if module.vendored {
+        "-mod=vendor"
+    } else if module.workspace {
+        "-mod=readonly"
+    } else {
+        "-mod=mod"
+    }
+}
+
+/// What the dependency step adds to the build environment: it resolves
+/// modules from the snapshot only (no proxy, no network), and does not ask
+/// the checksum database about hashes `-mod=mod` records, because the modules
+/// are the ones the download step checked against go.sum.
+pub fn dependencies_env() -> Vec<(String, String)> {
+    vec![
+        ("GOCACHE".into(), SCRATCH_GOCACHE.into()),
+        ("GOCACHEPROG".into(), dependencies_gocacheprog()),
+        ("GOPROXY".into(), "off".into()),
+        ("GOSUMDB".into(), "off".into()),
+    ]
+}
+
+/// Whether a module file holds hashes (go.sum, go.work.sum) rather than the
+/// module graph (go.mod, go.work). The dependency step reads only the graph
+/// (see `dependencies_module_mode`), except in a workspace.
+pub fn is_sum_file(file: &str) -> bool {
+    file.ends_with(GO_SUM_NAME) || file.ends_with(GO_WORK_SUM_NAME)
+}
+
+const GO_SUM_NAME: &str = "go.sum";
+const GO_WORK_SUM_NAME: &str = "go.work.sum";
+
+/// The cache id of the builder's store of build cache entries. Entries are
+/// keyed by Go's action ids, which already include the release, target and
+/// flags; the id still separates releases so that an old release's entries
+/// go when BuildKit collects that mount.
+pub fn prog_cache_id(toolchain: &Toolchain) -> String {
+    format!("golb/gocacheprog/go{}", cache_id_part(&toolchain.release))
+}
+
+/// File kinds `go build` reads from a package directory (go/build's list),
+/// besides the module files: what the build step is allowed to see.
+pub const GO_BUILD_INPUTS: &[&str] = &[
+    "go", "s", "S", "sx", "syso", "c", "cc", "cxx", "cpp", "m", "h", "hh", "hpp", "hxx", "f", "F",
+    "for", "f90", "swig", "swigcxx",
+];
+
+/// The context as `go build` sees it, as include patterns relative to the
+/// context: in each source directory the Go inputs and module files, vendor/
+/// when vendored, and the files `//go:embed` names. An edit to anything else
+/// (a README, docs, a Helm chart, another service) keeps `go build` cached.
+pub fn build_input_patterns(module: &GoModule, embeds: &BTreeSet<String>) -> Vec<String> {
+    let under = |dir: &str, rest: &str| {
+        if dir.is_empty() {
+            rest.to_string()
+        } else {
+            format!("{dir}/{rest}")
+        }
+    };
+    let mut patterns = BTreeSet::new();
+    for dir in &module.source_dirs {
+        for ext in GO_BUILD_INPUTS {
+            patterns.insert(under(dir, &format!("**/*.{ext}")));
+        }
+        for file in ["go.mod", "go.sum", "go.work", "go.work.sum"] {
+            patterns.insert(under(dir, &format!("**/{file}")));
+        }
+    }
+    if module.vendored {
+        patterns.insert(under(&module.dir, "vendor/**"));
+    }
+    patterns.extend(embeds.iter().cloned());
+    patterns.into_iter().collect()
+}
+
+/// What the build step never reads among the patterns above: tests.
+pub fn build_input_excludes() -> Vec<String> {
+    vec!["**/*_test.go".to_string()]
 }
 
 /// How dependencies reach the build: downloaded into the module cache, or vendored.
@@ -157,8 +374,16 @@ pub fn build_env(modules: &Modules, target: &Platform) -> Vec<(String, String)> 
         .collect();
     env.push(("GOCACHE".to_string(), GOCACHE.to_string()));
     env.push(("CGO_ENABLED".to_string(), "0".to_string()));
-    env.push(("GOOS".to_string(), target.os.clone()));
-    env.push(("GOARCH".to_string(), target.architecture.clone()));
+    env.extend(target_env(target));
+    env
+}
+
+/// What tells Go the target: GOOS, GOARCH and the variant's variable.
+pub fn target_env(target: &Platform) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("GOOS".to_string(), target.os.clone()),
+        ("GOARCH".to_string(), target.architecture.clone()),
+    ];
     if let Some((name, value)) = goarch_variant(target) {
         env.push((name.to_string(), value));
     }
@@ -186,6 +411,9 @@ pub fn build_args(build: &GoBuild<'_>, module: &GoModule) -> Vec<String> {
     let mut args: Vec<String> = [
         "go",
         "build",
+        // Names each package as it compiles: the log shows what was not in a
+        // cache (on a CI runner with the imported cache, only the module's own).
+        "-v",
         "-trimpath",
         "-buildvcs=false",
         module_mode(module),
@@ -245,8 +473,17 @@ pub fn build_cache_id(toolchain: &Toolchain, target: &Platform, tags: &[&str]) -
     tags.sort_unstable();
     tags.dedup();
     let target = target.to_string().replace('/', "-");
-    let release: String = toolchain
-        .release
+    let release = cache_id_part(&toolchain.release);
+    if tags.is_empty() {
+        format!("golb/gocache/go{release}/{target}")
+    } else {
+        format!("golb/gocache/go{release}/{target}/{}", tags.join("+"))
+    }
+}
+
+/// A release (or image reference) as one part of a cache id.
+fn cache_id_part(release: &str) -> String {
+    release
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '.' {
@@ -255,12 +492,7 @@ pub fn build_cache_id(toolchain: &Toolchain, target: &Platform, tags: &[&str]) -
                 '-'
             }
         })
-        .collect();
-    if tags.is_empty() {
-        format!("golb/gocache/go{release}/{target}")
-    } else {
-        format!("golb/gocache/go{release}/{target}/{}", tags.join("+"))
-    }
+        .collect()
 }
 
 #[cfg(test)]
@@ -288,6 +520,7 @@ mod tests {
             [
                 "go",
                 "build",
+                "-v",
                 "-trimpath",
                 "-buildvcs=false",
                 "-mod=readonly",

@@ -47,6 +47,21 @@ pub struct GoModule {
     /// go.mod/go.sum of the module, of each workspace member and of each local
     /// replacement, plus go.work/go.work.sum.
     pub module_files: Vec<String>,
+    /// The modules whose packages come from the context, not from the module
+    /// cache: this one, its workspace members and its local replacements,
+    /// each with its module path and directory. An import under one of these
+    /// paths is the build's own code; any other is the standard library or a
+    /// dependency.
+    pub local_modules: Vec<LocalModule>,
+}
+
+/// A module built from its directory in the context.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LocalModule {
+    /// Its `module` path.
+    pub path: String,
+    /// Its directory in the context, "" for the root.
+    pub dir: String,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -146,6 +161,18 @@ fn local_directory_directives(text: &str, verb: &str) -> Vec<(usize, String)> {
         }
     }
     found
+}
+
+/// The `module` path a go.mod declares, if any.
+fn module_path(go_mod: &str) -> Option<String> {
+    go_mod.lines().find_map(|line| {
+        let line = line.split("//").next().unwrap_or("").trim();
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("module"), Some(path)) => Some(path.trim_matches('"').to_string()),
+            _ => None,
+        }
+    })
 }
 
 /// Whether a go.mod has a `require` directive with at least one module,
@@ -307,6 +334,24 @@ impl GoModule {
             }
         }
         module.source_dirs = outermost(source_dirs);
+        let mut local_modules = vec![LocalModule {
+            path: module.path.clone(),
+            dir: dir.to_string(),
+        }];
+        for member in &members {
+            let declared = files
+                .get(&join(&member.dir, GO_MOD))
+                .and_then(|text| module_path(&String::from_utf8_lossy(text)));
+            if let Some(path) = declared {
+                local_modules.push(LocalModule {
+                    path,
+                    dir: member.dir.clone(),
+                });
+            }
+        }
+        local_modules.sort();
+        local_modules.dedup();
+        module.local_modules = local_modules;
         for member in members {
             let member_go_mod = join(&member.dir, GO_MOD);
             if !files.contains_key(&member_go_mod) {

@@ -8,6 +8,7 @@
 
 use crate::go_build::{self, GoBuild, Toolchain};
 use crate::go_module::{self, GoModule};
+use crate::go_packages::GoSources;
 use crate::image_config::{self, RuntimeImage};
 use crate::image_ref::ImageRef;
 use crate::spec::{self, Location, Spec, SpecError, DEFAULT_RUNTIME_BASE};
@@ -121,7 +122,11 @@ pub struct Target {
 pub struct PlanInput<'a> {
     pub spec: &'a Spec,
     pub module: &'a GoModule,
+    /// What the module's own packages import and embed (`go_packages`).
+    pub sources: &'a GoSources,
     pub context: State,
+    /// golb's own image, mounted into the steps that run `golb step …`.
+    pub golb: State,
     pub builder: &'a ResolvedImage,
     pub build_platform: &'a Platform,
     pub targets: Vec<Target>,
@@ -135,6 +140,11 @@ pub struct PlatformImage {
     pub platform: Platform,
     pub state: State,
     pub config: Option<Value>,
+    /// The step outputs that carry Go's work across builders (the module
+    /// snapshot, the compiled dependencies): BuildKit exports a step's result
+    /// with `--cache-to … mode=max` only when the build loaded it, which a
+    /// cache hit further down skips, so the gateway has them loaded.
+    pub carried: Vec<State>,
 }
 
 /// A binary with every default applied.
@@ -304,15 +314,25 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
     let spec = input.spec;
     let binaries = binaries(spec, input.module);
     let (_, toolchain) = builder_image(spec, input.module)?;
-    let downloaded = download_modules(&input, builder_state(&input));
+    let builder = builder_state(&input);
+    let files = module_files(&input);
+    let modules = download_modules(&input, &files, builder.clone());
+    let go = GoSteps {
+        builder,
+        files,
+        modules,
+        toolchain,
+        gocacheprog: go_build::supports_gocacheprog(builder_release(&input).as_deref()),
+    };
 
     match input.build_target {
         BuildTarget::Test | BuildTarget::Vet => {
-            let state = check_module(&input, &toolchain, &downloaded, input.build_target)?;
+            let state = check_module(&input, &go, input.build_target)?;
             return Ok(vec![PlatformImage {
                 platform: input.build_platform.clone(),
                 state,
                 config: None,
+                carried: go.modules.iter().cloned().collect(),
             }]);
         }
         BuildTarget::Image | BuildTarget::Binaries => {}
@@ -322,15 +342,31 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
         BuildTarget::Image => default_entrypoint(spec, &binaries)?,
         _ => None,
     };
+    let build_inputs = build_inputs(&input);
+    let compiled = compile_dependencies(&input, &go, &binaries)?;
     let mut images = Vec::new();
     for target in &input.targets {
         let mut built = Vec::new();
         for binary in &binaries {
+            let dependencies = compiled.clone();
             built.push((
                 binary.clone(),
-                build_binary(&input, &toolchain, &downloaded, binary, &target.platform)?,
+                build_binary(
+                    &input,
+                    &go,
+                    &build_inputs,
+                    dependencies,
+                    binary,
+                    &target.platform,
+                )?,
             ));
         }
+        let carried: Vec<State> = go
+            .modules
+            .iter()
+            .cloned()
+            .chain(compiled.iter().cloned())
+            .collect();
         let image = match (&input.build_target, &target.base) {
             (BuildTarget::Image, Some(base)) => {
                 let created = image_config::rfc3339(input.options.source_date_epoch);
@@ -365,6 +401,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
                     platform: target.platform.clone(),
                     state,
                     config: Some(config),
+                    carried,
                 }
             }
             _ => {
@@ -373,6 +410,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
                     platform: target.platform.clone(),
                     state,
                     config: None,
+                    carried,
                 }
             }
         };
@@ -478,21 +516,27 @@ fn module_cache() -> Mount {
 }
 
 /// `go mod download`, whose only inputs are the module files: editing a .go
-/// file leaves its cache key, and so the downloaded modules, untouched.
+/// file leaves its cache key, and so the downloaded modules, untouched. Its
+/// result is the output directory `golb step modules` fills with exactly the
+/// build's modules (`go_build::MODULES_DIR`), which travels with the cache;
+/// the shared module cache mount only saves this builder a second fetch.
 /// Credentials reach this step only, as BuildKit secret and SSH mounts, which
-/// are part of neither a layer nor the cache key. Vendored modules, and
-/// modules that require nothing, need no download (a container start saved
-/// on every cold build); the builder root is returned as is.
-fn download_modules(input: &PlanInput<'_>, builder: State) -> State {
+/// are part of neither a layer nor the cache key: a CI runner importing the
+/// step from a cache needs them only when go.mod or go.sum change. Vendored
+/// modules, and modules that require nothing, need no download (a container
+/// start saved on every cold build).
+fn download_modules(input: &PlanInput<'_>, files: &ModuleFiles, builder: State) -> Option<State> {
     let module = input.module;
     if module.vendored || !module.requires_modules {
-        return builder;
+        return None;
     }
     let mut env = go_build::module_env(&input.spec.modules);
     env.extend(go_build::credential_env(&input.spec.modules));
-    let mut exec = Exec::new(builder, go_build::download_args())
+    let mut exec = Exec::new(builder, go_build::modules_args())
         .cwd(source_dir(module))
         .mount(module_cache())
+        .mount(golb_mount(input))
+        .mount(Mount::scratch(go_build::MODULES_DIR))
         .mount(Mount::secret(go_build::NETRC_PATH, go_build::NETRC_SECRET).optional(true))
         .custom_name("[golb] go mod download")
         .ignore_cache(input.options.no_cache.covers(Step::Download));
@@ -511,11 +555,7 @@ fn download_modules(input: &PlanInput<'_>, builder: State) -> State {
         );
     }
     exec = with_env(exec, builder_env(input, env));
-    for file in &module.module_files {
-        let dest = format!("{}/{file}", go_build::SOURCE_DIR);
-        exec = exec
-            .mount(Mount::readonly_bind(dest, input.context.clone()).selector(format!("/{file}")));
-    }
+    exec = files.mount_all(exec, input.module);
     let location = input
         .spec
         .modules
@@ -523,7 +563,237 @@ fn download_modules(input: &PlanInput<'_>, builder: State) -> State {
         .or(input.spec.builder.location)
         .unwrap_or(SPEC_TOP);
     exec = exec.location(SPEC_SOURCE, range(location));
-    exec.build().root()
+    exec.build().output(go_build::MODULES_DIR).ok()
+}
+
+/// The module files of the build (go.mod, go.work and the go.mod of each
+/// local module, and vendor/; the sums apart), copied out of the context by
+/// content. Steps mount them from these copies, not from the context: a
+/// copy's cache key is its content, the same on every builder, so the steps
+/// that read only them (the download and the dependency compile) are keyed
+/// by ordinary step keys a fresh runner can match without looking at the
+/// content of their inputs again.
+struct ModuleFiles {
+    /// go.mod, go.work, the local modules' go.mod, and vendor/ when vendored.
+    graph: State,
+    /// go.sum and go.work.sum, when the build has any.
+    sums: Option<State>,
+}
+
+fn module_files(input: &PlanInput<'_>) -> ModuleFiles {
+    let module = input.module;
+    let (sums, mut graph): (Vec<String>, Vec<String>) = module
+        .module_files
+        .iter()
+        .cloned()
+        .partition(|f| go_build::is_sum_file(f));
+    if module.vendored {
+        graph.push(go_module::join(&module.dir, "vendor/**"));
+    }
+    let copy = |patterns: Vec<String>, what: &str| {
+        File::new(State::scratch())
+            .copy(
+                Copy::new(input.context.clone(), "/", "/")
+                    .include_patterns(patterns)
+                    .dir_copy_contents(true)
+                    .timestamp_unix_nanos(0),
+            )
+            .custom_name(format!("[golb] {what}"))
+            .location(SPEC_SOURCE, range(SPEC_TOP))
+            .build()
+    };
+    ModuleFiles {
+        graph: copy(graph, "the module files"),
+        sums: (!sums.is_empty()).then(|| copy(sums, "the module sums")),
+    }
+}
+
+impl ModuleFiles {
+    /// Mounts each module file at its place under the source directory,
+    /// the sums only when `with_sums`.
+    fn mount(&self, exec: Exec, module: &GoModule, with_sums: bool) -> Exec {
+        let mut exec = module.module_files.iter().fold(exec, |exec, file| {
+            let from = match (&self.sums, go_build::is_sum_file(file)) {
+                (Some(sums), true) if with_sums => sums,
+                (_, true) => return exec,
+                (_, false) => &self.graph,
+            };
+            exec.mount(
+                Mount::readonly_bind(format!("{}/{file}", go_build::SOURCE_DIR), from.clone())
+                    .selector(format!("/{file}")),
+            )
+        });
+        if module.vendored {
+            let vendor = go_module::join(&module.dir, "vendor");
+            exec = exec.mount(
+                Mount::readonly_bind(
+                    format!("{}/{vendor}", go_build::SOURCE_DIR),
+                    self.graph.clone(),
+                )
+                .selector(format!("/{vendor}")),
+            );
+        }
+        exec
+    }
+
+    fn mount_all(&self, exec: Exec, module: &GoModule) -> Exec {
+        self.mount(exec, module, true)
+    }
+}
+
+/// golb's binary from its own image, read-only, for `golb step …`. Only
+/// the binary: BuildKit keys a read-only mount on its content, and the
+/// image's root directory is not the same on every builder (the frontend
+/// container that ran from it leaves mount points behind), while the binary is.
+fn golb_mount(input: &PlanInput<'_>) -> Mount {
+    Mount::readonly_bind(go_build::GOLB_BIN, input.golb.clone()).selector(go_build::GOLB_IN_IMAGE)
+}
+
+/// The modules the Go steps read: the download step's output, read-only, as
+/// the module cache. Without one (vendored, or nothing required) an empty
+/// directory of the builder serves.
+fn with_modules(exec: Exec, go: &GoSteps) -> Exec {
+    match &go.modules {
+        Some(modules) => exec.mount(Mount::readonly_bind(go_build::GOMODCACHE, modules.clone())),
+        None => exec,
+    }
+}
+
+/// What every Go step of a plan shares.
+struct GoSteps {
+    /// The builder image's filesystem.
+    builder: State,
+    /// The module files, copied out of the context (`module_files`).
+    files: ModuleFiles,
+    /// The download step's module cache, when there is one.
+    modules: Option<State>,
+    toolchain: Toolchain,
+    /// The builder's Go serves its build cache through `golb step
+    /// gocacheprog`, so compiled dependencies can come from a snapshot.
+    gocacheprog: bool,
+}
+
+/// The builder's Go release, as far as golb can tell: the spec's `go`, the
+/// image config's `GOLANG_VERSION` (official golang images set it), go.mod's.
+fn builder_release(input: &PlanInput<'_>) -> Option<String> {
+    if let Some(go) = &input.spec.builder.go {
+        return Some(go.value.clone());
+    }
+    let from_image = image_config::env_of(&input.builder.config)
+        .iter()
+        .find_map(|e| e.strip_prefix("GOLANG_VERSION=").map(String::from));
+    if from_image.is_some() || input.spec.builder.image.is_some() {
+        return from_image;
+    }
+    input.module.wanted_go_release()
+}
+
+/// Tags as a key: sorted, without duplicates (the order on the command line
+/// does not change what Go compiles).
+fn tag_key(tags: &[String]) -> Vec<String> {
+    let mut key = tags.to_vec();
+    key.sort();
+    key.dedup();
+    key
+}
+
+/// The context as `go build` reads it: only Go inputs, module files, vendor/
+/// and embedded files, copied out of the context so that the build step's
+/// cache key is their content alone (BuildKit keys a copy with include
+/// patterns on the files that match).
+fn build_inputs(input: &PlanInput<'_>) -> State {
+    let patterns = go_build::build_input_patterns(input.module, &input.sources.embed_patterns);
+    File::new(State::scratch())
+        .copy(
+            Copy::new(input.context.clone(), "/", "/")
+                .include_patterns(patterns)
+                .exclude_patterns(go_build::build_input_excludes())
+                .dir_copy_contents(true)
+                .timestamp_unix_nanos(0),
+        )
+        .custom_name("[golb] the context's Go inputs")
+        .location(SPEC_SOURCE, range(SPEC_TOP))
+        .build()
+}
+
+/// Compiles the standard library and dependency packages the binaries import,
+/// for every target platform and tag set, into one snapshot the build steps
+/// read. Its inputs are only what decides those results: the builder (Go
+/// release), the targets and tags (the jobs), the module versions (go.mod
+/// and the modules), and the packages read from the module's import lines
+/// (the jobs). An edit to a function body, or to the module's own packages,
+/// keeps it cached; the snapshot travels with `--cache-to … mode=max`, so a
+/// fresh CI runner compiles only the module's own packages.
+fn compile_dependencies(
+    input: &PlanInput<'_>,
+    go: &GoSteps,
+    binaries: &[BinaryPlan],
+) -> Result<Option<State>, PlanError> {
+    if !go.gocacheprog {
+        return Ok(None);
+    }
+    let mut tag_sets: Vec<Vec<String>> = binaries.iter().map(|b| tag_key(&b.tags)).collect();
+    tag_sets.sort();
+    tag_sets.dedup();
+    let mut jobs = Vec::new();
+    for target in &input.targets {
+        for tags in &tag_sets {
+            let Some(packages) = input.sources.external_imports_for(tags) else {
+                continue;
+            };
+            if packages.is_empty() {
+                continue;
+            }
+            let packages: Vec<String> = packages.iter().cloned().collect();
+            let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+            jobs.push(go_build::dependencies_job(
+                input.module,
+                &target.platform,
+                &tags,
+                &packages,
+            ));
+        }
+    }
+    if jobs.is_empty() {
+        return Ok(None);
+    }
+    let mut env = go_build::build_env(&input.spec.modules, input.build_platform);
+    env.retain(|(k, _)| !matches!(k.as_str(), "GOOS" | "GOARCH" | "GOARM" | "GOAMD64"));
+    env.extend(go_build::dependencies_env());
+    let platforms: Vec<String> = input
+        .targets
+        .iter()
+        .map(|t| t.platform.to_string())
+        .collect();
+    let mut exec = Exec::new(go.builder.clone(), go_build::dependencies_args(&jobs))
+        .cwd(source_dir(input.module))
+        .mount(golb_mount(input))
+        .mount(prog_cache(&go.toolchain))
+        .mount(Mount::tmpfs(go_build::TEMP_DIR))
+        .mount(Mount::scratch(go_build::COMPILED_DIR))
+        .custom_name(format!(
+            "[golb] compile the standard library and dependencies ({})",
+            platforms.join(", ")
+        ))
+        .ignore_cache(input.options.no_cache.covers(Step::Build))
+        .network_none()
+        .location(
+            SPEC_SOURCE,
+            range(input.spec.builder.location.unwrap_or(SPEC_TOP)),
+        );
+    exec = with_modules(exec, go);
+    exec = go.files.mount(exec, input.module, input.module.workspace);
+    let exec = with_env(exec, builder_env(input, env)).build();
+    Ok(Some(exec.output(go_build::COMPILED_DIR)?))
+}
+
+/// The builder's store of build cache entries (`golb step gocacheprog`).
+fn prog_cache(toolchain: &Toolchain) -> Mount {
+    Mount::cache(
+        go_build::PROG_CACHE_DIR,
+        go_build::prog_cache_id(toolchain),
+        CacheSharing::Shared,
+    )
 }
 
 /// The known_hosts file's path in its own scratch state.
@@ -579,10 +849,16 @@ fn source_dir(module: &GoModule) -> String {
 }
 
 /// `go build` of one binary for one target, into an otherwise empty output.
+/// It reads the module's Go inputs, the modules, and the compiled
+/// dependencies as snapshots, so it builds the same on a fresh builder that
+/// imported them from a cache as on the builder that made them; the cache
+/// mount only keeps the module's own compiled packages for the next build
+/// here.
 fn build_binary(
     input: &PlanInput<'_>,
-    toolchain: &Toolchain,
-    downloaded: &State,
+    go: &GoSteps,
+    build_inputs: &State,
+    dependencies: Option<State>,
     binary: &BinaryPlan,
     target: &Platform,
 ) -> Result<State, PlanError> {
@@ -593,16 +869,15 @@ fn build_binary(
         ldflags: binary.ldflags.iter().map(String::as_str).collect(),
         tags: tags.clone(),
     };
-    let exec = Exec::new(
-        downloaded.clone(),
+    let mut env = go_build::build_env(&input.spec.modules, target);
+    let mut exec = Exec::new(
+        go.builder.clone(),
         go_build::build_args(&build, input.module),
     )
     .cwd(source_dir(input.module))
-    .mount(module_cache())
-    .mount(Mount::cache(
-        go_build::GOCACHE,
-        go_build::build_cache_id(toolchain, target, &tags),
-        CacheSharing::Shared,
+    .mount(Mount::readonly_bind(
+        go_build::SOURCE_DIR,
+        build_inputs.clone(),
     ))
     .mount(Mount::tmpfs(go_build::TEMP_DIR))
     .mount(Mount::scratch(go_build::OUTPUT_DIR))
@@ -611,17 +886,31 @@ fn build_binary(
         binary.package, binary.name
     ))
     .ignore_cache(input.options.no_cache.covers(Step::Build))
-    // Everything the build needs is in the module cache (or vendor/) by now:
-    // without a network nothing unpinned can reach the binary, and a module
-    // the download missed fails here instead of being fetched on the side.
+    // Everything the build needs is in the modules snapshot (or vendor/):
+    // without a network nothing unpinned can reach the binary, and a
+    // module the download missed fails here instead of being fetched on
+    // the side.
     .network_none()
     .location(SPEC_SOURCE, range(binary.location));
-    let exec = with_sources(with_hosts(exec, input.options), input);
-    let exec = with_env(
-        exec,
-        builder_env(input, go_build::build_env(&input.spec.modules, target)),
-    )
-    .build();
+    if go.gocacheprog {
+        env.push(("GOCACHE".into(), go_build::SCRATCH_GOCACHE.into()));
+        env.push(("GOCACHEPROG".into(), go_build::build_gocacheprog()));
+        exec = exec
+            .mount(golb_mount(input))
+            .mount(prog_cache(&go.toolchain));
+        if let Some(dependencies) = dependencies {
+            exec = exec.mount(Mount::readonly_bind(go_build::COMPILED_DIR, dependencies));
+        }
+    } else {
+        // An older Go: its own build cache, on this builder only.
+        exec = exec.mount(Mount::cache(
+            go_build::GOCACHE,
+            go_build::build_cache_id(&go.toolchain, target, &tags),
+            CacheSharing::Shared,
+        ));
+    }
+    let exec = with_modules(with_hosts(exec, input.options), go);
+    let exec = with_env(exec, builder_env(input, env)).build();
     Ok(exec.output(go_build::OUTPUT_DIR)?)
 }
 
@@ -825,8 +1114,7 @@ fn binaries_layer(
 /// nothing (vet); a failure fails the build.
 fn check_module(
     input: &PlanInput<'_>,
-    toolchain: &Toolchain,
-    downloaded: &State,
+    go: &GoSteps,
     target: BuildTarget,
 ) -> Result<State, PlanError> {
     let spec = input.spec;
@@ -841,12 +1129,11 @@ fn check_module(
     } else {
         "vet"
     };
-    let exec = Exec::new(downloaded.clone(), args)
+    let exec = Exec::new(go.builder.clone(), args)
         .cwd(source_dir(input.module))
-        .mount(module_cache())
         .mount(Mount::cache(
             go_build::GOCACHE,
-            go_build::build_cache_id(toolchain, input.build_platform, &[]),
+            go_build::build_cache_id(&go.toolchain, input.build_platform, &[]),
             CacheSharing::Shared,
         ))
         .mount(Mount::tmpfs(go_build::TEMP_DIR))
@@ -856,7 +1143,7 @@ fn check_module(
             BuildTarget::Test => Step::Test,
             _ => Step::Vet,
         }));
-    let exec = with_sources(with_hosts(exec, input.options), input);
+    let exec = with_modules(with_sources(with_hosts(exec, input.options), input), go);
     let exec = exec.location(SPEC_SOURCE, range(spec.test.location.unwrap_or(SPEC_TOP)));
     let exec = with_env(
         exec,
@@ -968,10 +1255,13 @@ mod tests {
             existing_dirs: None,
         };
         let builder = unresolved(builder_image(&spec, module).unwrap().0);
+        let sources = GoSources::default();
         let images = plan(PlanInput {
             spec: &spec,
             module,
+            sources: &sources,
             context: golb_proto::llb::Local::new("context").build(),
+            golb: golb_proto::llb::Image::new("golb").build(),
             builder: &builder,
             build_platform: &Platform::linux_amd64(),
             targets: platforms
@@ -1119,17 +1409,17 @@ mod tests {
                 &BuildOptions::default(),
             )
             .iter()
-            .filter(|e| e.args.join(" ").starts_with(command))
+            .filter(|e| e.args.join(" ").contains(command))
             .count()
         };
-        assert_eq!(count(&module_with_requirement(), "go mod download"), 1);
+        assert_eq!(count(&module_with_requirement(), "golb step modules"), 1);
         assert_eq!(
             count(&module_with_requirement(), "go build"),
             3,
             "one per platform"
         );
         assert_eq!(
-            count(&module(), "go mod download"),
+            count(&module(), "golb step modules"),
             0,
             "hello requires nothing"
         );

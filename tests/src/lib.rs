@@ -383,9 +383,12 @@ pub fn buildctl_dockerfile(h: &Harness, dir: &Path) -> Command {
 /// buildctl printed (it must succeed).
 pub fn golb_llb_into_buildctl(h: &Harness, dir: &Path, args: &[&str]) -> (Vec<u8>, Output) {
     use std::io::Write;
+    // The steps that run `golb step` need a golb image BuildKit can pull:
+    // the harness's, as the gateway would use the one it runs.
     let llb = run(Command::new(h.golb_binary())
         .arg("llb")
-        .arg(dir.join("golb.toml")));
+        .arg(dir.join("golb.toml"))
+        .args(["--frontend-image", h.frontend()]));
     assert!(
         llb.status.success(),
         "golb llb failed: {}",
@@ -586,4 +589,28 @@ impl Drop for TempDaemon {
         let _ = self.child.wait();
         // The fields drop next: `_dir` removes the root.
     }
+}
+
+/// A builder image that trusts a test server's CA (a private GOPROXY over
+/// HTTPS): the golang image the harness provides plus one PEM file in
+/// /etc/ssl/certs (Go reads every file there), as a company's builder image
+/// trusts its internal CA. The fixture image has no shell, so there is no
+/// update-ca-certificates; a COPY is all it takes. Returns the pushed name
+/// and the build's log.
+pub fn builder_image_trusting(h: &Harness, ca_pem: &str, dir: &Path) -> (String, String) {
+    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    std::fs::write(dir.join("golb-test-goproxy-ca.pem"), ca_pem)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let golang = h.var("GOLB_GOLANG_IMAGE");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM {golang}\nCOPY golb-test-goproxy-ca.pem /etc/ssl/certs/golb-test-goproxy-ca.pem\n"),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let name = format!("{}/golb-e2e/golang-testca:test", h.registry());
+    let log = run_ok(
+        buildctl_dockerfile(h, dir)
+            .args(["--output", &format!("type=image,name={name},push=true")]),
+    );
+    (name, log)
 }

@@ -26,15 +26,14 @@
 
 use golb_e2e::goproxy::{self, Auth, GoProxy};
 use golb_e2e::{
-    buildctl_dockerfile, contains, copy_tree, files_under, gunzip, harness, layers, repo_root, run,
-    run_ok, text, Harness, Registry, TempDir,
+    buildctl_dockerfile, builder_image_trusting, contains, copy_tree, files_under, gunzip, harness,
+    layers, repo_root, run, run_ok, text, Harness, Registry, TempDir,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const USER: &str = "golb";
 const REPO: &str = "golb-e2e/private";
-const BUILDER_REPO: &str = "golb-e2e/golang-testca";
 const MODULE_PATH: &str = "/golb.test/private/greeting/@v/";
 const GREETING: &str = "hello from a private module";
 /// The id of the module cache mount golb uses for every build; see docs/spec.md.
@@ -205,27 +204,6 @@ impl Builds<'_> {
     }
 }
 
-/// A builder image that trusts the proxy's CA: the golang image the harness
-/// provides plus one PEM file in /etc/ssl/certs (Go reads every file there).
-/// The fixture image has no shell, so there is no update-ca-certificates; a
-/// COPY is all it takes.
-fn builder_image_trusting(h: &Harness, ca_pem: &str, dir: &Path, logs: &mut Vec<String>) -> String {
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("golb-test-goproxy-ca.pem"), ca_pem).unwrap();
-    let golang = h.var("GOLB_GOLANG_IMAGE");
-    std::fs::write(
-        dir.join("Dockerfile"),
-        format!("FROM {golang}\nCOPY golb-test-goproxy-ca.pem /etc/ssl/certs/golb-test-goproxy-ca.pem\n"),
-    )
-    .unwrap();
-    let name = format!("{}/{BUILDER_REPO}:test", h.registry());
-    logs.push(run_ok(
-        buildctl_dockerfile(h, dir)
-            .args(["--output", &format!("type=image,name={name},push=true")]),
-    ));
-    name
-}
-
 /// Removes golb.test/private/greeting from golb's module cache mount (id
 /// `golb/gomodcache`), so the next build downloads it instead of finding it
 /// from an earlier run.
@@ -324,12 +302,9 @@ fn private_module_from_an_authenticated_goproxy_with_a_netrc_secret() {
     std::fs::write(&netrc, goproxy::netrc(&proxy, USER, &token)).unwrap();
 
     let mut logs = Vec::new();
-    let builder = builder_image_trusting(
-        h,
-        proxy.ca_pem().unwrap(),
-        &work.path().join("builder"),
-        &mut logs,
-    );
+    let (builder, log) =
+        builder_image_trusting(h, proxy.ca_pem().unwrap(), &work.path().join("builder"));
+    logs.push(log);
     let spec_path = context.join("golb.toml");
     let spec = std::fs::read_to_string(&spec_path).unwrap();
     assert!(

@@ -363,7 +363,7 @@ pub fn is_compiled(file_name: &str, header: &GoFileHeader, tags: &[String]) -> b
 }
 
 /// go/build's goodOSArchFile: only what follows the first '_' can name a GOOS/GOARCH.
-fn name_matches_os(stem: &str) -> bool {
+pub fn name_matches_os(stem: &str) -> bool {
     let Some(at) = stem.find('_') else {
         return true;
     };
