@@ -488,8 +488,8 @@ fn non_go_edits_keep_go_build_cached_at_the_root_and_in_a_monorepo() {
     let log = run_ok(&mut buildx_golb(h, &root, &["--output", "type=cacheonly"]));
     assert!(!ran(&log, "go build"), "{log}");
 
-    // A .go edit is an input.
-    append(&root.join("main.go"), "\n// edited\n");
+    // A .go edit is an input (new text: other tests built this module too).
+    append(&root.join("main.go"), &format!("\n// edited {}\n", nonce()));
     let log = run_ok(&mut buildx_golb(h, &root, &["--output", "type=cacheonly"]));
     assert!(ran(&log, "go build"), "{log}");
 
