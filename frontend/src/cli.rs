@@ -124,10 +124,9 @@ fn build_arg_opts(args: &Args) -> BTreeMap<String, String> {
 /// Reads and checks a spec and its module, the way the gateway does.
 fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
     let shown = args.spec.display().to_string();
-    let text = std::fs::read_to_string(&args.spec)
-        .map_err(|e| Failure::problem(format!("{shown}: {e}")))?;
+    let bytes = std::fs::read(&args.spec).map_err(|e| Failure::problem(format!("{shown}: {e}")))?;
     let mut spec =
-        Spec::parse(&shown, &text).map_err(|errors| Failure::problem(errors.to_string()))?;
+        Spec::parse_bytes(&shown, &bytes).map_err(|errors| Failure::problem(errors.to_string()))?;
     build_args::apply(&mut spec, &build_arg_opts(args));
     let context = args.context.clone().unwrap_or_else(|| {
         args.spec
@@ -139,7 +138,7 @@ fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
         .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
     let file = SourceFile {
         filename: shown,
-        data: text.into_bytes(),
+        data: bytes,
         language: "toml".to_string(),
     };
     Ok((spec, module, file, context))
@@ -267,7 +266,7 @@ fn offline_definition(
     options: &FrontendOptions,
     opts: &BTreeMap<String, String>,
 ) -> Result<(llb::pb::Definition, serde_json::Value), Failure> {
-    let mut spec = Spec::parse(&file.filename, &String::from_utf8_lossy(&file.data))
+    let mut spec = Spec::parse_bytes(&file.filename, &file.data)
         .map_err(|errors| Failure::problem(errors.to_string()))?;
     build_args::apply(&mut spec, opts);
     let target = options
