@@ -750,7 +750,9 @@ async fn read_existing(
     }
     while let Some(joined) = reads.join_next().await {
         let (path, data) = joined.map_err(task_failed)?;
-        files.insert(path, data?);
+        // Listed but unreadable: a link BuildKit resolved inside the context root to nothing.
+        let data = data.map_err(|e| FrontendError::Module(go_module::unreadable(&path, &e)))?;
+        files.insert(path, data);
     }
     Ok(())
 }
@@ -867,7 +869,7 @@ async fn resolve(
 /// The image config the client sent with input `name` (`input-metadata:NAME`,
 /// a JSON object of base64 values, `containerimage.config` among them), or an
 /// empty config for inputs that are not images.
-fn input_image_config(
+pub fn input_image_config(
     opts: &BTreeMap<String, String>,
     name: &str,
 ) -> Result<serde_json::Value, FrontendError> {
