@@ -542,18 +542,22 @@ impl TempDaemon {
     }
 
     /// The ids of the containers runc runs for this daemon (build steps and
-    /// frontends): none once every build has ended.
+    /// frontends): none once every build has ended. buildkitd keeps runc's
+    /// state in runc's default root, shared by every daemon of the machine;
+    /// its containers are those whose bundle lies under its own root.
     pub fn containers(&self) -> Vec<String> {
-        let state = self.root.join("runc-overlayfs/executor");
         let out = run(Command::new("runc")
             .env("PATH", "/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin")
-            .arg("--root")
-            .arg(&state)
-            .args(["list", "--quiet"]));
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
-            .filter(|l| !l.is_empty())
+            .args(["list", "--format", "json"]));
+        assert!(out.status.success(), "runc list: {}", text(&out));
+        let listed: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let root = self.root.display().to_string();
+        listed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["bundle"].as_str().is_some_and(|b| b.starts_with(&root)))
+            .filter_map(|c| c["id"].as_str().map(str::to_string))
             .collect()
     }
 

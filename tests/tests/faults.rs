@@ -44,33 +44,35 @@ impl Running {
         text
     }
 
-    /// Waits until `go build` has printed output or run for a while: it is
-    /// then compiling (a cold build compiles the standard library first).
+    /// Waits until `go build` has run for 5 s: plain progress prints a step's
+    /// header when it starts, and go build prints nothing while it compiles
+    /// (a cold build compiles the standard library first, minutes here).
     fn wait_for_go_build(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(300);
-        loop {
-            let progress = self.progress();
-            if let Some(step) = steps_named(&progress, "[golb] go build").first() {
-                // "#10 2.1 …" lines, or the step still running after 3 s.
-                let running = progress.lines().any(|l| {
-                    l.strip_prefix(&format!("{step} "))
-                        .and_then(|rest| rest.split_whitespace().next())
-                        .and_then(|t| t.parse::<f64>().ok())
-                        .is_some()
-                });
-                if running {
-                    return;
-                }
-            }
+        while steps_named(&self.progress(), "[golb] go build").is_empty() {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the build ended ({status}) before go build ran:\n{progress}");
+                panic!(
+                    "the build ended ({status}) before go build ran:\n{}",
+                    self.progress()
+                );
             }
             assert!(
                 Instant::now() < deadline,
-                "go build did not start within 300 s:\n{progress}"
+                "go build did not start within 300 s:\n{}",
+                self.progress()
             );
             std::thread::sleep(Duration::from_millis(200));
         }
+        std::thread::sleep(Duration::from_secs(5));
+        let progress = self.progress();
+        let step = steps_named(&progress, "[golb] go build");
+        assert!(
+            self.child.try_wait().ok().flatten().is_none()
+                && !step
+                    .iter()
+                    .any(|id| progress.contains(&format!("{id} DONE"))),
+            "go build ended within 5 s; nothing left to interrupt:\n{progress}"
+        );
     }
 
     fn signal(&self, signal: &str) {
@@ -306,23 +308,42 @@ fn the_gateway_stream_closing_mid_build_fails_the_build_cleanly() {
     let h = harness();
     let daemon = TempDaemon::start(h, "fault-frontend");
     let (_dir, log) = build_log("fault-frontend-log");
-    let ex = example_dir("hello");
+    // golb's solves are lazy: the frontend returns before go build runs. It
+    // is alive while it reads the context, so make the context slow to send.
+    let ex = ExampleCopy::new("hello", "fault-frontend-context");
+    let mut block = vec![0u8; 4 << 20];
+    for i in 0..64u32 {
+        // Different content per file, so nothing is deduplicated.
+        block[..4].copy_from_slice(&i.to_le_bytes());
+        ex.write(&format!("data/{i}.bin"), &block);
+    }
 
-    let mut first = Running::start(daemon.buildx_golb(h, &ex, &[]), &log);
-    first.wait_for_go_build();
-    // The frontend (the golb image's /golb) waits on its solve: kill it, so
-    // BuildKit sees the gateway stream close before a Return.
-    let frontends = descendants_running(daemon.pid(), "/golb");
-    assert!(
-        !frontends.is_empty(),
-        "the golb frontend runs below the daemon"
-    );
+    let first = Running::start(daemon.buildx_golb(h, ex.path(), &[]), &log);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let frontends = loop {
+        let found = descendants_running(daemon.pid(), "/golb");
+        if !found.is_empty() && first.progress().contains("load build context") {
+            break found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the golb frontend never ran below the daemon:\n{}",
+            first.progress()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Killed while it waits on BuildKit: the gateway stream closes before a Return.
     for pid in &frontends {
-        run_ok(Command::new("kill").args(["-KILL", &pid.to_string()]));
+        run(Command::new("kill").args(["-KILL", &pid.to_string()]));
     }
     let (ok, progress) = first.wait();
     assert!(!ok, "a build whose frontend died fails:\n{progress}");
-    assert!(progress.contains("ERROR"), "{progress}");
+    let error = progress
+        .lines()
+        .find(|l| l.starts_with("ERROR"))
+        .unwrap_or_else(|| panic!("buildx says why:\n{progress}"));
+    println!("frontend killed: buildx printed {error:?}");
     assert_healthy(&daemon, "after the frontend died");
-    run_ok(&mut daemon.buildx_golb(h, &ex, &[]));
+    run_ok(&mut daemon.buildx_golb(h, ex.path(), &[]));
+    assert_healthy(&daemon, "after the next build");
 }
