@@ -263,6 +263,11 @@ fn an_unavailable_registry_is_an_error_naming_the_image() {
             && printed.contains("connection refused"),
         "the error names the image and why:\n{printed}"
     );
+    let error = printed
+        .lines()
+        .find(|l| l.starts_with("ERROR"))
+        .unwrap_or("");
+    println!("registry gone: buildx printed {error:?}");
     assert_healthy(&daemon, "after the failed resolve");
 }
 

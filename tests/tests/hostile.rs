@@ -98,6 +98,11 @@ fn a_go_mod_that_links_outside_the_context_is_refused_by_name() {
         "the error names the link and the fix:\n{printed}"
     );
     assert_no_sentinel("buildx", &printed, Some(out.path()));
+    let error = printed
+        .lines()
+        .find(|l| l.starts_with("ERROR"))
+        .unwrap_or("");
+    println!("go.mod link: buildx printed {error:?}");
 
     let (printed, ok) = golb_check(ex.path());
     assert!(!ok, "golb check refuses it too:\n{printed}");
