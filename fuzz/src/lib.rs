@@ -88,12 +88,17 @@ pub fn spec(data: &[u8]) {
     };
     let binaries = plan::binaries(&spec, &module);
     let _ = plan::default_entrypoint(&spec, &binaries);
-    let (Ok((builder, _)), Ok(base)) = (plan::builder_image(&spec, &module), plan::runtime_base(&spec))
-    else {
+    let (Ok((builder, _)), Ok(base)) = (
+        plan::builder_image(&spec, &module),
+        plan::runtime_base(&spec),
+    ) else {
         return;
     };
     let go_text = String::from_utf8_lossy(go_file);
-    let mut snapshot = SourceSnapshot::new().with_file(go_module::join(&dir, "go.mod"), String::from_utf8_lossy(go_mod));
+    let mut snapshot = SourceSnapshot::new().with_file(
+        go_module::join(&dir, "go.mod"),
+        String::from_utf8_lossy(go_mod),
+    );
     for wanted in checks::wanted_dirs(&module, &binaries) {
         snapshot = snapshot
             .with_dir(&wanted)
@@ -208,7 +213,10 @@ pub fn go_module(data: &[u8]) {
         let _ = module.wanted_go_release();
         let _ = module.default_binary_name();
         for d in &module.source_dirs {
-            assert!(!d.starts_with('/') && !d.split('/').any(|p| p == ".."), "{d}");
+            assert!(
+                !d.starts_with('/') && !d.split('/').any(|p| p == ".."),
+                "{d}"
+            );
         }
     }
 }
@@ -265,12 +273,17 @@ fn image_reference(text: &str) {
     let Ok(parsed) = ImageRef::parse(text) else {
         return;
     };
-    let pinned = parsed.pinned("sha256:0000000000000000000000000000000000000000000000000000000000000000");
+    let pinned =
+        parsed.pinned("sha256:0000000000000000000000000000000000000000000000000000000000000000");
     for reference in [parsed, pinned] {
         let printed = reference.to_string();
         let again = ImageRef::parse(&printed).expect("a printed reference parses");
         assert_eq!(again.to_string(), printed, "{text:?}");
-        assert_eq!((&again.domain, &again.path, &again.digest), (&reference.domain, &reference.path, &reference.digest), "{text:?}");
+        assert_eq!(
+            (&again.domain, &again.path, &again.digest),
+            (&reference.domain, &reference.path, &reference.digest),
+            "{text:?}"
+        );
     }
 }
 
@@ -283,16 +296,24 @@ pub fn ldflags(data: &[u8]) {
     let flag = String::from_utf8_lossy(flag);
     let fields = checks::split_flags(&flag);
     for field in &fields {
-        assert!(flag.contains(field.as_str()), "{field:?} is not in {flag:?}");
+        assert!(
+            flag.contains(field.as_str()),
+            "{field:?} is not in {flag:?}"
+        );
     }
     let names = spec::template_names(&flag);
     // The same entry in a spec: checked, with its names declared in [args].
     let quoted = serde_json::to_string(&flag).expect("a string serializes");
     let mut text = String::from("[args]\n");
     for name in &names {
-        text.push_str(&format!("{} = \"x\"\n", serde_json::to_string(name).expect("string")));
+        text.push_str(&format!(
+            "{} = \"x\"\n",
+            serde_json::to_string(name).expect("string")
+        ));
     }
-    text.push_str(&format!("[[binary]]\npackage = \"./cmd/x\"\nldflags = [{quoted}]\n"));
+    text.push_str(&format!(
+        "[[binary]]\npackage = \"./cmd/x\"\nldflags = [{quoted}]\n"
+    ));
     let Ok(mut spec) = Spec::parse("golb.toml", &text) else {
         return;
     };
@@ -317,7 +338,13 @@ pub fn go_source(data: &[u8]) {
         assert!(import.line >= 1, "{import:?}");
     }
     let tags = ["netgo".to_string(), "osusergo".to_string()];
-    for name in ["main.go", "x_linux.go", "x_windows_amd64.go", "x_test.go", "_x.go"] {
+    for name in [
+        "main.go",
+        "x_linux.go",
+        "x_windows_amd64.go",
+        "x_test.go",
+        "_x.go",
+    ] {
         checks::go_source::is_compiled(name, &header, &tags);
     }
 }
