@@ -85,6 +85,18 @@ impl Running {
     }
 }
 
+impl Drop for Running {
+    /// A test that fails midway must not leave its build running while its
+    /// daemon is stopped: a daemon stopped mid-exec leaves runc state and
+    /// mounts behind.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// The daemon answers, and within 30 s no container of it is left running.
 fn assert_healthy(daemon: &TempDaemon, what: &str) {
     run_ok(daemon.buildctl().args(["debug", "workers"]));
