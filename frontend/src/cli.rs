@@ -132,10 +132,9 @@ fn build_arg_opts(args: &Args) -> BTreeMap<String, String> {
 /// Reads and checks a spec and its module, the way the gateway does.
 fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
     let shown = args.spec.display().to_string();
-    let text = std::fs::read_to_string(&args.spec)
-        .map_err(|e| Failure::problem(format!("{shown}: {e}")))?;
+    let bytes = std::fs::read(&args.spec).map_err(|e| Failure::problem(format!("{shown}: {e}")))?;
     let mut spec =
-        Spec::parse(&shown, &text).map_err(|errors| Failure::problem(errors.to_string()))?;
+        Spec::parse_bytes(&shown, &bytes).map_err(|errors| Failure::problem(errors.to_string()))?;
     build_args::apply(&mut spec, &build_arg_opts(args));
     let context = args.context.clone().unwrap_or_else(|| {
         args.spec
@@ -147,7 +146,7 @@ fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
         .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
     let file = SourceFile {
         filename: shown,
-        data: text.into_bytes(),
+        data: bytes,
         language: "toml".to_string(),
     };
     Ok((spec, module, file, context))
@@ -292,7 +291,7 @@ impl Offline<'_> {
     fn definition(&self) -> Result<(llb::pb::Definition, serde_json::Value), Failure> {
         let file = self.file;
         let module = self.module;
-        let mut spec = Spec::parse(&file.filename, &String::from_utf8_lossy(&file.data))
+        let mut spec = Spec::parse_bytes(&file.filename, &file.data)
             .map_err(|errors| Failure::problem(errors.to_string()))?;
         build_args::apply(&mut spec, self.opts);
         let target = self
@@ -357,7 +356,8 @@ impl Offline<'_> {
     }
 }
 
-/// Walks the module's own packages in a directory on this machine.
+/// Walks the module's own packages in a directory on this machine, never
+/// reading outside it (`context_fs`): what BuildKit would not send is missing.
 fn read_go_sources(context: &Path, module: &GoModule, binaries: &[plan::BinaryPlan]) -> GoSources {
     let mut walk = PackageWalk::new(module, binaries);
     loop {
@@ -366,17 +366,24 @@ fn read_go_sources(context: &Path, module: &GoModule, binaries: &[plan::BinaryPl
             return walk.finish();
         }
         for dir in wanted.list {
-            let names = std::fs::read_dir(context.join(&dir)).ok().map(|entries| {
-                entries
-                    .flatten()
-                    .filter(|e| e.file_type().is_ok_and(|t| !t.is_dir()))
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            });
+            let names = crate::context_fs::resolve_inside(context, &dir)
+                .ok()
+                .flatten()
+                .and_then(|real| std::fs::read_dir(real).ok())
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .filter(|e| e.file_type().is_ok_and(|t| !t.is_dir()))
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                });
             walk.listed(&dir, names);
         }
         for path in wanted.read {
-            walk.read(&path, std::fs::read(context.join(&path)).ok().as_deref());
+            let data = crate::context_fs::read_inside(context, &path, u64::MAX)
+                .ok()
+                .flatten();
+            walk.read(&path, data.as_deref());
         }
     }
 }

@@ -10,6 +10,36 @@ pub const FILE: &str = ".dockerignore";
 /// the largest directory of a checkout.
 const DEFAULT_EXCLUDES: [&str; 1] = [".git"];
 
+/// An ignore file that is not UTF-8: BuildKit's exclude patterns are
+/// protobuf strings, so such a pattern could not be sent as written, and a
+/// lossy guess would quietly send files the user meant to exclude.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{col}: this ignore file is not UTF-8 text (byte 0x{byte:02x}); re-save it as UTF-8")]
+pub struct NotUtf8 {
+    pub file: String,
+    pub line: usize,
+    pub col: usize,
+    pub byte: u8,
+}
+
+/// The patterns of an ignore file as the client sent it (bytes), or where it
+/// stops being UTF-8.
+pub fn patterns_from_bytes(file: &str, bytes: &[u8]) -> Result<Vec<String>, NotUtf8> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(patterns(text)),
+        Err(e) => {
+            let before = String::from_utf8_lossy(&bytes[..e.valid_up_to()]);
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            Err(NotUtf8 {
+                file: file.to_string(),
+                line: before.matches('\n').count() + 1,
+                col: before[line_start..].chars().count() + 1,
+                byte: bytes.get(e.valid_up_to()).copied().unwrap_or_default(),
+            })
+        }
+    }
+}
+
 /// The patterns of an ignore file: one per line, `#` comments and blank lines
 /// skipped, surrounding space trimmed, a leading `/` dropped (patterns are
 /// relative to the context root either way).
@@ -42,6 +72,19 @@ mod tests {
     fn comments_blanks_and_leading_slashes_are_dropped() {
         let text = "# build output\n\n/bin\n  *.log  \n!/bin/keep\n!\n";
         assert_eq!(patterns(text), ["bin", "*.log", "!bin/keep"]);
+    }
+
+    #[test]
+    fn an_ignore_file_that_is_not_utf8_is_refused_where_it_breaks() {
+        let err = patterns_from_bytes(".dockerignore", b"bin\n*.log\ncaf\xe9\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            ".dockerignore:3:4: this ignore file is not UTF-8 text (byte 0xe9); re-save it as UTF-8"
+        );
+        assert_eq!(
+            patterns_from_bytes(".dockerignore", "bin\nnaïve\n".as_bytes()),
+            Ok(vec!["bin".to_string(), "naïve".to_string()])
+        );
     }
 
     #[test]

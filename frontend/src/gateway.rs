@@ -161,13 +161,11 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         )?
     };
     let spec_file = loaded.file.clone();
-    let mut spec = Spec::parse(
-        &spec_file.filename,
-        &String::from_utf8_lossy(&spec_file.data),
-    )
-    .map_err(|errors| FrontendError::Spec {
-        errors,
-        file: spec_file.clone(),
+    let mut spec = Spec::parse_bytes(&spec_file.filename, &spec_file.data).map_err(|errors| {
+        FrontendError::Spec {
+            errors,
+            file: spec_file.clone(),
+        }
     })?;
     let applied = build_args::apply(&mut spec, &env.opts);
     if !applied.unused.is_empty() {
@@ -364,7 +362,8 @@ async fn answer(
         name: loaded.file.filename.clone(),
         text: String::from_utf8_lossy(&loaded.file.data).into_owned(),
     };
-    let parsed = Spec::parse(&file.name, &file.text);
+    // The lossy text is only shown; a spec that is not UTF-8 is an error at its place.
+    let parsed = Spec::parse_bytes(&file.name, &loaded.file.data);
     match request {
         r if r == subrequests::TARGETS => Ok(subrequests::targets(&file, parsed.as_ref().ok())),
         r if r == subrequests::OUTLINE => {
@@ -593,9 +592,13 @@ async fn read_spec(
         ))
     })?;
     let dockerignore = match names?.contains(&ignore_file) {
-        true => Some(dockerignore::patterns(&String::from_utf8_lossy(
-            &bridge.read_file(&reference, &ignore_file).await?,
-        ))),
+        true => Some(
+            dockerignore::patterns_from_bytes(
+                &ignore_file,
+                &bridge.read_file(&reference, &ignore_file).await?,
+            )
+            .map_err(|e| FrontendError::Invalid(e.to_string()))?,
+        ),
         false => None,
     };
     Ok(LoadedSpec {
@@ -640,7 +643,8 @@ async fn read_context_dockerignore(
         return Ok(Vec::new());
     }
     let text = bridge.read_file(&reference, dockerignore::FILE).await?;
-    Ok(dockerignore::patterns(&String::from_utf8_lossy(&text)))
+    dockerignore::patterns_from_bytes(dockerignore::FILE, &text)
+        .map_err(|e| FrontendError::Invalid(e.to_string()))
 }
 
 fn context_source(
@@ -869,7 +873,9 @@ async fn read_existing(
     }
     while let Some(joined) = reads.join_next().await {
         let (path, data) = joined.map_err(task_failed)?;
-        files.insert(path, data?);
+        // Listed but unreadable: a link BuildKit resolved inside the context root to nothing.
+        let data = data.map_err(|e| FrontendError::Module(go_module::unreadable(&path, &e)))?;
+        files.insert(path, data);
     }
     Ok(())
 }
@@ -986,7 +992,7 @@ async fn resolve(
 /// The image config the client sent with input `name` (`input-metadata:NAME`,
 /// a JSON object of base64 values, `containerimage.config` among them), or an
 /// empty config for inputs that are not images.
-fn input_image_config(
+pub fn input_image_config(
     opts: &BTreeMap<String, String>,
     name: &str,
 ) -> Result<serde_json::Value, FrontendError> {

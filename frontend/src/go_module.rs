@@ -88,6 +88,27 @@ pub enum GoModuleError {
     },
     #[error("reading {path}: {message}")]
     Read { path: String, message: String },
+    /// A module file the context lists but that cannot be read: a symlink
+    /// out of the context (BuildKit sends the link, not its target).
+    #[error("{path} is a symlink that leads outside the build context (or to nothing); BuildKit sends the link, never its target: replace the link with the file itself")]
+    LinkOutside { path: String },
+}
+
+/// The error for a module file that BuildKit listed in the context but could
+/// not read: it is a link whose target BuildKit did not send, unless the
+/// read failed for another reason.
+pub fn unreadable(path: &str, error: &dyn std::fmt::Display) -> GoModuleError {
+    let message = error.to_string();
+    if message.contains("no such file or directory") || message.contains("not a directory") {
+        GoModuleError::LinkOutside {
+            path: path.to_string(),
+        }
+    } else {
+        GoModuleError::Read {
+            path: path.to_string(),
+            message,
+        }
+    }
 }
 
 /// Joins a context-relative directory and a file name.
@@ -423,20 +444,19 @@ fn read_existing(
     paths: &[String],
     files: &mut BTreeMap<String, Vec<u8>>,
 ) -> Result<(), GoModuleError> {
+    use crate::context_fs::{read_inside, ContextReadError};
     for path in paths {
-        let full = context.join(path);
-        match std::fs::read(&full) {
-            Ok(bytes) => {
+        match read_inside(context, path, u64::MAX) {
+            Ok(Some(bytes)) => {
                 files.insert(path.clone(), bytes);
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
-                ) => {}
-            Err(e) => {
+            Ok(None) => {}
+            Err(ContextReadError::LeavesContext { path }) => {
+                return Err(GoModuleError::LinkOutside { path })
+            }
+            Err(e @ ContextReadError::Io { .. }) => {
                 return Err(GoModuleError::Read {
-                    path: full.display().to_string(),
+                    path: context.join(path).display().to_string(),
                     message: e.to_string(),
                 })
             }
@@ -647,5 +667,34 @@ mod tests {
         .into();
         let m = GoModule::from_files("app", &workspace).unwrap();
         assert_eq!(m.source_dirs, ["app", "lib", "vendored/x"]);
+    }
+
+    #[test]
+    fn a_go_mod_linked_from_outside_the_context_is_refused_not_read() {
+        let base = std::env::temp_dir().join(format!("golb-gomod-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(base.join("context")).unwrap();
+        std::fs::write(base.join("go.mod"), "module outside\n").unwrap();
+        std::os::unix::fs::symlink(base.join("go.mod"), base.join("context/go.mod")).unwrap();
+        let err = GoModule::from_dir(&base.join("context"), "").unwrap_err();
+        assert!(
+            matches!(&err, GoModuleError::LinkOutside { path } if path.ends_with("context/go.mod")),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn a_listed_file_buildkit_cannot_open_is_a_link_out_of_the_context() {
+        let err = unreadable(
+            "go.mod",
+            &"rpc error: open go.mod: no such file or directory",
+        );
+        assert_eq!(
+            err.to_string(),
+            "go.mod is a symlink that leads outside the build context (or to nothing); BuildKit sends the link, never its target: replace the link with the file itself"
+        );
+        let other = unreadable("go.mod", &"permission denied");
+        assert_eq!(other.to_string(), "reading go.mod: permission denied");
     }
 }

@@ -13,6 +13,7 @@
 pub mod build_args;
 pub mod checks;
 pub mod cli;
+pub mod context_fs;
 pub mod dockerignore;
 pub mod gateway;
 pub mod go_build;

@@ -1037,6 +1037,10 @@ fn files_layers(
         )
         .owner(file.uid, file.gid)
         .dir_copy_contents(true)
+        // As Dockerfile COPY: a link named as src is copied as what it points
+        // to, resolved inside the context (a link out of it is "not found"),
+        // never as a link into the builder's host.
+        .follow_symlink(true)
         .timestamp_unix_nanos(timestamp);
         if let Some(mode) = file.mode {
             copy = copy.mode(mode);

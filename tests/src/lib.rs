@@ -462,6 +462,9 @@ pub struct TempDaemon {
     child: std::process::Child,
     addr: String,
     buildx_config: PathBuf,
+    root: PathBuf,
+    config: PathBuf,
+    log: PathBuf,
     /// Held for its Drop, which removes the daemon's root after the daemon stops.
     _dir: TempDir,
 }
@@ -471,6 +474,12 @@ const TEMP_BUILDER: &str = "golb-temp";
 
 impl TempDaemon {
     pub fn start(h: &Harness, name: &str) -> TempDaemon {
+        TempDaemon::start_with_config(h, name, "")
+    }
+
+    /// [`TempDaemon::start`] with `extra` appended to the harness's
+    /// buildkitd.toml (e.g. a `[registry."127.0.0.1:PORT"]` section).
+    pub fn start_with_config(h: &Harness, name: &str, extra: &str) -> TempDaemon {
         let dir = TempDir::new(name);
         let sock = dir.path().join("buildkitd.sock");
         // Unix socket paths are limited to about 107 bytes.
@@ -482,31 +491,21 @@ impl TempDaemon {
         let addr = format!("unix://{}", sock.display());
         let config = dir.path().join("buildkitd.toml");
         let harness_config = Path::new(h.var("GOLB_HARNESS_STATE")).join("buildkitd.toml");
-        std::fs::copy(&harness_config, &config)
+        let base = std::fs::read_to_string(&harness_config)
             .unwrap_or_else(|e| panic!("{}: {e}", harness_config.display()));
+        std::fs::write(&config, format!("{base}\n{extra}\n"))
+            .unwrap_or_else(|e| panic!("{}: {e}", config.display()));
         let log_path = dir.path().join("buildkitd.log");
-        let log = std::fs::File::create(&log_path)
-            .unwrap_or_else(|e| panic!("{}: {e}", log_path.display()));
-        let log_err = log.try_clone().expect("log file handle");
-        let mut cmd = h.command("buildkitd");
-        // runc lives in /usr/sbin, which a test's PATH may lack.
-        let path = format!("/usr/local/sbin:/usr/sbin:/sbin:{}", h.var("PATH"));
-        cmd.env("PATH", path)
-            .arg("--root")
-            .arg(dir.path().join("root"))
-            .args(["--addr", &addr, "--config"])
-            .arg(&config)
-            .args(["--oci-worker=true", "--containerd-worker=false"])
-            .stdout(log)
-            .stderr(log_err);
-        let child = cmd
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start buildkitd: {e}"));
+        let root = dir.path().join("root");
+        let child = spawn_buildkitd(h, &root, &addr, &config, &log_path);
         let buildx_config = dir.path().join("buildx");
         let mut daemon = TempDaemon {
             child,
             addr,
             buildx_config,
+            root,
+            config,
+            log: log_path.clone(),
             _dir: dir,
         };
         daemon.wait_ready(&log_path);
@@ -521,6 +520,86 @@ impl TempDaemon {
         ]));
         run_ok(daemon.buildx().args(["inspect", "--bootstrap"]));
         daemon
+    }
+
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its address, for `buildctl --addr`.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// What the daemon has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `buildctl` pointed at this daemon.
+    pub fn buildctl(&self) -> Command {
+        let mut cmd = harness().command("buildctl");
+        cmd.env("BUILDKIT_HOST", &self.addr);
+        cmd
+    }
+
+    /// The ids of the containers runc runs for this daemon (build steps and
+    /// frontends): none once every build has ended. buildkitd keeps runc's
+    /// state in runc's default root, shared by every daemon of the machine;
+    /// its containers are those whose bundle lies under its own root.
+    pub fn containers(&self) -> Vec<String> {
+        let out = run(Command::new("runc")
+            .env("PATH", "/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin")
+            .args(["list", "--format", "json"]));
+        assert!(out.status.success(), "runc list: {}", text(&out));
+        let listed: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let root = self.root.display().to_string();
+        listed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| c["bundle"].as_str().is_some_and(|b| b.starts_with(&root)))
+            .filter_map(|c| c["id"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// The daemon's peak resident memory so far (VmHWM), in MiB.
+    pub fn peak_memory_mib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("the daemon's /proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kib| kib / 1024)
+            .expect("VmHWM in /proc/PID/status")
+    }
+
+    /// Stops the daemon (SIGTERM, as an init system would) and starts it
+    /// again on the same root, config and address.
+    pub fn restart(&mut self) {
+        self.stop();
+        let h = harness();
+        self.child = spawn_buildkitd(h, &self.root, &self.addr, &self.config, &self.log);
+        let log = self.log.clone();
+        self.wait_ready(&log);
+    }
+
+    fn stop(&mut self) {
+        // SIGTERM lets buildkitd unmount its snapshots before the root goes.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     fn wait_ready(&mut self, log: &Path) {
@@ -574,19 +653,7 @@ impl TempDaemon {
 
 impl Drop for TempDaemon {
     fn drop(&mut self) {
-        // SIGTERM lets buildkitd unmount its snapshots before the root goes.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::time::Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
         // The fields drop next: `_dir` removes the root.
     }
 }
@@ -613,4 +680,34 @@ pub fn builder_image_trusting(h: &Harness, ca_pem: &str, dir: &Path) -> (String,
             .args(["--output", &format!("type=image,name={name},push=true")]),
     );
     (name, log)
+}
+
+/// buildkitd with the OCI worker on `root`, logging to `log` (appended, so a
+/// restart keeps the first run's lines).
+fn spawn_buildkitd(
+    h: &Harness,
+    root: &Path,
+    addr: &str,
+    config: &Path,
+    log: &Path,
+) -> std::process::Child {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    let file_err = file.try_clone().expect("log file handle");
+    let mut cmd = h.command("buildkitd");
+    // runc lives in /usr/sbin, which a test's PATH may lack.
+    let path = format!("/usr/local/sbin:/usr/sbin:/sbin:{}", h.var("PATH"));
+    cmd.env("PATH", path)
+        .arg("--root")
+        .arg(root)
+        .args(["--addr", addr, "--config"])
+        .arg(config)
+        .args(["--oci-worker=true", "--containerd-worker=false"])
+        .stdout(file)
+        .stderr(file_err);
+    cmd.spawn()
+        .unwrap_or_else(|e| panic!("cannot start buildkitd: {e}"))
 }

@@ -3,7 +3,6 @@
 //! gateway reads it through RPCs, asynchronously, and fills a snapshot).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::Path;
 
 /// The module files a snapshot holds when they exist, read from each wanted directory.
@@ -57,7 +56,16 @@ impl SourceSnapshot {
         let mut snapshot = SourceSnapshot::new().with_dir(".");
         for dir in wanted {
             let dir = clean_path(dir);
-            let entries = match std::fs::read_dir(context.join(&dir)) {
+            // A directory reached through a link out of the context is not
+            // in what BuildKit sees: it is absent here too.
+            let real_dir = match crate::context_fs::resolve_inside(context, &dir) {
+                Ok(Some(real)) => real,
+                Ok(None) | Err(crate::context_fs::ContextReadError::LeavesContext { .. }) => {
+                    continue
+                }
+                Err(crate::context_fs::ContextReadError::Io { source, .. }) => return Err(source),
+            };
+            let entries = match std::fs::read_dir(&real_dir) {
                 Ok(entries) => entries,
                 Err(e)
                     if matches!(
@@ -82,15 +90,22 @@ impl SourceSnapshot {
             }
             names.sort();
             for name in names {
-                let mut bytes = Vec::new();
                 let limit = if name.ends_with(".go") {
                     SourceSnapshot::GO_FILE_PREFIX_BYTES
                 } else {
                     u64::MAX
                 };
-                std::fs::File::open(context.join(&dir).join(&name))?
-                    .take(limit)
-                    .read_to_end(&mut bytes)?;
+                // A file linked from outside the context is skipped, as BuildKit would not send it.
+                let bytes = match crate::context_fs::read_inside(context, &join(&dir, &name), limit)
+                {
+                    Ok(Some(bytes)) => bytes,
+                    Ok(None) | Err(crate::context_fs::ContextReadError::LeavesContext { .. }) => {
+                        continue
+                    }
+                    Err(crate::context_fs::ContextReadError::Io { source, .. }) => {
+                        return Err(source)
+                    }
+                };
                 snapshot = snapshot.with_file(join(&dir, &name), String::from_utf8_lossy(&bytes));
             }
         }

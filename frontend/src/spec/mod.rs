@@ -224,6 +224,13 @@ impl Spec {
         }
     }
 
+    /// Reads and checks a spec as the client sent it: bytes that must be
+    /// UTF-8. Bytes that are not give a located error, never a lossy guess
+    /// (a replaced byte inside a string would silently change a value).
+    pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Spec, SpecErrors> {
+        Spec::parse(name, decode(name, bytes)?)
+    }
+
     /// The location of a table or key, for errors found after parsing.
     pub fn error_at(&self, location: Location, message: impl Into<String>) -> SpecError {
         SpecError {
@@ -234,14 +241,47 @@ impl Spec {
     }
 }
 
-/// serde's messages name the field but not the fix; add the fix.
+/// The spec's text, or an error at the line and column of the first byte
+/// that is not UTF-8, naming the byte and the fix.
+pub fn decode<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, SpecErrors> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        // The prefix is valid UTF-8 by definition of valid_up_to.
+        let before = std::str::from_utf8(valid).unwrap_or_default();
+        let bad = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+        SpecErrors(vec![SpecError {
+            file: name.to_string(),
+            location: Location::from_span(before, before.len()..before.len()),
+            message: format!(
+                "the spec is not UTF-8 text (byte 0x{bad:02x} at offset {}): TOML files are UTF-8; \
+                 re-save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
+                e.valid_up_to()
+            ),
+        }])
+    })
+}
+
+/// The toml crate's messages say what is wrong but not the fix; add the fix.
 fn explain_toml_error(message: &str) -> String {
-    let message = message.trim();
-    if message.starts_with("unknown field") {
-        format!("{message}; golb refuses unknown keys: check the spelling against docs/spec.md")
+    // Multi-line messages (syntax errors) read better on one line in buildx's output.
+    let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    let fix = if message.starts_with("unknown field") {
+        "golb refuses unknown keys: check the spelling against docs/spec.md"
+    } else if message.starts_with("duplicate key") {
+        "each key and table may appear once: remove or merge the repeated one"
+    } else if message.starts_with("missing field") {
+        "add it (docs/spec.md lists every key)"
+    } else if message.starts_with("invalid type") {
+        match message.rsplit("expected ").next().unwrap_or_default() {
+            "a string" => "write the value in double quotes, e.g. go = \"1.26\"",
+            "a sequence" => "write a list in brackets, e.g. [\"-X main.version=1.2.3\"]",
+            "a map" => "write a table, e.g. { KEY = \"value\" }",
+            _ => "see docs/spec.md for the type of each key",
+        }
     } else {
-        message.to_string()
-    }
+        "this is not valid TOML: fix the syntax at this place (https://toml.io)"
+    };
+    format!("{message}; {fix}")
 }
 
 struct Checker<'a> {
@@ -425,7 +465,7 @@ impl Checker<'_> {
             if user.get_ref().trim().is_empty() || user.get_ref().contains(char::is_whitespace) {
                 self.error(
                     self.locate(user),
-                    "user must be a name or uid, optionally \":group\", e.g. \"65532:65532\"",
+                    "user must be a name or uid (write it without spaces), optionally \":group\", e.g. \"65532:65532\"",
                 );
             }
         }
@@ -443,7 +483,7 @@ impl Checker<'_> {
                 self.error(
                     self.locate(key),
                     format!(
-                        "{:?} is not a valid environment variable name",
+                        "{:?} is not a valid environment variable name: use a name without '=' or spaces, e.g. LOG_LEVEL",
                         key.get_ref()
                     ),
                 );
@@ -453,7 +493,10 @@ impl Checker<'_> {
         let mut labels = BTreeMap::new();
         for (key, value) in &raw.labels {
             if key.get_ref().trim().is_empty() {
-                self.error(self.locate(key), "a label needs a non-empty key");
+                self.error(
+                    self.locate(key),
+                    "a label needs a non-empty key, e.g. \"org.opencontainers.image.source\"",
+                );
             }
             labels.insert(key.get_ref().clone(), value.get_ref().clone());
         }
@@ -495,7 +538,7 @@ impl Checker<'_> {
                 if !inside {
                     self.error(
                         self.locate(package),
-                        format!("test package {p:?} must be a pattern inside the module: \"./...\" or \"./internal/...\""),
+                        format!("test package {p:?} must be a pattern inside the module: write e.g. \"./...\" or \"./internal/...\""),
                     );
                 }
             }
@@ -558,7 +601,7 @@ impl Checker<'_> {
             if value.get_ref().contains(char::is_whitespace) {
                 self.error(
                     self.locate(value),
-                    "a comma-separated list without spaces, as Go reads it",
+                    "write a comma-separated list without spaces, as Go reads it, e.g. \"https://proxy.example.com,direct\"",
                 );
             }
         }
@@ -582,7 +625,7 @@ impl Checker<'_> {
                 self.error(
                     self.locate(prefix),
                     format!(
-                        "ssh entry {p:?} must be a module path prefix like \"github.com/acme\""
+                        "ssh entry {p:?} must be a module path prefix: write e.g. \"github.com/acme\""
                     ),
                 );
             }
@@ -740,7 +783,7 @@ impl Checker<'_> {
         if parsed.is_none() {
             self.error(
                 self.locate(value),
-                "a port is a number from 1 to 65535, or a string like \"8080/tcp\" or \"53/udp\"",
+                "write a port as a number from 1 to 65535, or a string like \"8080/tcp\" or \"53/udp\"",
             );
         }
         parsed
@@ -754,7 +797,7 @@ impl Checker<'_> {
             self.error(
                 self.locate(package),
                 format!(
-                    "package = {p:?} must be one main package inside the module, relative to its root: \".\" or \"./cmd/server\""
+                    "package = {p:?} must be one main package inside the module, relative to its root: write e.g. \".\" or \"./cmd/server\""
                 ),
             );
         }
@@ -765,7 +808,7 @@ impl Checker<'_> {
         if crate::image_ref::ImageRef::parse(r).is_err() {
             self.error(
                 self.locate(reference),
-                format!("{what} {r:?} is not an image reference like \"golang:1.26\" or \"registry.example.com/team/base@sha256:…\""),
+                format!("{what} {r:?} is not an image reference: write one like \"golang:1.26\" or \"registry.example.com/team/base@sha256:…\""),
             );
         }
     }
@@ -870,7 +913,7 @@ fn forbidden_goflag(flag: &str) -> Option<String> {
         name,
         "mod" | "trimpath" | "buildvcs" | "ldflags" | "tags" | "o" | "toolexec" | "overlay"
     )
-    .then(|| format!("GOFLAGS entry {flag:?} is not allowed: golb sets -{name} itself"))
+    .then(|| format!("GOFLAGS entry {flag:?} is not allowed: golb sets -{name} itself; remove it"))
 }
 
 /// `go test` flags golb sets itself, or that cannot work in its builder.
@@ -886,10 +929,16 @@ fn forbidden_test_flag(flag: &str) -> Option<String> {
         "mod" | "trimpath" | "buildvcs" | "tags" | "ldflags" => {
             "golb sets it the way it builds the binaries"
         }
-        _ if !flag.starts_with('-') => "flags start with '-'; packages go in `packages`",
+        _ if !flag.starts_with('-') => {
+            return Some(format!(
+            "test flag {flag:?} is not a flag: flags start with '-'; move packages to `packages`"
+        ))
+        }
         _ => return None,
     };
-    Some(format!("test flag {flag:?} is not allowed: {why}"))
+    Some(format!(
+        "test flag {flag:?} is not allowed: {why}; remove it"
+    ))
 }
 
 /// Checks one OpenSSH known_hosts line (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT):

@@ -405,3 +405,109 @@ fn known_hosts_lines_of_every_common_key_type_pass() {
         assert_eq!(check_known_hosts_line(line), Ok(()), "{line}");
     }
 }
+
+/// Words that tell the reader what to do; every rejection carries one.
+const FIXES: &[&str] = &[
+    "e.g.", "write", "use ", "remove", "add ", "declare", "give", "check", "move", "pass it",
+    "re-save", "fix ",
+];
+
+#[test]
+fn every_rejected_spec_names_file_line_col_and_the_fix() {
+    for text in BAD_SPECS {
+        let errors = errors_of(text);
+        assert!(!errors.is_empty(), "{text:?} was accepted");
+        for error in errors {
+            let (place, message) = error
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("{text:?}: {error}"));
+            let mut parts = place.split(':');
+            assert_eq!(parts.next(), Some("golb.toml"), "{text:?}: {error}");
+            let line: usize = parts.next().and_then(|l| l.parse().ok()).unwrap_or(0);
+            let col: usize = parts.next().and_then(|c| c.parse().ok()).unwrap_or(0);
+            assert!(
+                line >= 1 && line <= text.lines().count() + 1 && col >= 1,
+                "{text:?}: no line:col in {error}"
+            );
+            assert!(
+                FIXES.iter().any(|fix| message.contains(fix)),
+                "{text:?}: the message says what is wrong but not what to do: {error}"
+            );
+            assert!(
+                !message.contains('\n'),
+                "{text:?}: one line per error: {error}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_spec_that_is_not_utf8_is_refused_at_its_line_and_column() {
+    // Latin-1 "é" (0xe9) in a value on line 4, column 17.
+    let mut bytes = b"[builder]\ngo = \"1.26\"\n[runtime]\nenv = { A = \"caf".to_vec();
+    bytes.extend_from_slice(b"\xe9\" }\n");
+    let errors = Spec::parse_bytes("golb.toml", &bytes).unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    let error = errors.0[0].to_string();
+    assert!(
+        error.starts_with("golb.toml:4:17: the spec is not UTF-8 text (byte 0xe9 at offset 48)"),
+        "{error}"
+    );
+    assert!(error.contains("re-save it as UTF-8"), "{error}");
+    // A lone continuation byte on line 1, column 1.
+    let error = Spec::parse_bytes("x.toml", b"\x80")
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("x.toml:1:1: "), "{error}");
+    // Valid UTF-8, multi-byte characters included, parses as text does.
+    let text = "[runtime]\nenv = { GREETING = \"héllo\" }\n";
+    assert_eq!(
+        Spec::parse_bytes("golb.toml", text.as_bytes()),
+        Spec::parse("golb.toml", text)
+    );
+}
+
+/// One spec per way of being wrong, from TOML syntax to values.
+const BAD_SPECS: &[&str] = &[
+    "[builder\ngo = \"1.26\"\n",
+    "[builder]\ngo = 1.26\n",
+    "[builder]\ngo = \"1.26\"\ngo = \"1.25\"\n",
+    "[builder]\ngo = \"latest\"\n",
+    "[builder]\nimage = \"UPPER:case\"\n",
+    "[builder]\nmodule = \"../up\"\n",
+    "[builder]\ngoo = \"1.26\"\n",
+    "[bilder]\n",
+    "[[binary]]\nname = \"x\"\n",
+    "[[binary]]\npackage = \"cmd/x\"\n",
+    "[[binary]]\npackage = \"./x\"\nname = \"a/b\"\n",
+    "[[binary]]\npackage = \"./x\"\nldflags = [\"-linkmode=external\"]\n",
+    "[[binary]]\npackage = \"./x\"\nldflags = [\"-X main.v=${NOPE}\"]\n",
+    "[[binary]]\npackage = \"./x\"\ntags = [\"a b\"]\n",
+    "[[binary]]\npackage = \"./a/x\"\n[[binary]]\npackage = \"./b/x\"\n",
+    "[[binary]]\npackage = \"./x\"\nldflags = \"-s\"\n",
+    "[runtime]\nuser = \"\"\n",
+    "[runtime]\nentrypoint = []\n",
+    "[runtime]\nenv = { \"A B\" = \"1\" }\n",
+    "[runtime]\nlabels = { \"\" = \"1\" }\n",
+    "[runtime]\nexpose = [0, \"80/xyz\", true]\n",
+    "[runtime]\nworkdir = \"rel\"\n",
+    "[runtime]\nbase = \"\"\n",
+    "[test]\npackages = [\"../x\"]\n",
+    "[test]\npackages = []\n",
+    "[test]\nflags = [\"-race\", \"v\"]\n",
+    "[modules]\nproxy = \"a, b\"\n",
+    "[modules]\nflags = \"-mod=mod\"\n",
+    "[modules]\nssh = [\"https://x\"]\n",
+    "[modules]\nknown_hosts = [\"x\"]\n",
+    "[args]\n\"1X\" = \"a\"\nGOPROXY = \"b\"\n",
+    "[[file]]\ndest = \"/a\"\n",
+    "[[file]]\nsrc = \"/etc/passwd\"\ndest = \"/a\"\n",
+    "[[file]]\nsrc = \"a\"\n",
+    "[[file]]\nsrc = \"a\"\ndest = \"rel\"\n",
+    "[[file]]\nsrc = \"a\"\ndest = \"/a\"\nowner = \"root\"\n",
+    "[[file]]\nsrc = \"a\"\ndest = \"/a\"\nmode = \"0999\"\n",
+    "x = 1\n",
+    "[runtime]\nenv = 3\n",
+    "\"unterminated\n",
+    "[builder]\ngo = \"1.26\"\n[builder]\n",
+];

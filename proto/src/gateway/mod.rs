@@ -11,7 +11,7 @@ mod result;
 pub use bollard_buildkit_proto::moby::buildkit::v1::frontend;
 use frontend as pb;
 
-pub use bridge::{Bridge, Caps, DirEntry, RefId, ResolvedImage};
+pub use bridge::{Bridge, Caps, DirEntry, FileStat, RefId, ResolvedImage};
 pub use cache::{parse_cache_imports, CacheImport};
 pub use env::{FrontendEnv, WorkerInfo};
 pub use result::{PlatformImage, ReturnResult};

@@ -1,0 +1,469 @@
+//! One function per fuzz target (`fuzz_targets/*.rs` only call them), so a
+//! target's input format is written down once, next to the code it drives.
+//!
+//! A target passes when golb neither panics nor hangs on the input; some
+//! also assert properties that must hold for every input (noted at each).
+//! Several targets take several texts in one input, separated by NUL bytes:
+//! a fuzzer mutates them together, and a seed is written with `printf`.
+
+use golb::checks::{self, SourceSnapshot};
+use golb::go_module::{self, GoModule};
+use golb::image_ref::ImageRef;
+use golb::options::FrontendOptions;
+use golb::plan::{self, PlanInput, ResolvedImage, Target};
+use golb::spec::{self, Spec, SpecFile};
+use golb::{build_args, dockerignore, image_config, named_context, subrequests};
+use golb_proto::gateway::errdefs;
+use golb_proto::llb::{self, Local, Platform, SourceFile, SourceRange, State};
+use prost::Message;
+use std::collections::BTreeMap;
+
+/// The NUL-separated parts of an input, always `n` of them (missing ones empty).
+fn parts(data: &[u8], n: usize) -> Vec<&[u8]> {
+    let mut split: Vec<&[u8]> = data.splitn(n, |b| *b == 0).collect();
+    split.resize(n, &[]);
+    split
+}
+
+/// `KEY=VALUE` lines as BuildKit frontend options.
+fn opts(text: &[u8]) -> BTreeMap<String, String> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Spec parser and checker, then the whole offline path the gateway takes
+/// after reading: build args, module, checks, subrequest replies, plan,
+/// marshal, dump. Input: `spec \0 go.mod \0 main.go \0 options`.
+pub fn spec(data: &[u8]) {
+    let [spec_bytes, go_mod, go_file, options] = parts(data, 4)[..] else {
+        return;
+    };
+    let name = "golb.toml";
+    let file = SpecFile {
+        name: name.to_string(),
+        text: String::from_utf8_lossy(spec_bytes).into_owned(),
+    };
+    let opts = opts(options);
+    let mut spec = match Spec::parse_bytes(name, spec_bytes) {
+        Ok(spec) => spec,
+        Err(errors) => {
+            // Every rejection is located inside the file (property).
+            let lines = u32::try_from(file.text.lines().count() + 1).unwrap_or(u32::MAX);
+            for e in &errors.0 {
+                assert!(
+                    e.location.line >= 1 && e.location.line <= lines && e.location.col >= 1,
+                    "{e}"
+                );
+            }
+            let failure = subrequests::BuildFailure::from(&errors);
+            subrequests::lint(&subrequests::LintInput {
+                spec: &file,
+                files: &SourceSnapshot::new(),
+                findings: &[],
+                build_error: Some(failure),
+            });
+            let ranges: Vec<SourceRange> = errors
+                .0
+                .iter()
+                .map(|e| SourceRange {
+                    start_line: e.location.line,
+                    start_col: e.location.col,
+                    end_line: e.location.end_line,
+                    end_col: e.location.end_col,
+                })
+                .collect();
+            errdefs::source_error(3, &errors.to_string(), &source_file(spec_bytes), &ranges);
+            return;
+        }
+    };
+    subrequests::targets(&file, Some(&spec));
+    build_args::apply(&mut spec, &opts);
+    let dir = spec.builder.module_dir.clone();
+    let files = BTreeMap::from([(go_module::join(&dir, go_module::GO_MOD), go_mod.to_vec())]);
+    let Ok(module) = GoModule::from_files(&dir, &files) else {
+        return;
+    };
+    let binaries = plan::binaries(&spec, &module);
+    let _ = plan::default_entrypoint(&spec, &binaries);
+    let (Ok((builder, _)), Ok(base)) = (
+        plan::builder_image(&spec, &module),
+        plan::runtime_base(&spec),
+    ) else {
+        return;
+    };
+    let go_text = String::from_utf8_lossy(go_file);
+    let mut snapshot = SourceSnapshot::new().with_file(
+        go_module::join(&dir, "go.mod"),
+        String::from_utf8_lossy(go_mod),
+    );
+    for wanted in checks::wanted_dirs(&module, &binaries) {
+        snapshot = snapshot
+            .with_dir(&wanted)
+            .with_file(format!("{wanted}/main.go"), go_text.clone());
+    }
+    let builder_go = checks::builder_go_release(&spec, &builder);
+    let findings = checks::run(&checks::CheckInput {
+        spec: &spec,
+        module: &module,
+        binaries: &binaries,
+        builder: &builder,
+        base: &base,
+        builder_go: builder_go.as_deref(),
+        files: &snapshot,
+    });
+    subrequests::lint(&subrequests::LintInput {
+        spec: &file,
+        files: &snapshot,
+        findings: &findings,
+        build_error: None,
+    });
+    let Ok(options) = FrontendOptions::from_opts(&opts) else {
+        return;
+    };
+    let _ = subrequests::outline(&subrequests::OutlineInput {
+        spec: &file,
+        target: opts.get("target").map(String::as_str),
+        extra_args: &[],
+        secrets: &[],
+        ssh: &[],
+        cache_ids: &[],
+    });
+    let unresolved = |reference: ImageRef| ResolvedImage {
+        reference,
+        config: serde_json::json!({}),
+        replacement: None,
+        existing_dirs: None,
+    };
+    let targets = if options.platforms.is_empty() {
+        vec![Platform::linux_amd64()]
+    } else {
+        options.platforms.clone()
+    };
+    let sources = golb::go_packages::GoSources::default();
+    let Ok(images) = plan::plan(PlanInput {
+        spec: &spec,
+        module: &module,
+        sources: &sources,
+        context: Local::new("context").build(),
+        golb: llb::Image::new("golb").build(),
+        builder: &unresolved(builder),
+        build_platform: &Platform::linux_amd64(),
+        targets: targets
+            .into_iter()
+            .map(|platform| Target {
+                platform,
+                base: Some(unresolved(base.clone())),
+            })
+            .collect(),
+        build_target: options.target,
+        options: &options.build,
+    }) else {
+        return;
+    };
+    for image in images {
+        if let Ok(definition) = image.state.marshal(&[source_file(spec_bytes)]) {
+            llb::dump(&definition).expect("golb's own Definition dumps");
+        }
+    }
+}
+
+fn source_file(data: &[u8]) -> SourceFile {
+    SourceFile {
+        filename: "golb.toml".to_string(),
+        data: data.to_vec(),
+        language: "toml".to_string(),
+    }
+}
+
+/// go.mod and go.work reading, both rounds, as the gateway does them.
+/// Input: `selector byte, go.mod \0 go.work \0 member go.mod \0 vendor/modules.txt`;
+/// the selector picks the module's directory and which files exist.
+pub fn go_module(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let dir = ["", "svc", "services/api"][usize::from(selector % 3)];
+    let [go_mod, go_work, member, vendor] = parts(rest, 4)[..] else {
+        return;
+    };
+    let mut files = BTreeMap::new();
+    for (bit, name, text) in [
+        (1, go_module::GO_MOD, go_mod),
+        (2, go_module::GO_WORK, go_work),
+        (4, go_module::VENDOR_MODULES, vendor),
+    ] {
+        if selector & (bit << 2) != 0 || bit == 1 {
+            files.insert(go_module::join(dir, name), text.to_vec());
+        }
+    }
+    for text in [go_mod, go_work, member] {
+        golb::checks::gomod_syntax::parse(&String::from_utf8_lossy(text));
+    }
+    if let Ok(members) = go_module::member_paths(dir, &files) {
+        for path in members {
+            // Every path the second round asks for lies inside the context (property).
+            assert!(
+                !path.starts_with('/') && !path.split('/').any(|p| p == ".."),
+                "{path}"
+            );
+            files.insert(path, member.to_vec());
+        }
+    }
+    if let Ok(module) = GoModule::from_files(dir, &files) {
+        let _ = module.wanted_go_release();
+        let _ = module.default_binary_name();
+        for d in &module.source_dirs {
+            assert!(
+                !d.starts_with('/') && !d.split('/').any(|p| p == ".."),
+                "{d}"
+            );
+        }
+    }
+}
+
+/// `.dockerignore` bytes into the context source's exclude patterns.
+pub fn dockerignore(data: &[u8]) {
+    let Ok(patterns) = dockerignore::patterns_from_bytes(".dockerignore", data) else {
+        return;
+    };
+    for p in &patterns {
+        // No empty pattern, no lone '!' and none anchored with '/' reaches
+        // BuildKit (property). A line "/!x" gives "!x", a negation, exactly
+        // as Docker's dockerignore.ReadAll reads it.
+        assert!(!p.is_empty() && p != "!" && !p.starts_with('/'), "{p:?}");
+    }
+    let context = Local::new("context")
+        .exclude_patterns(dockerignore::with_defaults(patterns))
+        .build();
+    let definition = context.marshal(&[]).expect("a Local source marshals");
+    llb::dump(&definition).expect("golb's own Definition dumps");
+}
+
+/// Named contexts (`context:NAME` options) replacing the builder or the
+/// runtime base. Input: first line an image reference, then `NAME=VALUE` lines.
+pub fn named_context(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    image_reference(first);
+    let Ok(image) = ImageRef::parse(first) else {
+        return;
+    };
+    let opts: BTreeMap<String, String> = rest
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (format!("context:{k}"), v.to_string()))
+        .collect();
+    for role in ["builder", "runtime"] {
+        for platform in ["linux/amd64", "linux/arm/v7"] {
+            let platform = Platform::parse(platform).expect("a known platform");
+            if let Ok(Some(found)) = named_context::replacement(&opts, role, &image, &platform) {
+                if let named_context::Replacement::Image(replacement) = found.replacement {
+                    image_reference(&replacement.to_string());
+                }
+            }
+        }
+    }
+}
+
+/// A reference golb accepts prints as one it reads back and prints the same
+/// (property): golb writes pinned references into the LLB that BuildKit
+/// parses again. (Printing adds the implicit `:latest`, so the parsed values
+/// may differ in that alone.)
+fn image_reference(text: &str) {
+    let Ok(parsed) = ImageRef::parse(text) else {
+        return;
+    };
+    let pinned =
+        parsed.pinned("sha256:0000000000000000000000000000000000000000000000000000000000000000");
+    for reference in [parsed, pinned] {
+        let printed = reference.to_string();
+        let again = ImageRef::parse(&printed).expect("a printed reference parses");
+        assert_eq!(again.to_string(), printed, "{text:?}");
+        assert_eq!(
+            (&again.domain, &again.path, &again.digest),
+            (&reference.domain, &reference.path, &reference.digest),
+            "{text:?}"
+        );
+    }
+}
+
+/// ldflags: split as the go command splits them, `${NAME}` templates found
+/// and expanded. Input: `ldflags entry \0 build-arg lines`.
+pub fn ldflags(data: &[u8]) {
+    let [flag, options] = parts(data, 2)[..] else {
+        return;
+    };
+    let flag = String::from_utf8_lossy(flag);
+    let fields = checks::split_flags(&flag);
+    for field in &fields {
+        assert!(
+            flag.contains(field.as_str()),
+            "{field:?} is not in {flag:?}"
+        );
+    }
+    let names = spec::template_names(&flag);
+    // The same entry in a spec: checked, with its names declared in [args].
+    let quoted = serde_json::to_string(&flag).expect("a string serializes");
+    let mut text = String::from("[args]\n");
+    for name in &names {
+        text.push_str(&format!(
+            "{} = \"x\"\n",
+            serde_json::to_string(name).expect("string")
+        ));
+    }
+    text.push_str(&format!(
+        "[[binary]]\npackage = \"./cmd/x\"\nldflags = [{quoted}]\n"
+    ));
+    let Ok(mut spec) = Spec::parse("golb.toml", &text) else {
+        return;
+    };
+    let opts: BTreeMap<String, String> = opts(options)
+        .into_iter()
+        .map(|(k, v)| (format!("build-arg:{k}"), v))
+        .collect();
+    build_args::apply(&mut spec, &opts);
+    for flag in &spec.binaries[0].ldflags {
+        checks::split_flags(&flag.value);
+    }
+}
+
+/// The .go file scanner the checks use (build constraint, package, imports)
+/// and the file-selection rules. Input: a .go file.
+// TODO(lead): when the import scanner for the build step lands, drive it
+// here too, with `//go:embed` lines.
+pub fn go_source(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let header = checks::go_source::scan(&text);
+    for import in &header.imports {
+        assert!(import.line >= 1, "{import:?}");
+    }
+    let tags = ["netgo".to_string(), "osusergo".to_string()];
+    for name in [
+        "main.go",
+        "x_linux.go",
+        "x_windows_amd64.go",
+        "x_test.go",
+        "_x.go",
+    ] {
+        checks::go_source::is_compiled(name, &header, &tags);
+    }
+    // The walk of the build's own packages, with this file as the main
+    // package and as a package it may import: every pattern it keeps stays in
+    // the package's directory, and the walk ends.
+    for pattern in golb::go_packages::embed_patterns(&text) {
+        assert!(!pattern.is_empty());
+    }
+    let module = golb::go_module::GoModule::from_files(
+        "",
+        &BTreeMap::from([(
+            "go.mod".to_string(),
+            b"module example.com/m\ngo 1.26\n".to_vec(),
+        )]),
+    );
+    if let (Ok(module), Ok(spec)) = (module, Spec::parse("golb.toml", "")) {
+        let binary = plan::binaries(&spec, &module);
+        let mut walk = golb::go_packages::PackageWalk::new(&module, &binary);
+        for _ in 0..64 {
+            let wanted = walk.wanted();
+            if wanted.is_empty() {
+                break;
+            }
+            for dir in wanted.list {
+                walk.listed(&dir, Some(vec!["a.go".to_string()]));
+            }
+            for path in wanted.read {
+                walk.read(&path, Some(data));
+            }
+        }
+        assert!(walk.wanted().is_empty(), "the walk of one file did not end");
+        for pattern in &walk.finish().embed_patterns {
+            assert!(
+                !pattern.starts_with('/') && !pattern.split('/').any(|part| part == ".."),
+                "{pattern}"
+            );
+        }
+    }
+}
+
+/// A base image's config as ResolveImageConfig returns it, merged into the
+/// runtime image's config; and input metadata (`input-metadata:NAME`) as
+/// buildx bake sends it. Input: `config bytes \0 metadata JSON \0 spec`.
+pub fn image_config(data: &[u8]) {
+    let [config, metadata, spec_bytes] = parts(data, 3)[..] else {
+        return;
+    };
+    let opts = BTreeMap::from([(
+        "input-metadata:base".to_string(),
+        String::from_utf8_lossy(metadata).into_owned(),
+    )]);
+    let _ = golb::gateway::input_image_config(&opts, "base");
+    let Ok(base) = image_config::parse_base("base", config) else {
+        return;
+    };
+    image_config::env_of(&base);
+    let runtime = Spec::parse_bytes("golb.toml", spec_bytes)
+        .map(|s| s.runtime)
+        .unwrap_or_default();
+    let platform = Platform::linux_amd64();
+    let merged = image_config::runtime_config(
+        &base,
+        &image_config::RuntimeImage {
+            spec: &runtime,
+            default_entrypoint: Some(vec!["/usr/local/bin/x".to_string()]),
+            platform: &platform,
+            created: &image_config::rfc3339(0),
+            layer_descriptions: vec!["golb".to_string()],
+        },
+    );
+    // The result is sent to BuildKit as JSON (property: it serializes).
+    serde_json::to_vec(&merged).expect("the config serializes");
+}
+
+/// A Definition from BuildKit (a frontend input: `input:NAME` contexts),
+/// taken as a state, built on and marshaled again. Input: protobuf bytes.
+pub fn definition(data: &[u8]) {
+    let Ok(definition) = llb::pb::Definition::decode(data) else {
+        return;
+    };
+    let _ = llb::dump(&definition);
+    let Ok(state) = State::from_definition(definition) else {
+        return;
+    };
+    let on_top = llb::File::new(state.clone())
+        .mkdir(llb::Mkdir::new("/golb", 0o755))
+        .build();
+    for state in [state, on_top] {
+        if let Ok(marshaled) = state.marshal(&[]) {
+            let _ = llb::dump(&marshaled);
+        }
+    }
+}
+
+/// Error statuses BuildKit returns (a failed solve's details passed through
+/// to the client) and readdir/stat replies. Input: `code byte, message \0
+/// details (an encoded google.rpc.Status)`.
+pub fn gateway_errors(data: &[u8]) {
+    let Some((&code, rest)) = data.split_first() else {
+        return;
+    };
+    let [message, details] = parts(rest, 2)[..] else {
+        return;
+    };
+    let status = tonic::Status::with_details(
+        tonic::Code::from(i32::from(code % 17)),
+        String::from_utf8_lossy(message),
+        details.to_vec().into(),
+    );
+    let converted = errdefs::from_tonic(&status);
+    // What golb returns to BuildKit encodes (property).
+    converted.encode_to_vec();
+    let stat = golb_proto::gateway::FileStat {
+        mode: u32::from_le_bytes([code, 0, 0, code]),
+        uid: 0,
+        gid: 0,
+    };
+    let _ = stat.is_dir();
+}
