@@ -15,6 +15,7 @@ pub mod checks;
 pub mod cli;
 pub mod dockerignore;
 pub mod gateway;
+pub mod go_binary;
 pub mod go_build;
 pub mod go_module;
 pub mod image_config;
