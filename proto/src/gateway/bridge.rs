@@ -689,6 +689,7 @@ mod tests {
                     config: b"{}".to_vec(),
                 }],
                 extra_metadata: BTreeMap::new(),
+                ..ReturnResult::default()
             })
             .await
             .expect("return");
