@@ -44,6 +44,9 @@ pub enum Command {
     Llb(LlbArgs),
     /// Print golb's version.
     Version,
+    /// Run one of golb's build steps (golb runs these inside BuildKit).
+    #[command(subcommand, hide = true)]
+    Step(crate::steps::Step),
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,13 +95,13 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn usage(message: impl Into<String>) -> Failure {
+    pub fn usage(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             code: 2,
         }
     }
-    fn problem(message: impl Into<String>) -> Failure {
+    pub fn problem(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             code: 1,

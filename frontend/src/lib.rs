@@ -10,6 +10,7 @@
 // No unwrap/expect outside tests: every failure becomes an error with context.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod atomic_file;
 pub mod build_args;
 pub mod checks;
 pub mod cli;
@@ -18,10 +19,14 @@ pub mod gateway;
 pub mod go_binary;
 pub mod go_build;
 pub mod go_module;
+pub mod go_sum;
 pub mod image_config;
 pub mod image_ref;
 pub mod named_context;
 pub mod options;
 pub mod plan;
+pub mod purl;
+pub mod sbom;
 pub mod spec;
+pub mod steps;
 pub mod subrequests;
