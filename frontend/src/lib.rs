@@ -30,3 +30,4 @@ pub mod sbom;
 pub mod spec;
 pub mod steps;
 pub mod subrequests;
+pub mod vuln;
