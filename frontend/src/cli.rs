@@ -42,6 +42,12 @@ pub enum Command {
     /// For `buildctl build` or `buildctl debug dump-llb`. Images are not
     /// resolved: tags stay tags.
     Llb(LlbArgs),
+    /// Pin the spec's builder and runtime images by digest in golb.lock.
+    ///
+    /// Resolves each image the spec names by tag with the registry
+    /// credentials of the Docker config and writes golb.lock beside the spec.
+    /// With --check, writes nothing and exits 1 when a tag has moved.
+    Lock(crate::lock::command::LockArgs),
     /// Print golb's version.
     Version,
     /// Run one of golb's build steps (golb runs these inside BuildKit).

@@ -22,6 +22,7 @@ pub mod go_module;
 pub mod go_sum;
 pub mod image_config;
 pub mod image_ref;
+pub mod lock;
 pub mod named_context;
 pub mod options;
 pub mod plan;
