@@ -116,10 +116,10 @@ impl Failure {
 }
 
 /// What `load` needs from either command.
-struct Args {
-    spec: PathBuf,
-    context: Option<PathBuf>,
-    build_args: Vec<(String, String)>,
+pub(crate) struct Args {
+    pub(crate) spec: PathBuf,
+    pub(crate) context: Option<PathBuf>,
+    pub(crate) build_args: Vec<(String, String)>,
 }
 
 /// `--build-arg K=V` as the `build-arg:K` options BuildKit would pass.
@@ -131,7 +131,7 @@ fn build_arg_opts(args: &Args) -> BTreeMap<String, String> {
 }
 
 /// Reads and checks a spec and its module, the way the gateway does.
-fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
+pub(crate) fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
     let shown = args.spec.display().to_string();
     let text = std::fs::read_to_string(&args.spec)
         .map_err(|e| Failure::problem(format!("{shown}: {e}")))?;

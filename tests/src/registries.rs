@@ -400,23 +400,23 @@ impl Pusher<'_> {
             location
         };
         let separator = if location.contains('?') { '&' } else { '?' };
-        let file = scratch.join(digest.replace(':', "-"));
-        std::fs::write(&file, bytes).expect("blob file");
+        let url = format!("{location}{separator}digest={digest}");
+        self.put(&url, "application/octet-stream", bytes, scratch);
+        digest
+    }
+
+    /// PUTs `bytes` (through a file in `scratch`, as curl reads them best).
+    fn put(&self, url: &str, content_type: &str, bytes: &[u8], scratch: &Path) {
+        let file: PathBuf = scratch.join("upload");
+        std::fs::write(&file, bytes).expect("upload file");
         let out = run(self
             .curl()
-            .args([
-                "-o",
-                "/dev/null",
-                "-X",
-                "PUT",
-                "-H",
-                "Content-Type: application/octet-stream",
-            ])
+            .args(["-o", "/dev/null", "-X", "PUT", "-H"])
+            .arg(format!("Content-Type: {content_type}"))
             .arg("--data-binary")
             .arg(format!("@{}", file.display()))
-            .arg(format!("{location}{separator}digest={digest}")));
-        assert!(out.status.success(), "blob upload: {out:?}");
-        digest
+            .arg(url));
+        assert!(out.status.success(), "PUT {url}: {out:?}");
     }
 
     fn manifest(
@@ -427,25 +427,8 @@ impl Pusher<'_> {
         bytes: &[u8],
         scratch: &Path,
     ) -> String {
-        let file: PathBuf = scratch.join("manifest.json");
-        std::fs::write(&file, bytes).expect("manifest file");
-        let out = run(self
-            .curl()
-            .args([
-                "-o",
-                "/dev/null",
-                "-X",
-                "PUT",
-                "-H",
-                &format!("Content-Type: {media_type}"),
-            ])
-            .arg("--data-binary")
-            .arg(format!("@{}", file.display()))
-            .arg(format!(
-                "http://{}/v2/{repo}/manifests/{reference}",
-                self.host
-            )));
-        assert!(out.status.success(), "manifest upload: {out:?}");
+        let url = format!("http://{}/v2/{repo}/manifests/{reference}", self.host);
+        self.put(&url, media_type, bytes, scratch);
         sha256(bytes)
     }
 

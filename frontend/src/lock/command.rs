@@ -10,10 +10,8 @@ use golb_proto::registry::{Client, DockerConfig, Repository};
 
 use super::{Lock, LockedImage, LOCK_FILE};
 use crate::cli::Failure;
-use crate::go_module::GoModule;
 use crate::image_ref::ImageRef;
 use crate::plan;
-use crate::spec::Spec;
 
 #[derive(Debug, clap::Args)]
 pub struct LockArgs {
@@ -64,11 +62,8 @@ pub fn run(args: &LockArgs) -> Result<(), Failure> {
                 .map_err(|e| Failure::problem(format!("{image}: {e}")))?;
             platforms.insert(platform, digest);
         }
-        println!(
-            "{image} {} ({} platforms)",
-            resolved.digest,
-            platforms.len()
-        );
+        let names: Vec<String> = platforms.keys().map(ToString::to_string).collect();
+        println!("{image} {} ({})", resolved.digest, names.join(", "));
         locked.push(LockedImage {
             name: image.clone(),
             digest: resolved.digest,
@@ -122,18 +117,11 @@ fn check(client: &Client, lock_path: &Path, images: &[ImageRef]) -> Result<(), F
 
 /// The builder and runtime images the spec names (after its defaults), each once.
 fn spec_images(args: &LockArgs) -> Result<Vec<ImageRef>, Failure> {
-    let shown = args.spec.display().to_string();
-    let text = std::fs::read_to_string(&args.spec)
-        .map_err(|e| Failure::problem(format!("{shown}: {e}")))?;
-    let spec = Spec::parse(&shown, &text).map_err(|errors| Failure::problem(errors.to_string()))?;
-    let context = args.context.clone().unwrap_or_else(|| {
-        args.spec
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-    });
-    let module = GoModule::from_dir(&context, &spec.builder.module_dir)
-        .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
+    let (spec, module, _, _) = crate::cli::load(&crate::cli::Args {
+        spec: args.spec.clone(),
+        context: args.context.clone(),
+        build_args: Vec::new(),
+    })?;
     let (builder, _) =
         plan::builder_image(&spec, &module).map_err(|e| Failure::problem(e.to_string()))?;
     let runtime = plan::runtime_base(&spec).map_err(|e| Failure::problem(e.to_string()))?;

@@ -226,18 +226,9 @@ impl Client {
         url: &str,
         accept: &str,
     ) -> Result<(Vec<u8>, String), RegistryError> {
-        let mut response = self.send(repo, Method::Get, url, accept)?;
+        let response = self.send(repo, Method::Get, url, accept)?;
         let content_type = header(&response, "content-type").unwrap_or_default();
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_DOCUMENT)
-            .read_to_vec()
-            .map_err(|e| RegistryError::Http {
-                url: url.to_string(),
-                message: e.to_string(),
-            })?;
-        Ok((bytes, content_type))
+        Ok((read_body(response, url)?, content_type))
     }
 
     /// One request, authenticating on a 401 as the challenge asks and once only.
@@ -312,16 +303,7 @@ impl Client {
                 None => not_logged_in(repo, status),
             });
         }
-        let mut response = check(response, url)?;
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_DOCUMENT)
-            .read_to_vec()
-            .map_err(|e| RegistryError::Http {
-                url: url.to_string(),
-                message: e.to_string(),
-            })?;
+        let bytes = read_body(check(response, url)?, url)?;
         let reply: auth::TokenReply =
             serde_json::from_slice(&bytes).map_err(|e| RegistryError::Http {
                 url: url.to_string(),
@@ -382,6 +364,19 @@ type Response = ureq::http::Response<ureq::Body>;
 enum Method {
     Get,
     Head,
+}
+
+/// A manifest, config or token reply: small documents, read whole.
+fn read_body(mut response: Response, url: &str) -> Result<Vec<u8>, RegistryError> {
+    response
+        .body_mut()
+        .with_config()
+        .limit(MAX_DOCUMENT)
+        .read_to_vec()
+        .map_err(|e| RegistryError::Http {
+            url: url.to_string(),
+            message: e.to_string(),
+        })
 }
 
 fn header(response: &Response, name: &str) -> Option<String> {
