@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use golb_proto::llb::Platform;
 use golb_proto::registry::{Client, DockerConfig, Repository};
 
-use super::{Lock, LockedImage, LOCK_FILE};
+use super::{Lock, LockedImage};
 use crate::cli::Failure;
 use crate::image_ref::ImageRef;
 use crate::plan;
@@ -32,12 +32,7 @@ pub struct LockArgs {
 
 pub fn run(args: &LockArgs) -> Result<(), Failure> {
     let images = spec_images(args)?;
-    let lock_path = args
-        .spec
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .join(LOCK_FILE);
+    let lock_path = PathBuf::from(super::beside_spec(&args.spec.to_string_lossy()));
     let config_path = args
         .docker_config
         .clone()

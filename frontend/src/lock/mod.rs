@@ -31,6 +31,16 @@ use crate::spec::Location;
 
 /// The lock's file name, beside the spec.
 pub const LOCK_FILE: &str = "golb.lock";
+
+/// Where the lock of the spec at `spec` lives: beside it. For the frontend,
+/// `spec` is the `filename` option, a path in the `dockerfile` local; for
+/// `golb lock`, a path on disk.
+pub fn beside_spec(spec: &str) -> String {
+    match spec.rfind('/') {
+        Some(i) => format!("{}/{LOCK_FILE}", &spec[..i]),
+        None => LOCK_FILE.to_string(),
+    }
+}
 const VERSION: u32 = 1;
 
 /// A parsed golb.lock.

@@ -134,3 +134,13 @@ fn errors_name_line_and_column() {
         .to_string()
         .contains("locked twice"));
 }
+
+#[test]
+fn the_lock_lives_beside_the_spec() {
+    assert_eq!(beside_spec("golb.toml"), "golb.lock");
+    assert_eq!(
+        beside_spec("services/api/golb.toml"),
+        "services/api/golb.lock"
+    );
+    assert_eq!(beside_spec("/abs/dir/api.toml"), "/abs/dir/golb.lock");
+}
