@@ -177,7 +177,7 @@ impl TokenServer {
         let granted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let expected = format!(
             "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            crate::goproxy::base64(format!("{user}:{password}").as_bytes())
         );
         let mut server = TokenServer {
             port,

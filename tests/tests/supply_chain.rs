@@ -73,8 +73,7 @@ fn docker_config(dir: &Path, auths: Value) -> PathBuf {
 }
 
 fn basic_auths(host: &str, user: &str, password: &str) -> Value {
-    use base64::Engine as _;
-    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let auth = golb_e2e::goproxy::base64(format!("{user}:{password}").as_bytes());
     json!({ host: { "auth": auth } })
 }
 
