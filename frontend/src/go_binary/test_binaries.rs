@@ -62,7 +62,8 @@ fn go(dir: &Path, args: &[&str]) {
 }
 
 fn build() -> TestBinaries {
-    let dir = std::env::temp_dir().join(format!("golb-go-binary-tests-{}", std::process::id()));
+    // Under target/, replaced on every run, so runs leave nothing behind.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/unit-go-binaries");
     let _ = std::fs::remove_dir_all(&dir);
     write(&dir, "go.mod", GO_MOD);
     write(&dir, "cmd/tool/main.go", MAIN);
