@@ -43,11 +43,17 @@ pub enum Command {
     /// For `buildctl build` or `buildctl debug dump-llb`. Images are not
     /// resolved: tags stay tags.
     Llb(LlbArgs),
+    /// Pin the spec's builder and runtime images by digest in golb.lock.
+    ///
+    /// Resolves each image the spec names by tag with the registry
+    /// credentials of the Docker config and writes golb.lock beside the spec.
+    /// With --check, writes nothing and exits 1 when a tag has moved.
+    Lock(crate::lock::command::LockArgs),
     /// Print golb's version.
     Version,
-    /// Work golb's build steps run inside BuildKit (not for people).
-    #[command(hide = true)]
-    Step(crate::steps::StepArgs),
+    /// Run one of golb's build steps (golb runs these inside BuildKit).
+    #[command(subcommand, hide = true)]
+    Step(crate::steps::Step),
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,13 +106,13 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn usage(message: impl Into<String>) -> Failure {
+    pub fn usage(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             code: 2,
         }
     }
-    fn problem(message: impl Into<String>) -> Failure {
+    pub fn problem(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
             code: 1,
@@ -115,10 +121,10 @@ impl Failure {
 }
 
 /// What `load` needs from either command.
-struct Args {
-    spec: PathBuf,
-    context: Option<PathBuf>,
-    build_args: Vec<(String, String)>,
+pub(crate) struct Args {
+    pub(crate) spec: PathBuf,
+    pub(crate) context: Option<PathBuf>,
+    pub(crate) build_args: Vec<(String, String)>,
 }
 
 /// `--build-arg K=V` as the `build-arg:K` options BuildKit would pass.
@@ -130,7 +136,7 @@ fn build_arg_opts(args: &Args) -> BTreeMap<String, String> {
 }
 
 /// Reads and checks a spec and its module, the way the gateway does.
-fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
+pub(crate) fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
     let shown = args.spec.display().to_string();
     let bytes = std::fs::read(&args.spec).map_err(|e| Failure::problem(format!("{shown}: {e}")))?;
     let mut spec =

@@ -148,6 +148,7 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         return Ok(ReturnResult {
             images: Vec::new(),
             extra_metadata: reply.metadata(),
+            ..ReturnResult::default()
         });
     }
 
@@ -302,6 +303,7 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     Ok(ReturnResult {
         images: returned.into_iter().map(|(_, image)| image).collect(),
         extra_metadata: BTreeMap::new(),
+        ..ReturnResult::default()
     })
 }
 

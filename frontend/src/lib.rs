@@ -10,20 +10,27 @@
 // No unwrap/expect outside tests: every failure becomes an error with context.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod atomic_file;
 pub mod build_args;
 pub mod checks;
 pub mod cli;
 pub mod context_fs;
 pub mod dockerignore;
 pub mod gateway;
+pub mod go_binary;
 pub mod go_build;
 pub mod go_module;
 pub mod go_packages;
+pub mod go_sum;
 pub mod image_config;
 pub mod image_ref;
+pub mod lock;
 pub mod named_context;
 pub mod options;
 pub mod plan;
+pub mod purl;
+pub mod sbom;
 pub mod spec;
 pub mod steps;
 pub mod subrequests;
+pub mod vuln;

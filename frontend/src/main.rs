@@ -17,7 +17,8 @@ fn main() -> ExitCode {
     let code = match &parsed.command {
         cli::Command::Check(args) => report(cli::check(args)),
         cli::Command::Llb(args) => report(cli::llb(args, &mut std::io::stdout().lock())),
-        cli::Command::Step(args) => golb::steps::run(args),
+        cli::Command::Lock(args) => report(golb::lock::command::run(args)),
+        cli::Command::Step(step) => report(golb::steps::run(step)),
         cli::Command::Version => {
             println!("golb {}", env!("CARGO_PKG_VERSION"));
             0

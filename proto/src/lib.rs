@@ -1,5 +1,6 @@
 //! Speaks BuildKit: a typed LLB builder with deterministic marshaling ([`llb`]) and the
-//! gateway (LLBBridge) client a frontend drives over its stdio pipes ([`gateway`]).
+//! gateway (LLBBridge) client a frontend drives over its stdio pipes ([`gateway`]), and a
+//! client of the registry API for what golb asks registries directly ([`registry`]).
 //! Knows nothing about what is being built.
 
 // No unwrap/expect outside tests: every failure becomes an error with context.
@@ -7,3 +8,4 @@
 
 pub mod gateway;
 pub mod llb;
+pub mod registry;

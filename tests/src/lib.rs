@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 pub mod elf;
 pub mod gitsshd;
 pub mod goproxy;
+pub mod registries;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

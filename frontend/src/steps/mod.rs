@@ -1,28 +1,25 @@
-//! What golb runs inside build steps. The frontend mounts its own image (a
-//! static binary, so it runs in any builder) read-only into a step and
-//! starts `golb step <name> …`: work that needs the build's files, which the
-//! frontend cannot see, and that the builder image cannot be trusted to have
-//! tools for (the golang image may have no shell).
+//! `golb step <name> …`: what golb runs inside build steps. The frontend
+//! mounts its own static binary (from its own image, so it runs in any
+//! builder) read-only into a step: work that needs the build's files, which
+//! the frontend cannot see, and that the builder image cannot be trusted to
+//! have tools for (the golang image may have no shell).
 //!
-//! Each step is a function with typed inputs, runnable and tested on the
-//! host; the clap types here are only its command line.
+//! Each step is a function with typed inputs and outputs (in its own module)
+//! plus this thin command line, so it runs and is tested on the host just as
+//! in the build.
 
 pub mod dependencies;
 pub mod gocacheprog;
 pub mod modules;
+pub mod sbom;
+pub mod vuln_report;
 
+use crate::cli::Failure;
 use std::path::PathBuf;
 
 /// The golb image `golb llb` names for the steps that run `golb step` when
 /// none is given: the one this version of golb is published as.
 pub const DEFAULT_FRONTEND_IMAGE: &str = concat!("docker.io/golb/golb:", env!("CARGO_PKG_VERSION"));
-
-/// `golb step …`: not for people; golb's plan runs these.
-#[derive(Debug, clap::Args)]
-pub struct StepArgs {
-    #[command(subcommand)]
-    pub step: Step,
-}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Step {
@@ -50,11 +47,16 @@ pub enum Step {
         #[arg(long, value_name = "DIR")]
         snapshot: PathBuf,
     },
+    /// Write the SPDX 2.3 SBOM of one platform's result.
+    Sbom(sbom::SbomArgs),
+    /// Turn govulncheck's JSON into SARIF and OpenVEX, and gate on findings.
+    VulnReport(vuln_report::VulnReportArgs),
 }
 
-/// Runs a step; the exit code for the process.
-pub fn run(args: &StepArgs) -> i32 {
-    let result = match &args.step {
+/// Runs one step; its failure says what to print and the exit code.
+pub fn run(step: &Step) -> Result<(), Failure> {
+    let problem = |message: String| Failure::problem(format!("golb step: {message}"));
+    match step {
         Step::Gocacheprog {
             seeds,
             cache,
@@ -67,32 +69,39 @@ pub fn run(args: &StepArgs) -> i32 {
             };
             let stdin = std::io::stdin().lock();
             let stdout = std::io::stdout().lock();
-            gocacheprog::serve(&stores, stdin, stdout)
-                .map(|counts| {
-                    // go passes this on to its stderr: the step's log.
-                    eprintln!(
-                        "golb gocacheprog: {} entries from the dependency snapshot, {} from this builder's cache, {} compiled",
-                        counts.from_seeds, counts.from_cache, counts.stored
-                    );
-                })
-                .map_err(|e| e.to_string())
+            let counts =
+                gocacheprog::serve(&stores, stdin, stdout).map_err(|e| problem(e.to_string()))?;
+            // go passes this on to its stderr: the step's log.
+            eprintln!(
+                "golb gocacheprog: {} entries from the dependency snapshot, {} from this builder's cache, {} compiled",
+                counts.from_seeds, counts.from_cache, counts.stored
+            );
+            Ok(())
         }
         Step::Dependencies { jobs } => dependencies::parse_jobs(jobs)
             .and_then(|jobs| dependencies::run(&jobs))
-            .map_err(|e| e.to_string()),
+            .map_err(|e| problem(e.to_string())),
         Step::Modules { shared, snapshot } => modules::ModulesStep {
             shared: shared.clone(),
             snapshot: snapshot.clone(),
             go: PathBuf::from("go"),
         }
         .run()
-        .map_err(|e| e.to_string()),
-    };
-    match result {
-        Ok(()) => 0,
-        Err(message) => {
-            eprintln!("golb step: {message}");
-            1
-        }
+        .map_err(|e| problem(e.to_string())),
+        Step::Sbom(args) => sbom::run(args),
+        Step::VulnReport(args) => vuln_report::run(args),
     }
+}
+
+/// `SRC=DEST`: a path inside the step and where it lands in the result.
+pub fn parse_mapping(pair: &str) -> Result<(std::path::PathBuf, String), String> {
+    let (src, dest) = pair
+        .split_once('=')
+        .ok_or_else(|| format!("{pair:?}: write it as SRC=DEST"))?;
+    if src.is_empty() || !dest.starts_with('/') {
+        return Err(format!(
+            "{pair:?}: SRC must not be empty and DEST must be an absolute path"
+        ));
+    }
+    Ok((std::path::PathBuf::from(src), dest.to_string()))
 }

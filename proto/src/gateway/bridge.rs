@@ -710,6 +710,7 @@ mod tests {
                     config: b"{}".to_vec(),
                 }],
                 extra_metadata: BTreeMap::new(),
+                ..ReturnResult::default()
             })
             .await
             .expect("return");

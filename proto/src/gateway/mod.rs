@@ -14,7 +14,10 @@ use frontend as pb;
 pub use bridge::{Bridge, Caps, DirEntry, FileStat, RefId, ResolvedImage};
 pub use cache::{parse_cache_imports, CacheImport};
 pub use env::{FrontendEnv, WorkerInfo};
-pub use result::{PlatformImage, ReturnResult};
+pub use result::{
+    Attestation, PlatformImage, ReturnResult, CAP_ATTESTATIONS, OPENVEX_PREDICATE_TYPE,
+    SPDX_PREDICATE_TYPE,
+};
 
 use bollard_buildkit_proto::google::rpc::Status;
 

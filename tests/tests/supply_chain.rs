@@ -1,0 +1,667 @@
+//! golb's supply-chain parts, against real tools and registries:
+//!
+//! - `golb lock` / `golb lock --check` against the harness registry, a
+//!   docker-registry behind basic auth and one behind bearer tokens (both
+//!   started here, on loopback), with credentials from a Docker config file:
+//!   a moved tag fails the check and the lock keeps the old digest.
+//! - `golb step sbom` on real Go binaries: the SPDX validator (PyPI
+//!   spdx-tools' pyspdxtools) accepts the document, two runs give the same
+//!   bytes, and its modules are those `go version -m` lists.
+//! - the real govulncheck in source mode, against a vulnerability database
+//!   written here in govulncheck's file:// layout, on a module that calls one
+//!   vulnerable function and imports another without calling it; then
+//!   `golb step vuln-report` turns its JSON into SARIF and OpenVEX and gates.
+//!
+//! Needs `scripts/harness up` (the registry, docker-registry, the golb
+//! binary) and `scripts/tools` (govulncheck, pyspdxtools). Rerun with
+//! `cargo test -p golb-e2e --test supply_chain -- --test-threads=1`.
+
+use golb_e2e::goproxy::GoProxy;
+use golb_e2e::registries::{Auth, Pusher, TestRegistry};
+use golb_e2e::{harness, repo_root, run, text, TempDir};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A tool `scripts/tools` installs.
+fn tool(path: &str) -> PathBuf {
+    let tool = repo_root().join("target/tools").join(path);
+    assert!(
+        tool.is_file(),
+        "{} is missing; run `scripts/tools` first",
+        tool.display()
+    );
+    tool
+}
+
+fn golb(args: &[&str]) -> Command {
+    let mut cmd = Command::new(harness().golb_binary());
+    cmd.args(args);
+    cmd
+}
+
+// ---------------------------------------------------------------------------
+// golb lock
+// ---------------------------------------------------------------------------
+
+/// A module whose spec names the builder and runtime images by tag in `host`.
+fn lock_project(dir: &Path, host: &str, repo: &str) {
+    std::fs::write(
+        dir.join("golb.toml"),
+        format!(
+            "[builder]\nimage = \"{host}/{repo}/builder:1\"\n\n[runtime]\nbase = \"{host}/{repo}/base:1\"\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("go.mod"),
+        "module example.com/locktest\n\ngo 1.26\n",
+    )
+    .unwrap();
+}
+
+fn docker_config(dir: &Path, auths: Value) -> PathBuf {
+    let config = dir.join("docker");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.json"),
+        json!({ "auths": auths }).to_string(),
+    )
+    .unwrap();
+    config
+}
+
+fn basic_auths(host: &str, user: &str, password: &str) -> Value {
+    let auth = golb_e2e::goproxy::base64(format!("{user}:{password}").as_bytes());
+    json!({ host: { "auth": auth } })
+}
+
+fn lock(dir: &Path, config: &Path, check: bool) -> Output {
+    let spec = dir.join("golb.toml");
+    let mut cmd = golb(&["lock"]);
+    cmd.arg(&spec).env("DOCKER_CONFIG", config);
+    if check {
+        cmd.arg("--check");
+    }
+    run(&mut cmd)
+}
+
+fn ok(out: &Output) -> String {
+    assert!(out.status.success(), "golb failed:\n{}", text(out));
+    text(out)
+}
+
+/// Locks, checks, moves the base's tag, and checks again: the check fails
+/// with exit 1 naming both digests, and the lock still names the old one
+/// until `golb lock` runs again.
+fn lock_then_move_the_tag(host: &str, pusher: &Pusher, repo: &str, config: &Path, dir: &Path) {
+    lock_project(dir, host, repo);
+    let (builder, builder_platforms) =
+        pusher.index(&format!("{repo}/builder"), "1", &["linux/amd64"], "builder");
+    let (base, base_platforms) = pusher.index(
+        &format!("{repo}/base"),
+        "1",
+        &["linux/amd64", "linux/arm64", "linux/arm/v7"],
+        "first",
+    );
+    ok(&lock(dir, config, false));
+    let locked = std::fs::read_to_string(dir.join("golb.lock")).unwrap();
+    for digest in [&builder, &base] {
+        assert!(
+            locked.contains(&format!("digest = \"{digest}\"")),
+            "{locked}"
+        );
+    }
+    for (platform, digest) in base_platforms.iter().chain(&builder_platforms) {
+        assert!(
+            locked.contains(&format!("\"{platform}\" = \"{digest}\"")),
+            "{platform} {digest} not in\n{locked}"
+        );
+    }
+    assert!(ok(&lock(dir, config, true)).contains("unchanged"));
+
+    let (moved, _) = pusher.index(
+        &format!("{repo}/base"),
+        "1",
+        &["linux/amd64", "linux/arm64", "linux/arm/v7"],
+        "second",
+    );
+    assert_ne!(moved, base);
+    let out = lock(dir, config, true);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains(&format!(
+            "{host}/{repo}/base:1 has moved: locked {base}, the registry now has {moved}"
+        )),
+        "{said}"
+    );
+    assert!(!said.contains("builder:1 has moved"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("golb.lock")).unwrap(),
+        locked,
+        "--check must not touch the lock"
+    );
+
+    ok(&lock(dir, config, false));
+    let relocked = std::fs::read_to_string(dir.join("golb.lock")).unwrap();
+    assert!(
+        relocked.contains(&format!("digest = \"{moved}\"")),
+        "{relocked}"
+    );
+    ok(&lock(dir, config, true));
+}
+
+#[test]
+fn lock_against_the_harness_registry_and_a_moved_tag() {
+    let h = harness();
+    let dir = TempDir::new("lock-open");
+    let config = docker_config(dir.path(), json!({}));
+    let pusher = Pusher {
+        host: h.registry(),
+        auth: Auth::None,
+    };
+    let repo = format!("golb-e2e/lock-{}", std::process::id());
+    lock_then_move_the_tag(h.registry(), &pusher, &repo, &config, dir.path());
+
+    // An image named by digest needs no entry, and a stale entry is reported.
+    let pinned = std::fs::read_to_string(dir.path().join("golb.lock")).unwrap();
+    let base_digest = pinned
+        .lines()
+        .skip_while(|l| !l.contains("/base:1"))
+        .find_map(|l| l.strip_prefix("digest = \""))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_string();
+    std::fs::write(
+        dir.path().join("golb.toml"),
+        format!(
+            "[builder]\nimage = \"{}/{repo}/builder:1\"\n\n[runtime]\nbase = \"{}/{repo}/base@{base_digest}\"\n",
+            h.registry(),
+            h.registry()
+        ),
+    )
+    .unwrap();
+    let out = lock(dir.path(), &config, true);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains("base:1 is locked but the spec no longer uses it"),
+        "{}",
+        text(&out)
+    );
+    ok(&lock(dir.path(), &config, false));
+    let relocked = std::fs::read_to_string(dir.path().join("golb.lock")).unwrap();
+    assert!(!relocked.contains("/base"), "{relocked}");
+    ok(&lock(dir.path(), &config, true));
+}
+
+#[test]
+fn lock_against_a_registry_behind_basic_auth() {
+    let (user, password) = ("golb", "s3cret-basic");
+    let registry = TestRegistry::basic("lock-basic-registry", user, password);
+    let dir = TempDir::new("lock-basic");
+    lock_project(dir.path(), &registry.host, "team");
+    let pusher = Pusher {
+        host: &registry.host,
+        auth: Auth::Basic(user.into(), password.into()),
+    };
+    pusher.index("team/builder", "1", &["linux/amd64"], "builder");
+    pusher.index("team/base", "1", &["linux/amd64"], "base");
+
+    // No credentials: the error says how to log in.
+    let anonymous = docker_config(&dir.path().join("anonymous"), json!({}));
+    let out = lock(dir.path(), &anonymous, false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).contains(&format!("run `docker login {}`", registry.host)),
+        "{}",
+        text(&out)
+    );
+    // Wrong credentials are refused.
+    let wrong = docker_config(
+        &dir.path().join("wrong"),
+        basic_auths(&registry.host, user, "not-it"),
+    );
+    let out = lock(dir.path(), &wrong, false);
+    assert!(
+        text(&out).contains("refused the credentials"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !dir.path().join("golb.lock").exists(),
+        "no lock after a failure"
+    );
+
+    let config = docker_config(dir.path(), basic_auths(&registry.host, user, password));
+    lock_then_move_the_tag(&registry.host, &pusher, "team", &config, dir.path());
+}
+
+#[test]
+fn lock_against_a_registry_behind_bearer_tokens() {
+    let (user, password) = ("golb", "s3cret-token");
+    let registry = TestRegistry::bearer("lock-bearer-registry", user, password);
+    let tokens = registry.tokens.as_ref().unwrap();
+    let dir = TempDir::new("lock-bearer");
+    let push_token =
+        tokens.mint("repository:team/builder:pull,push repository:team/base:pull,push");
+    let pusher = Pusher {
+        host: &registry.host,
+        auth: Auth::Bearer(push_token),
+    };
+    lock_project(dir.path(), &registry.host, "team");
+    pusher.index("team/builder", "1", &["linux/amd64"], "builder");
+    pusher.index("team/base", "1", &["linux/amd64"], "base");
+
+    // Without credentials the token server refuses a token.
+    let anonymous = docker_config(&dir.path().join("anonymous"), json!({}));
+    let out = lock(dir.path(), &anonymous, false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("docker login"), "{}", text(&out));
+
+    let config = docker_config(dir.path(), basic_auths(&registry.host, user, password));
+    let before = tokens.granted.load(std::sync::atomic::Ordering::Relaxed);
+    lock_then_move_the_tag(&registry.host, &pusher, "team", &config, dir.path());
+    assert!(
+        tokens.granted.load(std::sync::atomic::Ordering::Relaxed) > before,
+        "golb got its tokens from the token server"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// SBOM
+// ---------------------------------------------------------------------------
+
+fn go(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new("go");
+    cmd.args(args)
+        .current_dir(dir)
+        .env("GOSUMDB", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOWORK", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("CGO_ENABLED", "0");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = run(&mut cmd);
+    assert!(out.status.success(), "go {args:?}:\n{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn file_proxy() -> String {
+    format!(
+        "file://{}",
+        repo_root().join("tests/fixtures/goproxy").display()
+    )
+}
+
+/// `path version` of every module `go version -m` lists as linked.
+fn go_version_m(binary: &Path) -> BTreeSet<String> {
+    let out = run(Command::new("go").args(["version", "-m"]).arg(binary));
+    assert!(out.status.success());
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    listed
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.trim().split('\t').collect();
+            (f.first() == Some(&"dep")).then(|| format!("{} {}", f[1], f[2]))
+        })
+        .collect()
+}
+
+#[test]
+fn sbom_of_real_binaries_validates_and_is_deterministic() {
+    let dir = TempDir::new("sbom");
+    let module = dir.path().join("module");
+    std::fs::create_dir_all(module.join("cmd/server")).unwrap();
+    std::fs::write(
+        module.join("go.mod"),
+        "module example.com/sbomtest\n\ngo 1.21\n\nrequire golb.test/private/greeting v1.0.0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        module.join("cmd/server/main.go"),
+        "package main\n\nimport (\n\t\"fmt\"\n\n\t\"golb.test/private/greeting\"\n)\n\nfunc main() { fmt.Println(greeting.Hello()) }\n",
+    )
+    .unwrap();
+    let proxy = file_proxy();
+    go(&module, &["mod", "tidy"], &[("GOPROXY", &proxy)]);
+    // Linked as golb links, for two platforms.
+    for arch in ["amd64", "arm64"] {
+        go(
+            &module,
+            &[
+                "build",
+                "-trimpath",
+                "-buildvcs=false",
+                "-ldflags=-s -w -buildid=",
+                "-o",
+                &format!("out/{arch}/server"),
+                "./cmd/server",
+            ],
+            &[("GOPROXY", &proxy), ("GOOS", "linux"), ("GOARCH", arch)],
+        );
+    }
+    std::fs::create_dir_all(module.join("conf")).unwrap();
+    std::fs::write(module.join("conf/site.conf"), "listen = :8080\n").unwrap();
+
+    let digest = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+    for arch in ["amd64", "arm64"] {
+        let binary = module.join(format!("out/{arch}/server"));
+        let sbom = |out: &Path| {
+            let mut cmd = golb(&["step", "sbom", "--name", "example.com/sbomtest"]);
+            cmd.arg("--platform")
+                .arg(format!("linux/{arch}"))
+                .arg("--out")
+                .arg(out)
+                .arg("--binary")
+                .arg(format!("{}=/usr/local/bin/server", binary.display()))
+                .arg("--file")
+                .arg(format!("{}=/etc/site", module.join("conf").display()))
+                .arg("--go-sum")
+                .arg(module.join("go.sum"))
+                .arg("--builder")
+                .arg(format!("golang:1.26@{}", digest('a')))
+                .arg("--runtime")
+                .arg(format!(
+                    "gcr.io/distroless/static-debian12:nonroot@{}",
+                    digest('b')
+                ));
+            ok(&run(&mut cmd));
+            std::fs::read(out).unwrap()
+        };
+        let first = sbom(&dir.path().join(format!("{arch}.spdx.json")));
+        let second = sbom(&dir.path().join(format!("{arch}-again.spdx.json")));
+        assert_eq!(first, second, "two runs, the same bytes");
+
+        let validated = run(Command::new(tool("venv/bin/pyspdxtools"))
+            .arg("-i")
+            .arg(dir.path().join(format!("{arch}.spdx.json"))));
+        assert!(
+            validated.status.success(),
+            "pyspdxtools:\n{}",
+            text(&validated)
+        );
+        assert!(
+            !text(&validated).contains("invalid"),
+            "{}",
+            text(&validated)
+        );
+
+        // The modules it lists are the binary's, as `go version -m` says.
+        let doc: Value = serde_json::from_slice(&first).unwrap();
+        let listed: BTreeSet<String> = doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["primaryPackagePurpose"] == "LIBRARY" && p["name"] != "stdlib")
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    p["name"].as_str().unwrap(),
+                    p["versionInfo"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(listed, go_version_m(&binary));
+        let files: Vec<&str> = doc["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fileName"].as_str().unwrap())
+            .collect();
+        assert_eq!(files.len(), 2);
+        assert!(
+            files.contains(&"./etc/site/site.conf") && files.contains(&"./usr/local/bin/server")
+        );
+    }
+    // A broken input fails the step without leaving a document behind.
+    let out = dir.path().join("broken.spdx.json");
+    let failed = run(golb(&[
+        "step",
+        "sbom",
+        "--name",
+        "x",
+        "--platform",
+        "linux/amd64",
+        "--builder",
+        &format!("golang:1.26@{}", digest('a')),
+    ])
+    .arg("--out")
+    .arg(&out)
+    .arg("--binary")
+    .arg(format!(
+        "{}=/usr/local/bin/x",
+        module.join("go.mod").display()
+    )));
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(text(&failed).contains("go.mod"), "{}", text(&failed));
+    assert!(!out.exists());
+}
+
+// ---------------------------------------------------------------------------
+// govulncheck
+// ---------------------------------------------------------------------------
+
+const VULN_MODULE: &str = "golb.test/vuln/lib";
+const APP: &str = "example.com/vulnapp";
+const APP_MAIN: &str = "package main\n\nimport (\n\t\"fmt\"\n\n\t\"golb.test/vuln/lib/called\"\n\t\"golb.test/vuln/lib/uncalled\"\n)\n\nfunc main() {\n\tfmt.Println(called.Vulnerable(), uncalled.Safe())\n}\n";
+
+/// A vulnerability database in govulncheck's file:// layout
+/// (golang.org/x/vuln/internal/client): index/db.json, index/modules.json
+/// and ID/<id>.json, with three entries against golb.test/vuln/lib < v1.1.0,
+/// one per package of it.
+fn write_vuln_db(dir: &Path) {
+    let modified = "2024-01-01T00:00:00Z";
+    std::fs::create_dir_all(dir.join("index")).unwrap();
+    std::fs::create_dir_all(dir.join("ID")).unwrap();
+    std::fs::write(
+        dir.join("index/db.json"),
+        json!({ "modified": modified }).to_string(),
+    )
+    .unwrap();
+    let entries = [
+        ("GO-2099-0001", "called"),
+        ("GO-2099-0002", "uncalled"),
+        ("GO-2099-0003", "unimported"),
+    ];
+    let index: Vec<Value> = entries
+        .iter()
+        .map(|(id, _)| json!({ "id": id, "modified": modified, "fixed": "v1.1.0" }))
+        .collect();
+    std::fs::write(
+        dir.join("index/modules.json"),
+        json!([{ "path": VULN_MODULE, "vulns": index }]).to_string(),
+    )
+    .unwrap();
+    for (id, package) in entries {
+        let osv = json!({
+            "schema_version": "1.3.1",
+            "id": id,
+            "modified": modified,
+            "published": modified,
+            "aliases": [id.replace("GO-", "CVE-")],
+            "summary": format!("Test vulnerability in {package}.Vulnerable"),
+            "details": format!("golb's test database lists {VULN_MODULE}/{package}.Vulnerable."),
+            "affected": [{
+                "package": { "name": VULN_MODULE, "ecosystem": "Go" },
+                "ranges": [{ "type": "SEMVER", "events": [{ "introduced": "0" }, { "fixed": "1.1.0" }] }],
+                "ecosystem_specific": { "imports": [{ "path": format!("{VULN_MODULE}/{package}"), "symbols": ["Vulnerable"] }] },
+            }],
+            "database_specific": { "url": format!("https://pkg.go.dev/vuln/{id}") },
+        });
+        std::fs::write(dir.join(format!("ID/{id}.json")), osv.to_string()).unwrap();
+    }
+}
+
+/// govulncheck's JSON messages.
+fn messages(json: &[u8]) -> Vec<Value> {
+    serde_json::Deserializer::from_slice(json)
+        .into_iter::<Value>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn govulncheck_reports_the_called_vulnerability_and_golb_gates_on_it() {
+    let dir = TempDir::new("vuln");
+    let db = dir.path().join("db");
+    write_vuln_db(&db);
+    let app = dir.path().join("app");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(
+        app.join("go.mod"),
+        format!("module {APP}\n\ngo 1.21\n\nrequire {VULN_MODULE} v1.0.0\n"),
+    )
+    .unwrap();
+    std::fs::write(app.join("main.go"), APP_MAIN).unwrap();
+    // The vulnerable module comes from the test GOPROXY.
+    let proxy = GoProxy::start_open(&repo_root().join("tests/fixtures/goproxy")).unwrap();
+    let proxy_url = proxy.url();
+    let env = [("GOPROXY", proxy_url.as_str())];
+    go(&app, &["mod", "tidy"], &env);
+
+    let govulncheck = |format: &[&str]| -> Output {
+        let mut cmd = Command::new(tool("bin/govulncheck"));
+        cmd.current_dir(&app)
+            .arg("-db")
+            .arg(format!("file://{}", db.display()))
+            .args(format)
+            .arg("./...")
+            .env("GOPROXY", &proxy_url)
+            .env("GOSUMDB", "off")
+            .env("GOFLAGS", "-mod=mod")
+            .env("GOTOOLCHAIN", "local");
+        run(&mut cmd)
+    };
+    // Source mode, as a person runs it: only the called one is a finding.
+    let human = govulncheck(&[]);
+    let said = text(&human);
+    assert_eq!(
+        human.status.code(),
+        Some(3),
+        "exit 3 means vulnerabilities found:\n{said}"
+    );
+    assert!(said.contains("Vulnerability #1: GO-2099-0001"), "{said}");
+    assert!(!said.contains("Vulnerability #2"), "{said}");
+    assert!(said.contains("main.go:11:"), "{said}");
+
+    let json = govulncheck(&["-format", "json"]);
+    assert!(json.status.success(), "{}", text(&json));
+    let msgs = messages(&json.stdout);
+    let function_frames = |id: &str| -> Vec<Value> {
+        msgs.iter()
+            .filter(|m| m["finding"]["osv"] == id)
+            .filter(|m| m["finding"]["trace"][0]["function"].is_string())
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        function_frames("GO-2099-0001").len(),
+        1,
+        "the called one is called"
+    );
+    assert!(
+        function_frames("GO-2099-0002").is_empty(),
+        "the uncalled one is not"
+    );
+    assert!(msgs.iter().any(|m| m["finding"]["osv"] == "GO-2099-0002"
+        && m["finding"]["trace"][0]["package"] == format!("{VULN_MODULE}/uncalled")));
+    let json_path = dir.path().join("govulncheck.json");
+    std::fs::write(&json_path, &json.stdout).unwrap();
+
+    // The gate fails, naming the finding's ID, package and call site.
+    let call_line = APP_MAIN
+        .lines()
+        .position(|l| l.contains("called.Vulnerable()"))
+        .unwrap()
+        + 1;
+    let report = |json: &Path, out: &str, extra: &[&str]| -> Output {
+        let mut cmd = golb(&["step", "vuln-report", "--module", APP]);
+        cmd.arg("--json")
+            .arg(json)
+            .arg("--sarif")
+            .arg(dir.path().join(format!("{out}.sarif")))
+            .arg("--openvex")
+            .arg(dir.path().join(format!("{out}.openvex.json")))
+            .args(extra);
+        run(&mut cmd)
+    };
+    let gated = report(&json_path, "gated", &["--gate"]);
+    assert_eq!(gated.status.code(), Some(1), "{}", text(&gated));
+    let said = text(&gated);
+    assert!(said.contains("GO-2099-0001"), "{said}");
+    assert!(said.contains(&format!("({VULN_MODULE}/called)")), "{said}");
+    assert!(
+        said.contains(&format!("called at main.go:{call_line}:")),
+        "{said}"
+    );
+    assert!(said.contains(&format!("in {APP}.main")), "{said}");
+    assert!(
+        !said.contains("GO-2099-0002") && !said.contains("GO-2099-0003"),
+        "{said}"
+    );
+    // Ignoring the assessed ID lets it pass.
+    ok(&report(
+        &json_path,
+        "ignored",
+        &["--gate", "--ignore", "GO-2099-0001"],
+    ));
+
+    // The documents were written despite the gate, and are deterministic:
+    // a second govulncheck run gives byte-identical SARIF and OpenVEX.
+    let again = govulncheck(&["-format", "json"]);
+    let again_path = dir.path().join("again.json");
+    std::fs::write(&again_path, &again.stdout).unwrap();
+    ok(&report(&again_path, "again", &[]));
+    for ext in ["sarif", "openvex.json"] {
+        let first = std::fs::read(dir.path().join(format!("gated.{ext}"))).unwrap();
+        let second = std::fs::read(dir.path().join(format!("again.{ext}"))).unwrap();
+        assert_eq!(first, second, "{ext} differs between runs");
+    }
+    let vex: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("gated.openvex.json")).unwrap())
+            .unwrap();
+    let status: Vec<(String, String)> = vex["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["vulnerability"]["name"].as_str().unwrap().to_string(),
+                format!(
+                    "{} {}",
+                    s["status"].as_str().unwrap(),
+                    s["justification"].as_str().unwrap_or("")
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(
+        status,
+        [
+            ("GO-2099-0001".to_string(), "affected ".to_string()),
+            (
+                "GO-2099-0002".to_string(),
+                "not_affected vulnerable_code_not_in_execute_path".to_string()
+            ),
+            (
+                "GO-2099-0003".to_string(),
+                "not_affected vulnerable_code_not_present".to_string()
+            ),
+        ]
+    );
+    assert_eq!(vex["timestamp"], "1970-01-01T00:00:00Z");
+    assert_eq!(
+        vex["statements"][0]["products"][0]["@id"],
+        format!("pkg:golang/{APP}")
+    );
+    let sarif: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("gated.sarif")).unwrap()).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results[0]["ruleId"], "GO-2099-0001");
+    assert_eq!(results[0]["level"], "error");
+    assert_eq!(results[1]["level"], "warning");
+}
