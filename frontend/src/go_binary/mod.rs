@@ -1,0 +1,3 @@
+//! Reading built Go binaries.
+
+pub mod pclntab;
