@@ -44,6 +44,9 @@ pub enum Command {
     Llb(LlbArgs),
     /// Print golb's version.
     Version,
+    /// Code golb runs inside build steps (`golb step size …`).
+    #[command(hide = true)]
+    Step(crate::steps::StepArgs),
 }
 
 #[derive(Debug, clap::Args)]

@@ -25,4 +25,5 @@ pub mod options;
 pub mod plan;
 pub mod size;
 pub mod spec;
+pub mod steps;
 pub mod subrequests;

@@ -17,6 +17,9 @@ fn main() -> ExitCode {
     let code = match &parsed.command {
         cli::Command::Check(args) => report(cli::check(args)),
         cli::Command::Llb(args) => report(cli::llb(args, &mut std::io::stdout().lock())),
+        cli::Command::Step(args) => {
+            report(golb::steps::run(args).map_err(|message| cli::Failure { message, code: 1 }))
+        }
         cli::Command::Version => {
             println!("golb {}", env!("CARGO_PKG_VERSION"));
             0
