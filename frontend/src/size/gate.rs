@@ -212,9 +212,11 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         "KiB" => 1 << 10,
         "MiB" => 1 << 20,
         "GiB" => 1 << 30,
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "{text:?}: unknown unit {other:?}; write bytes as e.g. \"5MB\", \"512kB\" or \"20MiB\""
-        )),
+        ))
+        }
     };
     let value: f64 = number
         .parse()

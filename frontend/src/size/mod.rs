@@ -116,7 +116,7 @@ pub struct Input<'a> {
 pub enum SizeError {
     #[error("{name}: not an ELF file golb can read: {message}")]
     NotElf { name: String, message: String },
-    #[error("{name}: no .gopclntab section: is it a Go binary linked by Go's own linker?")]
+    #[error("{name}: no .gopclntab section: is it a Go binary linked by Go's own linker, and not packed (UPX)? Report sizes before packing")]
     NoPclntab { name: String },
     #[error("{name}: {source}")]
     Pclntab {

@@ -151,3 +151,77 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
             format!("{}: {e}", path.display())
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::size::testbin::{go_build, modules, repo, tempdir};
+
+    #[test]
+    fn writes_the_three_files_and_a_summary() {
+        let dir = tempdir();
+        let binary = dir.join("site");
+        let module = repo().join("examples/assets");
+        std::fs::write(&binary, go_build(&module, "./cmd/site", true, "")).unwrap();
+        let (main, modules) = modules(&std::fs::read(&binary).unwrap());
+        let page = module.join("cmd/site/static/index.html");
+        let args = SizeArgs {
+            binaries: vec![binary],
+            twins: vec![],
+            main_module: main,
+            modules,
+            embeds: vec![("main".into(), page.clone())],
+            json: Some(dir.join("size.json")),
+            markdown: Some(dir.join("size.md")),
+            html: Some(dir.join("size.html")),
+        };
+        let summary = run(&args).unwrap();
+        assert!(summary.starts_with("site "), "{summary}");
+        assert!(summary.contains("standard library"), "{summary}");
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("size.json")).unwrap()).unwrap();
+        let main_module = &json["binaries"][0]["owners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == "main-module")
+            .unwrap()["packages"][0];
+        assert_eq!(
+            main_module["embedded"],
+            std::fs::metadata(&page).unwrap().len()
+        );
+        assert!(std::fs::read_to_string(dir.join("size.md"))
+            .unwrap()
+            .starts_with("### `site`"));
+        assert!(std::fs::read_to_string(dir.join("size.html"))
+            .unwrap()
+            .contains("<svg"));
+        // No temporary file is left beside the outputs.
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left.len(), 4, "{left:?}");
+    }
+
+    #[test]
+    fn bad_input_is_an_error_naming_it() {
+        assert!(parse_embed("main").unwrap_err().contains("PACKAGE=FILE"));
+        let dir = tempdir();
+        std::fs::write(dir.join("script"), "#!/bin/sh\n").unwrap();
+        let args = SizeArgs {
+            binaries: vec![dir.join("script")],
+            twins: vec![],
+            main_module: "example.com/x".into(),
+            modules: vec![],
+            embeds: vec![],
+            json: Some(dir.join("size.json")),
+            markdown: None,
+            html: None,
+        };
+        let err = run(&args).unwrap_err();
+        assert!(err.starts_with("script: not an ELF file"), "{err}");
+        assert!(!dir.join("size.json").exists());
+    }
+}
