@@ -30,6 +30,7 @@ pub mod options;
 pub mod plan;
 pub mod purl;
 pub mod sbom;
+pub mod size;
 pub mod spec;
 pub mod steps;
 pub mod subrequests;

@@ -12,6 +12,7 @@ pub mod dependencies;
 pub mod gocacheprog;
 pub mod modules;
 pub mod sbom;
+pub mod size;
 pub mod vuln_report;
 
 use crate::cli::Failure;
@@ -51,6 +52,8 @@ pub enum Step {
     Sbom(sbom::SbomArgs),
     /// Turn govulncheck's JSON into SARIF and OpenVEX, and gate on findings.
     VulnReport(vuln_report::VulnReportArgs),
+    /// Size report of built Go binaries: JSON, Markdown and an HTML treemap.
+    Size(size::SizeArgs),
 }
 
 /// Runs one step; its failure says what to print and the exit code.
@@ -90,6 +93,9 @@ pub fn run(step: &Step) -> Result<(), Failure> {
         .map_err(|e| problem(e.to_string())),
         Step::Sbom(args) => sbom::run(args),
         Step::VulnReport(args) => vuln_report::run(args),
+        Step::Size(args) => size::run(args)
+            .map(|summary| print!("{summary}"))
+            .map_err(problem),
     }
 }
 

@@ -1,0 +1,227 @@
+//! `golb step size`: reads built binaries (and optionally their unstripped
+//! twins and the files their packages embed), attributes their bytes
+//! (`crate::size`) and writes the report files. Prints a one-line summary
+//! per binary, for the build output.
+
+use crate::size::{self, names::Modules, render, EmbeddedFile, SizeReport};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+pub struct SizeArgs {
+    /// A built binary; its file name is its name in the report. Repeatable.
+    #[arg(long = "binary", value_name = "PATH", required = true)]
+    pub binaries: Vec<PathBuf>,
+    /// An unstripped twin (same build without -s -w) of the binary with the same file name.
+    #[arg(long = "twin", value_name = "PATH")]
+    pub twins: Vec<PathBuf>,
+    /// The main module's path, from the build info.
+    #[arg(long, value_name = "PATH")]
+    pub main_module: String,
+    /// A dependency module's path, from the build info. Repeatable.
+    #[arg(long = "module", value_name = "PATH")]
+    pub modules: Vec<String>,
+    /// A file embedded by a package, as PACKAGE=FILE with the package named as
+    /// the linker names it (`main` for a main package). Repeatable.
+    #[arg(long = "embed", value_name = "PACKAGE=FILE", value_parser = parse_embed)]
+    pub embeds: Vec<(String, PathBuf)>,
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+fn parse_embed(pair: &str) -> Result<(String, PathBuf), String> {
+    pair.split_once('=')
+        .filter(|(p, f)| !p.is_empty() && !f.is_empty())
+        .map(|(p, f)| (p.to_string(), PathBuf::from(f)))
+        .ok_or_else(|| format!("{pair:?}: write it as PACKAGE=FILE"))
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Attributes every binary; writes the requested files; returns the summary.
+pub fn run(args: &SizeArgs) -> Result<String, String> {
+    let mut embedded = Vec::new();
+    for (package, path) in &args.embeds {
+        embedded.push(EmbeddedFile {
+            package: package.clone(),
+            path: path.display().to_string(),
+            content: read(path)?,
+        });
+    }
+    let mut reports = Vec::new();
+    for path in &args.binaries {
+        let name = file_name(path);
+        let binary = read(path)?;
+        let twin = match args.twins.iter().find(|t| file_name(t) == name) {
+            Some(twin) => Some(read(twin)?),
+            None => None,
+        };
+        let mut report = size::attribute(&size::Input {
+            name: &name,
+            binary: &binary,
+            modules: Modules {
+                main: &args.main_module,
+                dependencies: &args.modules,
+            },
+            twin: twin.as_deref(),
+            embedded: &embedded,
+        })
+        .map_err(|e| e.to_string())?;
+        keep_relevant_misses(&mut report);
+        reports.push(report);
+    }
+    for (path, text) in [
+        (
+            &args.json,
+            args.json.as_ref().map(|_| render::json(&reports)),
+        ),
+        (
+            &args.markdown,
+            args.markdown.as_ref().map(|_| render::markdown(&reports)),
+        ),
+        (
+            &args.html,
+            args.html.as_ref().map(|_| render::html(&reports)),
+        ),
+    ] {
+        if let (Some(path), Some(text)) = (path, text) {
+            write_atomically(path, text.as_bytes())?;
+        }
+    }
+    Ok(reports.iter().map(summary).collect())
+}
+
+/// An embedded file missing from a binary is news only when the embedding
+/// package is linked into it: every binary has a `main`, not every binary
+/// links every package.
+fn keep_relevant_misses(report: &mut SizeReport) {
+    let linked: Vec<String> = report
+        .owners
+        .iter()
+        .flat_map(|o| o.packages.iter().map(|p| p.package.clone()))
+        .collect();
+    report.embedded_not_found.retain(|miss| {
+        let package = miss.split(": ").next().unwrap_or("");
+        package != "main" && linked.iter().any(|p| p == package)
+    });
+}
+
+/// `server 13.7 MB: standard library 6.1 MB, google.golang.org/grpc 1.2 MB, …`
+pub fn summary(report: &SizeReport) -> String {
+    let parts: Vec<String> = report
+        .owners
+        .iter()
+        .take(4)
+        .map(|o| {
+            let name = if o.kind == size::OwnerKind::StandardLibrary {
+                "standard library"
+            } else {
+                &o.name
+            };
+            format!("{name} {}", render::human(o.bytes))
+        })
+        .collect();
+    format!(
+        "{} {}: {}{}\n",
+        report.binary,
+        render::human(report.file_bytes),
+        parts.join(", "),
+        if report.owners.len() > 4 { ", …" } else { "" }
+    )
+}
+
+/// Never a half-written report: write beside it, then rename.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = path.with_extension("golb-tmp");
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("{}: {e}", path.display())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::size::testbin::{go_build, modules, repo, tempdir};
+
+    #[test]
+    fn writes_the_three_files_and_a_summary() {
+        let dir = tempdir();
+        let binary = dir.join("site");
+        let module = repo().join("examples/assets");
+        std::fs::write(&binary, go_build(&module, "./cmd/site", true, "")).unwrap();
+        let (main, modules) = modules(&std::fs::read(&binary).unwrap());
+        let page = module.join("cmd/site/static/index.html");
+        let args = SizeArgs {
+            binaries: vec![binary],
+            twins: vec![],
+            main_module: main,
+            modules,
+            embeds: vec![("main".into(), page.clone())],
+            json: Some(dir.join("size.json")),
+            markdown: Some(dir.join("size.md")),
+            html: Some(dir.join("size.html")),
+        };
+        let summary = run(&args).unwrap();
+        assert!(summary.starts_with("site "), "{summary}");
+        assert!(summary.contains("standard library"), "{summary}");
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("size.json")).unwrap()).unwrap();
+        let main_module = &json["binaries"][0]["owners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == "main-module")
+            .unwrap()["packages"][0];
+        assert_eq!(
+            main_module["embedded"],
+            std::fs::metadata(&page).unwrap().len()
+        );
+        assert!(std::fs::read_to_string(dir.join("size.md"))
+            .unwrap()
+            .starts_with("### `site`"));
+        assert!(std::fs::read_to_string(dir.join("size.html"))
+            .unwrap()
+            .contains("<svg"));
+        // No temporary file is left beside the outputs.
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left.len(), 4, "{left:?}");
+    }
+
+    #[test]
+    fn bad_input_is_an_error_naming_it() {
+        assert!(parse_embed("main").unwrap_err().contains("PACKAGE=FILE"));
+        let dir = tempdir();
+        std::fs::write(dir.join("script"), "#!/bin/sh\n").unwrap();
+        let args = SizeArgs {
+            binaries: vec![dir.join("script")],
+            twins: vec![],
+            main_module: "example.com/x".into(),
+            modules: vec![],
+            embeds: vec![],
+            json: Some(dir.join("size.json")),
+            markdown: None,
+            html: None,
+        };
+        let err = run(&args).unwrap_err();
+        assert!(err.starts_with("script: not an ELF file"), "{err}");
+        assert!(!dir.join("size.json").exists());
+    }
+}
