@@ -8,9 +8,9 @@
 //! put in it: for each of [`wanted_dirs`], its .go files and its go.mod and
 //! go.work ([`MODULE_FILES`]) when they exist.
 
-mod go_source;
+pub(crate) mod go_source;
 mod go_version;
-mod gomod_syntax;
+pub(crate) mod gomod_syntax;
 mod snapshot;
 
 pub use snapshot::{SourceSnapshot, MODULE_FILES};

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Parser)]
 #[command(
     name = "golb",
-    version,
+    version = crate::release::VERSION,
+    long_version = crate::release::long_version(),
     about = "Build Go services into small, non-root, reproducible images with BuildKit",
     long_about = "Build Go services into small, non-root, reproducible images with BuildKit.\n\n\
 BuildKit runs golb as a frontend: put `# syntax=<golb image>` on the first line\n\
@@ -44,6 +45,16 @@ pub enum Command {
     Llb(LlbArgs),
     /// Print golb's version.
     Version,
+    /// Write a golb.toml (and a .dockerignore) for the Go repository in DIR.
+    ///
+    /// Reads go.mod, go.work, vendor/, the main packages, //go:embed, the
+    /// version variables -X can set and private-looking modules; never
+    /// overwrites a spec without --force.
+    Init(crate::init::InitArgs),
+    /// Write the golb.toml equivalent to a Go Dockerfile, and list what it cannot map.
+    Migrate(crate::migrate::MigrateArgs),
+    /// Print the JSON Schema of golb.toml (docs/golb.schema.json).
+    Schema,
 }
 
 #[derive(Debug, clap::Args)]
