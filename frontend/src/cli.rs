@@ -64,6 +64,9 @@ pub struct CheckArgs {
     /// The build context holding the module (default: the spec's directory).
     #[arg(long, value_name = "DIR")]
     pub context: Option<PathBuf>,
+    /// How to report: text (stderr), json or github (Actions annotations), on stdout.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::check_report::Format,
 }
 
 #[derive(Debug, clap::Args)]
@@ -160,32 +163,35 @@ fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
 /// and the Go-aware checks (`checks`) of the spec against the module.
 /// Errors make it exit 1; warnings alone are printed and it exits 0.
 pub fn check(args: &CheckArgs) -> Result<(), Failure> {
+    use crate::check_report::{self, Diagnostic};
+    let format = args.format;
     let args = Args {
         spec: args.spec.clone(),
         context: args.context.clone(),
         build_args: Vec::new(),
     };
-    let (spec, module, _, context) = load(&args)?;
+    let (spec, module, _, context) =
+        load(&args).map_err(|f| check_report::failure(format, f))?;
     let binaries = plan::binaries(&spec, &module);
     let builder = plan::builder_image(&spec, &module);
     let base = plan::runtime_base(&spec);
-    let mut lines: Vec<String> = [
+    let mut diagnostics: Vec<Diagnostic> = [
         builder.as_ref().err(),
         base.as_ref().err(),
         plan::default_entrypoint(&spec, &binaries).err().as_ref(),
     ]
     .into_iter()
     .flatten()
-    .map(|e| e.to_string())
+    .map(Diagnostic::from_spec_error)
     .collect();
-    let mut failed = !lines.is_empty();
     // Without both images the checks have nothing to compare; the errors above say why.
     if let (Ok((builder, _)), Ok(base)) = (&builder, &base) {
         let files = crate::checks::SourceSnapshot::from_dir(
             &context,
             &crate::checks::wanted_dirs(&module, &binaries),
         )
-        .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
+        .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))
+        .map_err(|f| check_report::failure(format, f))?;
         let builder_go = crate::checks::builder_go_release(&spec, builder);
         let findings = crate::checks::run(&crate::checks::CheckInput {
             spec: &spec,
@@ -196,42 +202,13 @@ pub fn check(args: &CheckArgs) -> Result<(), Failure> {
             builder_go: builder_go.as_deref(),
             files: &files,
         });
-        failed |= findings
-            .iter()
-            .any(|f| f.severity == crate::checks::Severity::Error);
-        lines.extend(
+        diagnostics.extend(
             findings
                 .iter()
-                .map(|f| render_finding(f, &spec.file.name, &context)),
+                .map(|f| Diagnostic::from_finding(f, &spec.file.name, &context)),
         );
     }
-    if failed {
-        Err(Failure::problem(lines.join("\n")))
-    } else {
-        // Warnings go where errors go: stderr, with exit code 0.
-        for line in &lines {
-            eprintln!("{line}");
-        }
-        Ok(())
-    }
-}
-
-/// One finding as editors and CI logs read it: `path:line:col: severity:
-/// message (rule)` for the spec, `<context>/<path>:line: …` for the
-/// context's files, whose findings have no column.
-fn render_finding(finding: &crate::checks::Finding, spec_path: &str, context: &Path) -> String {
-    let place = match &finding.location {
-        crate::checks::FindingLocation::Spec(location) => {
-            format!("{spec_path}:{}:{}", location.line, location.col)
-        }
-        crate::checks::FindingLocation::File { path, line } => {
-            format!("{}:{line}", context.join(path).display())
-        }
-    };
-    format!(
-        "{place}: {}: {} ({})",
-        finding.severity, finding.message, finding.rule
-    )
+    check_report::finish(format, &diagnostics)
 }
 
 /// `golb llb`: the Definition for one platform (the first given, else linux/amd64).

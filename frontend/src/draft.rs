@@ -289,7 +289,10 @@ mod tests {
         let text = draft.render();
         assert!(text.starts_with("# syntax=example.com/golb:1\n# Written by a test.\n"), "{text}");
         assert!(text.contains("\n[builder]\ngo = \"1.26\"  # from go.mod\n"), "{text}");
-        assert!(text.contains("package = \"./cmd/server\"  # main\n"), "{text}");
+        assert!(
+            text.contains("package = \"./cmd/server\"                  # main\n"),
+            "comments line up:\n{text}"
+        );
         assert!(text.contains("# user = \"0\""), "{text}");
         assert!(text.contains("\"org.opencontainers.image.source\" = \"x\""), "{text}");
         let spec = Spec::parse("golb.toml", &text).unwrap();

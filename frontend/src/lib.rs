@@ -11,6 +11,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod build_args;
+pub mod check_report;
 pub mod checks;
 pub mod cli;
 pub mod dockerignore;

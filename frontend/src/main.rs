@@ -51,7 +51,10 @@ fn report(result: Result<(), cli::Failure>) -> i32 {
     match result {
         Ok(()) => 0,
         Err(failure) => {
-            eprintln!("{}", failure.message);
+            // Empty when the command already reported (`golb check --format json`).
+            if !failure.message.is_empty() {
+                eprintln!("{}", failure.message);
+            }
             failure.code
         }
     }
