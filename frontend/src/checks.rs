@@ -416,7 +416,7 @@ fn unknown_x_packages(binary: &Binary, imports: &[&str], findings: &mut Vec<Find
 /// Splits one ldflags entry as the go command splits -ldflags
 /// (cmd/internal/quoted.Split): fields separated by white space, a field that
 /// starts with ' or " runs to the same quote, with no escapes.
-fn split_flags(text: &str) -> Vec<String> {
+pub(crate) fn split_flags(text: &str) -> Vec<String> {
     let mut fields = Vec::new();
     let mut rest = text;
     loop {

@@ -222,12 +222,7 @@ fn binary(repository: &Repository, main: &MainPackage) -> Table {
             Some("another binary has the same last path element".into()),
         );
     }
-    if !main.stamps.is_empty() {
-        let flags: Vec<String> = main
-            .stamps
-            .iter()
-            .map(|s| format!("-X {}=${{{}}}", s.symbol, s.arg.build_arg()))
-            .collect();
+    if let Some(flags) = stamp_flags(main) {
         let found: Vec<&str> = main.stamps.iter().map(|s| s.found_at.as_str()).collect();
         table.comments.push(format!("Stamps the variables at {}.", found.join(", ")));
         let mut args = Vec::new();
@@ -237,11 +232,7 @@ fn binary(repository: &Repository, main: &MainPackage) -> Table {
         if main.stamps.iter().any(|s| s.arg == StampArg::Revision) {
             args.push("the commit buildx sends for a git checkout");
         }
-        table.set(
-            "ldflags",
-            Value::Strs(vec![flags.join(" ")]),
-            Some(args.join("; ")),
-        );
+        table.set("ldflags", Value::Strs(vec![flags]), Some(args.join("; ")));
     }
     let embeds: Vec<String> = repository
         .embeds
@@ -256,6 +247,16 @@ fn binary(repository: &Repository, main: &MainPackage) -> Table {
         ));
     }
     table
+}
+
+/// The `-X` flags that stamp a main package's version variables, if it has any.
+pub fn stamp_flags(main: &MainPackage) -> Option<String> {
+    let flags: Vec<String> = main
+        .stamps
+        .iter()
+        .map(|s| format!("-X {}=${{{}}}", s.symbol, s.arg.build_arg()))
+        .collect();
+    (!flags.is_empty()).then(|| flags.join(" "))
 }
 
 /// The binary that starts, when there are several: the one named like the
