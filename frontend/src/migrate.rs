@@ -102,7 +102,13 @@ pub fn run(args: &MigrateArgs, out: &mut impl Write) -> Result<(), MigrateError>
     });
     let frontend = args.frontend.clone().unwrap_or_else(release::frontend_image);
     let shown = path.display().to_string();
-    let migration = migrate(&shown, &text, &context, args.target.as_deref(), &frontend)?;
+    // The spec sits in the context: name the Dockerfile as seen from there.
+    let named = path
+        .strip_prefix(&context)
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    let migration = migrate(&named, &text, &context, args.target.as_deref(), &frontend)?;
     let spec_text = migration.draft.render();
     Spec::parse(init::SPEC_FILE, &spec_text).map_err(|errors| init::InitError::Invalid {
         errors: errors.to_string(),
@@ -110,7 +116,7 @@ pub fn run(args: &MigrateArgs, out: &mut impl Write) -> Result<(), MigrateError>
     })?;
     let spec_path = context.join(init::SPEC_FILE);
     init::write_file(&spec_path, &spec_text, args.force)?;
-    let _ = writeln!(out, "wrote {}", spec_path.display());
+    let _ = writeln!(out, "wrote {} from {shown}", spec_path.display());
     for (title, notes) in [
         ("mapped with a change", &migration.changed),
         ("not mapped", &migration.unmapped),
@@ -120,7 +126,7 @@ pub fn run(args: &MigrateArgs, out: &mut impl Write) -> Result<(), MigrateError>
         }
         let _ = writeln!(out, "{title}:");
         for note in notes {
-            let _ = writeln!(out, "  {shown}:{}: {}\n      {}", note.line, note.text, note.why);
+            let _ = writeln!(out, "  {named}:{}: {}\n      {}", note.line, note.text, note.why);
         }
     }
     let _ = writeln!(
@@ -370,7 +376,11 @@ pub fn migrate(
         .transpose()?;
 
     // [builder]
-    let builder_stage = found.first().map(|f| f.stage);
+    let builder_stage = found.first().map(|f| f.stage).or_else(|| {
+        stages
+            .iter()
+            .position(|s| image_path(&s.base) == "golang")
+    });
     if let Some(stage) = builder_stage.map(|i| &stages[i]) {
         builder(&mut m, stage);
     }
@@ -410,13 +420,28 @@ pub fn migrate(
         &line_of,
         &first_line,
     );
+    // A Dockerfile that copies some of the binaries golb init found ships only those.
+    if used_fallback && binaries.iter().any(|b| b.installed_as.is_some()) {
+        binaries.retain(|b| {
+            let shipped = b.installed_as.is_some();
+            if !shipped {
+                m.changed.push(Note {
+                    line: b.line,
+                    text: format!("(main package {})", b.package),
+                    why: "the Dockerfile's image does not have it, so golb does not build it".into(),
+                });
+            }
+            shipped
+        });
+    }
     for binary in &binaries {
         let mut table = Table::array("binary");
-        table.set(
-            "package",
-            Value::Str(binary.package.clone()),
-            Some(format!("go build at {path}:{}", binary.line)),
-        );
+        let origin = if binary.stage == usize::MAX {
+            format!("found by golb init (the Dockerfile's build is not a go build, line {})", binary.line)
+        } else {
+            format!("go build at {path}:{}", binary.line)
+        };
+        table.set("package", Value::Str(binary.package.clone()), Some(origin));
         let name = binary.installed_as.clone().unwrap_or_else(|| binary.name.clone());
         let default_name = default_name(&binary.package, module.as_ref());
         if name != default_name {
@@ -1016,6 +1041,7 @@ fn runtime(
     let mut expose: Vec<Value> = Vec::new();
     let mut entrypoint: Option<Vec<String>> = None;
     let mut cmd: Option<Vec<String>> = None;
+    let mut command_line = 0;
     let is_go_stage = base_path == "golang";
     for &index in chain.iter().rev() {
         let stage = &stages[index];
@@ -1044,6 +1070,12 @@ fn runtime(
                     }
                 }
                 Instruction::Label(l) => {
+                    if l.arguments.value.contains('$') {
+                        m.changed.push(note(
+                            &l.label.span,
+                            "a label made from build arguments: golb writes their defaults; set labels per build with `buildx build --label K=V`",
+                        ));
+                    }
                     for (k, v) in shell::key_values(&l.arguments.value) {
                         labels.retain(|(key, _)| *key != k);
                         labels.push((k, expand(&v, &stage_args)));
@@ -1066,10 +1098,14 @@ fn runtime(
                     user_set = true;
                 }
                 Instruction::Entrypoint(e) => {
-                    entrypoint = command_words(&e.arguments, m, line_of(&e.entrypoint.span), &first_line(&e.entrypoint.span));
+                    command_line = line_of(&e.entrypoint.span);
+                    entrypoint = command_words(&e.arguments, m, command_line, &first_line(&e.entrypoint.span));
                     cmd = None; // ENTRYPOINT resets an inherited CMD
                 }
                 Instruction::Cmd(c) => {
+                    if entrypoint.is_none() {
+                        command_line = line_of(&c.cmd.span);
+                    }
                     cmd = command_words(&c.arguments, m, line_of(&c.cmd.span), &first_line(&c.cmd.span));
                 }
                 Instruction::Copy(copy) => {
@@ -1097,6 +1133,10 @@ fn runtime(
                         match &from {
                             Some(stage_ref) => copy_from(m, binaries, stage_index, stage_ref, &src, &target, || note(&copy.copy.span, "")),
                             None if is_go_stage => {}
+                            None if prebuilt(binaries, &src, &target) => m.changed.push(note(
+                                &copy.copy.span,
+                                "copies a binary built outside the Dockerfile: golb builds it from source (see the [[binary]] tables)",
+                            )),
                             None => {
                                 if src == "." || src.ends_with(".go") || src == "go.mod" {
                                     m.unmapped.push(note(&copy.copy.span, "copies sources into the runtime image: golb never ships sources"));
@@ -1157,7 +1197,7 @@ fn runtime(
                 let golb_path = format!("/usr/local/bin/{name}");
                 if *first != golb_path {
                     m.changed.push(Note {
-                        line: 0,
+                        line: command_line,
                         text: format!("{first} in ENTRYPOINT/CMD"),
                         why: format!("golb installs the binary at {golb_path}"),
                     });
@@ -1204,7 +1244,7 @@ fn runtime(
     if !labels.is_empty() {
         runtime.set("labels", Value::Map(labels), None);
     }
-    if workdir != "/" {
+    if workdir != "/" && !is_go_stage {
         runtime.set("workdir", Value::Str(workdir), Some("WORKDIR".into()));
     }
     if !user_set && !matches!(base_path, "static-debian12" | "static-debian11" | "base-debian12" | "static") {
@@ -1269,16 +1309,26 @@ fn copy_from(
     let stage = stage_index(stage_ref);
     let src_abs = resolve("/", src);
     let src_name = src_abs.rsplit('/').next().unwrap_or("");
+    let src_dir = src_abs.rsplit_once('/').map_or("", |(d, _)| d);
     let found = binaries.iter_mut().find(|b| {
         b.outputs.iter().any(|o| *o == src_abs)
             && stage.is_none_or(|s| s == b.stage || b.stage == usize::MAX)
     });
     let found = match found {
         Some(b) => Some(b),
-        None => binaries
-            .iter_mut()
-            .find(|b| b.name == src_name || (b.stage == usize::MAX && b.name == src_name)),
+        // A glob (`dist/app*`) or a name only the build knows.
+        None => binaries.iter_mut().find(|b| {
+            glob_name(src_name, &b.name)
+                && (b.outputs.is_empty() || b.outputs.iter().any(|o| o.starts_with(&format!("{src_dir}/"))))
+        }),
     };
+    let globbed = src_name.contains(['*', '?', '[']);
+    let target = match (&found, globbed) {
+        // `COPY --from=build /out/app* /bin/`: the target is a directory.
+        (Some(b), true) => format!("{}/{}", target.rsplit_once('/').map_or("", |(d, _)| d), b.name),
+        _ => target.to_string(),
+    };
+    let target = target.as_str();
     let name = target.rsplit('/').next().unwrap_or(target).to_string();
     if let Some(binary) = found {
         binary.dockerfile_path = Some(target.to_string());
@@ -1300,6 +1350,35 @@ fn copy_from(
         format!("{src} from a build stage is not a binary golb builds: golb copies only its binaries and context files ([[file]])")
     };
     m.unmapped.push(Note { why, ..note() });
+}
+
+/// A context COPY of a binary built outside the Dockerfile (`COPY
+/// build/linux-amd64/app /app`), when golb builds that binary itself.
+fn prebuilt(binaries: &mut [MappedBinary], src: &str, target: &str) -> bool {
+    let src_name = src.rsplit('/').next().unwrap_or(src);
+    let Some(binary) = binaries
+        .iter_mut()
+        .find(|b| b.stage == usize::MAX && glob_name(src_name, &b.name))
+    else {
+        return false;
+    };
+    binary.dockerfile_path = Some(target.to_string());
+    binary.installed_as = Some(target.rsplit('/').next().unwrap_or(target).to_string());
+    true
+}
+
+/// Whether a file name pattern (`*`, `?`) matches a name.
+fn glob_name(pattern: &str, name: &str) -> bool {
+    fn matches(p: &[u8], n: &[u8]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => matches(&p[1..], n) || (!n.is_empty() && matches(p, &n[1..])),
+            (Some(b'?'), Some(_)) => matches(&p[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => matches(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    matches(pattern.as_bytes(), name.as_bytes())
 }
 
 #[cfg(test)]
