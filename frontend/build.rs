@@ -33,11 +33,26 @@ fn git_head() -> Option<String> {
     };
     let commit = git(&["rev-parse", "HEAD"])?;
     // HEAD (a worktree has its own), the branch it names, and packed refs.
-    let mut watched = vec![git(&["rev-parse", "--path-format=absolute", "--git-path", "HEAD"])];
+    let mut watched = vec![git(&[
+        "rev-parse",
+        "--path-format=absolute",
+        "--git-path",
+        "HEAD",
+    ])];
     if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
-        watched.push(git(&["rev-parse", "--path-format=absolute", "--git-path", &branch]));
+        watched.push(git(&[
+            "rev-parse",
+            "--path-format=absolute",
+            "--git-path",
+            &branch,
+        ]));
     }
-    watched.push(git(&["rev-parse", "--path-format=absolute", "--git-path", "packed-refs"]));
+    watched.push(git(&[
+        "rev-parse",
+        "--path-format=absolute",
+        "--git-path",
+        "packed-refs",
+    ]));
     for path in watched.into_iter().flatten() {
         if Path::new(&path).exists() {
             println!("cargo:rerun-if-changed={path}");

@@ -334,7 +334,12 @@ mod tests {
         assert!(render(Format::Text, &[d]).starts_with("ctx/cmd/x/main.go:3: error: package"));
         assert_eq!(
             split_place("go.mod:7: \"../x\" is outside"),
-            (Some("go.mod".into()), Some(7), None, "\"../x\" is outside".into())
+            (
+                Some("go.mod".into()),
+                Some(7),
+                None,
+                "\"../x\" is outside".into()
+            )
         );
     }
 }

@@ -170,8 +170,7 @@ pub fn check(args: &CheckArgs) -> Result<(), Failure> {
         context: args.context.clone(),
         build_args: Vec::new(),
     };
-    let (spec, module, _, context) =
-        load(&args).map_err(|f| check_report::failure(format, f))?;
+    let (spec, module, _, context) = load(&args).map_err(|f| check_report::failure(format, f))?;
     let binaries = plan::binaries(&spec, &module);
     let builder = plan::builder_image(&spec, &module);
     let base = plan::runtime_base(&spec);

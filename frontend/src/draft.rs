@@ -260,7 +260,11 @@ mod tests {
             .set("go", Value::Str("1.26".into()), Some("from go.mod".into()));
         let mut binary = Table::array("binary");
         binary
-            .set("package", Value::Str("./cmd/server".into()), Some("main".into()))
+            .set(
+                "package",
+                Value::Str("./cmd/server".into()),
+                Some("main".into()),
+            )
             .set(
                 "ldflags",
                 Value::Strs(vec!["-X main.version=${VERSION}".into()]),
@@ -284,17 +288,30 @@ mod tests {
                 Value::Mixed(vec![Value::Int(8080), Value::Str("53/udp".into())]),
                 None,
             )
-            .suggest("user", Value::Str("0".into()), Some("root: only if you must".into()));
+            .suggest(
+                "user",
+                Value::Str("0".into()),
+                Some("root: only if you must".into()),
+            );
         draft.footer.push("not mapped: RUN apk add git".into());
         let text = draft.render();
-        assert!(text.starts_with("# syntax=example.com/golb:1\n# Written by a test.\n"), "{text}");
-        assert!(text.contains("\n[builder]\ngo = \"1.26\"  # from go.mod\n"), "{text}");
+        assert!(
+            text.starts_with("# syntax=example.com/golb:1\n# Written by a test.\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n[builder]\ngo = \"1.26\"  # from go.mod\n"),
+            "{text}"
+        );
         assert!(
             text.contains("package = \"./cmd/server\"                  # main\n"),
             "comments line up:\n{text}"
         );
         assert!(text.contains("# user = \"0\""), "{text}");
-        assert!(text.contains("\"org.opencontainers.image.source\" = \"x\""), "{text}");
+        assert!(
+            text.contains("\"org.opencontainers.image.source\" = \"x\""),
+            "{text}"
+        );
         let spec = Spec::parse("golb.toml", &text).unwrap();
         assert_eq!(spec.binaries[0].package.value, "./cmd/server");
         assert_eq!(spec.runtime.env["LOG_FORMAT"], "json \"quoted\"");
@@ -318,7 +335,13 @@ mod tests {
         );
         let text = draft.render();
         assert!(text.contains("# [runtime]\n# expose = [8080]\n"), "{text}");
-        assert!(text.contains(&format!("# {}\nmodule = \"services/api\"\n", "x".repeat(120))), "{text}");
+        assert!(
+            text.contains(&format!(
+                "# {}\nmodule = \"services/api\"\n",
+                "x".repeat(120)
+            )),
+            "{text}"
+        );
         let spec = Spec::parse("golb.toml", &text).unwrap();
         assert_eq!(spec.builder.module_dir, "services/api");
         assert!(spec.runtime.location.is_none());
@@ -326,7 +349,14 @@ mod tests {
 
     #[test]
     fn strings_with_escapes_round_trip() {
-        for s in ["plain", "a\"b", "back\\slash", "tab\tnew\nline", "bell\u{7}", "ünï"] {
+        for s in [
+            "plain",
+            "a\"b",
+            "back\\slash",
+            "tab\tnew\nline",
+            "bell\u{7}",
+            "ünï",
+        ] {
             let text = format!("# syntax=x\n[args]\nA = {}\n", quote(s));
             let spec = Spec::parse("golb.toml", &text).unwrap();
             assert_eq!(spec.args["A"].value, s);

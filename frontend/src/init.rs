@@ -38,7 +38,9 @@ pub enum InitError {
         source: std::io::Error,
     },
     /// A bug of golb's, not the user's: the spec it made does not parse.
-    #[error("golb init made a spec it cannot read back (please report this):\n{errors}\n---\n{text}")]
+    #[error(
+        "golb init made a spec it cannot read back (please report this):\n{errors}\n---\n{text}"
+    )]
     Invalid { errors: String, text: String },
 }
 
@@ -50,7 +52,10 @@ pub const DOCKERIGNORE: &str = ".dockerignore";
 pub fn run(args: &InitArgs, out: &mut impl Write) -> Result<(), InitError> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let repository = detect::inspect(&dir, &private_env())?;
-    let frontend = args.frontend.clone().unwrap_or_else(release::frontend_image);
+    let frontend = args
+        .frontend
+        .clone()
+        .unwrap_or_else(release::frontend_image);
     let draft = draft(&repository, &frontend);
     let text = draft.render();
     Spec::parse(SPEC_FILE, &text).map_err(|errors| InitError::Invalid {
@@ -67,7 +72,11 @@ pub fn run(args: &InitArgs, out: &mut impl Write) -> Result<(), InitError> {
         wrote.push(ignore_path.display().to_string());
     }
     let _ = writeln!(out, "wrote {}", wrote.join(" and "));
-    let _ = writeln!(out, "build it with:\n  {}", build_command(&repository, &dir));
+    let _ = writeln!(
+        out,
+        "build it with:\n  {}",
+        build_command(&repository, &dir)
+    );
     Ok(())
 }
 
@@ -118,8 +127,13 @@ pub fn draft(repository: &Repository, frontend: &str) -> Draft {
     let mut draft = Draft {
         frontend: frontend.to_string(),
         header: vec![
-            format!("Written by `golb init` for {} (golb {}).", module.path, release::VERSION),
-            "Every key is optional; docs/spec.md lists them all. `golb check golb.toml` checks it.".into(),
+            format!(
+                "Written by `golb init` for {} (golb {}).",
+                module.path,
+                release::VERSION
+            ),
+            "Every key is optional; docs/spec.md lists them all. `golb check golb.toml` checks it."
+                .into(),
         ],
         ..Draft::default()
     };
@@ -152,7 +166,9 @@ pub fn draft(repository: &Repository, frontend: &str) -> Draft {
             .collect();
         let modules = draft.table("modules");
         for pattern in &repository.private {
-            modules.comments.push(format!("{}: {}", pattern.pattern, pattern.why));
+            modules
+                .comments
+                .push(format!("{}: {}", pattern.pattern, pattern.why));
         }
         modules.comments.push(
             "Build with your credentials in a secret, never a build arg: --secret id=netrc,src=$HOME/.netrc (docs/private-modules.md)."
@@ -180,13 +196,18 @@ fn builder(repository: &Repository, draft: &mut Draft) {
         table.set(
             "go",
             Value::Str(release.clone()),
-            Some(format!("from {from}: the builder image is golang:{release}")),
+            Some(format!(
+                "from {from}: the builder image is golang:{release}"
+            )),
         );
     }
     if !module.dir.is_empty() {
         let mut why = "go.mod is here; the build context is the repository root".to_string();
         if !repository.other_modules.is_empty() {
-            why.push_str(&format!(" (other modules: {})", repository.other_modules.join(", ")));
+            why.push_str(&format!(
+                " (other modules: {})",
+                repository.other_modules.join(", ")
+            ));
         }
         table.set("module", Value::Str(module.dir.clone()), Some(why));
     }
@@ -213,7 +234,11 @@ fn binary(repository: &Repository, main: &MainPackage) -> Table {
     let default_name = if main.package == "." {
         repository.module.default_binary_name()
     } else {
-        main.package.rsplit('/').next().unwrap_or(&main.package).to_string()
+        main.package
+            .rsplit('/')
+            .next()
+            .unwrap_or(&main.package)
+            .to_string()
     };
     if main.name != default_name {
         table.set(
@@ -224,7 +249,9 @@ fn binary(repository: &Repository, main: &MainPackage) -> Table {
     }
     if let Some(flags) = stamp_flags(main) {
         let found: Vec<&str> = main.stamps.iter().map(|s| s.found_at.as_str()).collect();
-        table.comments.push(format!("Stamps the variables at {}.", found.join(", ")));
+        table
+            .comments
+            .push(format!("Stamps the variables at {}.", found.join(", ")));
         let mut args = Vec::new();
         if main.stamps.iter().any(|s| s.arg == StampArg::Version) {
             args.push("--build-arg VERSION=… (default \"dev\")");
@@ -238,7 +265,14 @@ fn binary(repository: &Repository, main: &MainPackage) -> Table {
         .embeds
         .iter()
         .filter(|e| e.dir == main.dir)
-        .map(|e| format!("{} ({}:{})", e.directive.patterns.join(" "), e.file, e.directive.line))
+        .map(|e| {
+            format!(
+                "{} ({}:{})",
+                e.directive.patterns.join(" "),
+                e.file,
+                e.directive.line
+            )
+        })
         .collect();
     if !embeds.is_empty() {
         table.comments.push(format!(
@@ -276,11 +310,19 @@ fn entrypoint(mains: &[MainPackage], module_name: &str) -> Option<(String, Strin
     {
         (m, "the usual name of what an image runs".to_string())
     } else {
-        (&mains[0], "the first: golb cannot tell which one starts, so check this".to_string())
+        (
+            &mains[0],
+            "the first: golb cannot tell which one starts, so check this".to_string(),
+        )
     };
     Some((
         chosen.name.clone(),
-        format!("{} binaries ({}): starts {}, {why}", mains.len(), names.join(", "), chosen.name),
+        format!(
+            "{} binaries ({}): starts {}, {why}",
+            mains.len(),
+            names.join(", "),
+            chosen.name
+        ),
     ))
 }
 
@@ -307,10 +349,18 @@ fn runtime(repository: &Repository, entrypoint: Option<(String, String)>, draft:
             Some("the ports the service listens on (documentation only)".into()),
         );
     } else {
-        let found: Vec<String> = ports.iter().map(|(p, at)| format!(":{p} at {at}")).collect();
+        let found: Vec<String> = ports
+            .iter()
+            .map(|(p, at)| format!(":{p} at {at}"))
+            .collect();
         table.set(
             "expose",
-            Value::Mixed(ports.iter().map(|(p, _)| Value::Int(i64::from(*p))).collect()),
+            Value::Mixed(
+                ports
+                    .iter()
+                    .map(|(p, _)| Value::Int(i64::from(*p)))
+                    .collect(),
+            ),
             Some(format!("the code names {}", found.join(", "))),
         );
     }
@@ -320,7 +370,8 @@ fn runtime(repository: &Repository, entrypoint: Option<(String, String)>, draft:
         Some("environment of the container".into()),
     );
     table.comments.push(
-        "The base defaults to gcr.io/distroless/static-debian12:nonroot; the image runs as 65532.".into(),
+        "The base defaults to gcr.io/distroless/static-debian12:nonroot; the image runs as 65532."
+            .into(),
     );
 }
 

@@ -21,12 +21,12 @@ fn main() -> ExitCode {
             println!("golb {}", golb::release::long_version());
             0
         }
-        cli::Command::Init(args) => report(
-            golb::init::run(args, &mut std::io::stdout().lock()).map_err(problem),
-        ),
-        cli::Command::Migrate(args) => report(
-            golb::migrate::run(args, &mut std::io::stdout().lock()).map_err(problem),
-        ),
+        cli::Command::Init(args) => {
+            report(golb::init::run(args, &mut std::io::stdout().lock()).map_err(problem))
+        }
+        cli::Command::Migrate(args) => {
+            report(golb::migrate::run(args, &mut std::io::stdout().lock()).map_err(problem))
+        }
         cli::Command::Schema => {
             println!("{}", golb::schema::json());
             0

@@ -43,7 +43,10 @@ mod tests {
     #[test]
     fn the_published_image_is_tagged_with_this_version() {
         let image = frontend_image();
-        assert!(image.ends_with(&format!(":{}", env!("CARGO_PKG_VERSION"))), "{image}");
+        assert!(
+            image.ends_with(&format!(":{}", env!("CARGO_PKG_VERSION"))),
+            "{image}"
+        );
         assert!(crate::image_ref::ImageRef::parse(&image).is_ok(), "{image}");
         assert!(!REVISION.is_empty());
         assert!(long_version().contains(REVISION));

@@ -18,10 +18,7 @@ pub const COMMITTED_PATH: &str = "docs/golb.schema.json";
 pub fn json() -> String {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
     let mut schema = generator.into_root_schema_for::<RawSpec>();
-    schema.insert(
-        "$id".into(),
-        "https://golb.dev/golb.schema.json".into(),
-    );
+    schema.insert("$id".into(), "https://golb.dev/golb.schema.json".into());
     serde_json::to_string_pretty(&schema).unwrap_or_default()
 }
 

@@ -205,7 +205,13 @@ pub fn string_vars(text: &str) -> Vec<Named> {
             Kind::Punct('{' | '(' | '[') => depth += 1,
             Kind::Punct('}' | ')' | ']') => depth = depth.saturating_sub(1),
             Kind::Ident(word) if word == "var" && depth == 0 => {
-                let grouped = matches!(tokens.get(at + 1), Some(Token { kind: Kind::Punct('('), .. }));
+                let grouped = matches!(
+                    tokens.get(at + 1),
+                    Some(Token {
+                        kind: Kind::Punct('('),
+                        ..
+                    })
+                );
                 let start = if grouped { at + 2 } else { at + 1 };
                 let mut end = start;
                 if grouped {
@@ -264,10 +270,20 @@ pub fn string_literals(text: &str) -> Vec<(String, u32)> {
 fn string_var_spec(tokens: &[Token], found: &mut Vec<Named>) {
     let mut names = Vec::new();
     let mut rest = tokens;
-    while let [Token { kind: Kind::Ident(name), line }, tail @ ..] = rest {
-        names.push(Named { name: name.clone(), line: *line });
+    while let [Token {
+        kind: Kind::Ident(name),
+        line,
+    }, tail @ ..] = rest
+    {
+        names.push(Named {
+            name: name.clone(),
+            line: *line,
+        });
         match tail {
-            [Token { kind: Kind::Punct(','), .. }, after @ ..] => rest = after,
+            [Token {
+                kind: Kind::Punct(','),
+                ..
+            }, after @ ..] => rest = after,
             _ => {
                 rest = tail;
                 break;
@@ -275,8 +291,16 @@ fn string_var_spec(tokens: &[Token], found: &mut Vec<Named>) {
         }
     }
     let is_string = match rest {
-        [Token { kind: Kind::Ident(ty), .. }, ..] => ty == "string",
-        [Token { kind: Kind::Punct('='), .. }, Token { kind: Kind::Str(_), .. }, ..] => true,
+        [Token {
+            kind: Kind::Ident(ty),
+            ..
+        }, ..] => ty == "string",
+        [Token {
+            kind: Kind::Punct('='),
+            ..
+        }, Token {
+            kind: Kind::Str(_), ..
+        }, ..] => true,
         _ => false,
     };
     if is_string {
@@ -801,8 +825,14 @@ import "too/late"
         assert_eq!(
             embed_directives(text),
             vec![
-                EmbedDirective { patterns: vec!["static".into(), "templates/*.html".into()], line: 5 },
-                EmbedDirective { patterns: vec!["with space.txt".into(), "raw".into()], line: 8 },
+                EmbedDirective {
+                    patterns: vec!["static".into(), "templates/*.html".into()],
+                    line: 5
+                },
+                EmbedDirective {
+                    patterns: vec!["with space.txt".into(), "raw".into()],
+                    line: 8
+                },
             ]
         );
     }

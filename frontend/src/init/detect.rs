@@ -180,9 +180,7 @@ pub fn inspect(context: &Path, private_env: &[String]) -> Result<Repository, Det
         let main = main_package(&module, package, &walk.packages);
         let relative = main.package.trim_start_matches("./");
         let shipped = relative.starts_with("cmd/")
-            || !relative
-                .split('/')
-                .any(|part| NOT_SHIPPED.contains(&part));
+            || !relative.split('/').any(|part| NOT_SHIPPED.contains(&part));
         if shipped {
             mains.push(main);
         } else {
@@ -275,7 +273,10 @@ fn list_dir(path: &Path) -> Result<Vec<(String, bool)>, DetectError> {
         // Symbolic links are not followed: BuildKit sends them as links.
         let kind = entry.file_type().map_err(read_error)?;
         if kind.is_dir() || kind.is_file() {
-            entries.push((entry.file_name().to_string_lossy().into_owned(), kind.is_dir()));
+            entries.push((
+                entry.file_name().to_string_lossy().into_owned(),
+                kind.is_dir(),
+            ));
         }
     }
     entries.sort();
@@ -308,7 +309,12 @@ struct Walk {
 impl Walk {
     /// Reads every package of the module rooted at `module_dir`, skipping
     /// nested modules (their own go.mod) and the directories Go ignores.
-    fn packages(&mut self, context: &Path, module_dir: &str, depth: usize) -> Result<(), DetectError> {
+    fn packages(
+        &mut self,
+        context: &Path,
+        module_dir: &str,
+        depth: usize,
+    ) -> Result<(), DetectError> {
         if depth == 0 {
             self.module_dir = module_dir.to_string();
         }
@@ -321,7 +327,11 @@ impl Walk {
         }
         self.dirs_read += 1;
         let entries = list_dir(&context.join(dir))?;
-        if depth > 0 && entries.iter().any(|(name, is_dir)| !is_dir && name == GO_MOD) {
+        if depth > 0
+            && entries
+                .iter()
+                .any(|(name, is_dir)| !is_dir && name == GO_MOD)
+        {
             return Ok(()); // another module
         }
         let mut package = Package {
@@ -350,9 +360,13 @@ impl Walk {
                 package.is_main = true;
                 package.main_file = file.clone();
             }
-            package.imports.extend(header.imports.iter().map(|i| i.path.clone()));
+            package
+                .imports
+                .extend(header.imports.iter().map(|i| i.path.clone()));
             for var in go_source::string_vars(&text) {
-                package.string_vars.push((var.name, format!("{file}:{}", var.line)));
+                package
+                    .string_vars
+                    .push((var.name, format!("{file}:{}", var.line)));
             }
             for (literal, line) in go_source::string_literals(&text) {
                 if let Some(port) = listen_port(&literal) {
@@ -386,7 +400,9 @@ fn module_relative(module_dir: &str, dir: &str) -> String {
     let relative = if module_dir.is_empty() {
         dir
     } else {
-        dir.strip_prefix(module_dir).unwrap_or(dir).trim_start_matches('/')
+        dir.strip_prefix(module_dir)
+            .unwrap_or(dir)
+            .trim_start_matches('/')
     };
     if relative.is_empty() {
         ".".to_string()
@@ -423,11 +439,7 @@ pub fn stamp_arg(name: &str) -> Option<StampArg> {
 /// Packages whose exported variables are build metadata by convention.
 const VERSION_PACKAGES: &[&str] = &["version", "buildinfo", "build", "meta", "info"];
 
-fn main_package(
-    module: &GoModule,
-    package: &Package,
-    all: &[Package],
-) -> MainPackage {
+fn main_package(module: &GoModule, package: &Package, all: &[Package]) -> MainPackage {
     let name = if package.package == "." {
         module.default_binary_name()
     } else {
@@ -606,7 +618,8 @@ fn add_build_file_stamps(main: &mut MainPackage, flags: &[XFlag]) {
             });
         }
     }
-    main.stamps.sort_by(|a, b| (a.arg, &a.symbol).cmp(&(b.arg, &b.symbol)));
+    main.stamps
+        .sort_by(|a, b| (a.arg, &a.symbol).cmp(&(b.arg, &b.symbol)));
     // One variable per argument and package is what people mean; keep all
     // distinct symbols, but never two spellings of one.
     main.stamps.dedup_by(|a, b| a.symbol == b.symbol);
@@ -672,7 +685,9 @@ pub fn private_pattern(path: &str, private_env: &[String]) -> Option<PrivatePatt
             if glob_prefix_match(pattern, path) {
                 return Some(PrivatePattern {
                     pattern: pattern.to_string(),
-                    why: format!("matches {pattern} in GOPRIVATE/GONOPROXY/GONOSUMDB on this machine"),
+                    why: format!(
+                        "matches {pattern} in GOPRIVATE/GONOPROXY/GONOSUMDB on this machine"
+                    ),
                 });
             }
         }
@@ -717,7 +732,9 @@ fn glob_prefix_match(pattern: &str, path: &str) -> bool {
 fn glob(pattern: &[u8], text: &[u8]) -> bool {
     match (pattern.first(), text.first()) {
         (None, None) => true,
-        (Some(b'*'), _) => glob(&pattern[1..], text) || (!text.is_empty() && glob(pattern, &text[1..])),
+        (Some(b'*'), _) => {
+            glob(&pattern[1..], text) || (!text.is_empty() && glob(pattern, &text[1..]))
+        }
         (Some(b'?'), Some(_)) => glob(&pattern[1..], &text[1..]),
         (Some(p), Some(t)) if p == t => glob(&pattern[1..], &text[1..]),
         _ => false,

@@ -90,12 +90,30 @@ fn a_service_with_cmd_binaries_version_variables_and_a_toolchain_line() {
     );
     let (text, printed) = repo.init();
     let spec = assert_checks_pass(&repo.0, &text);
-    assert!(text.starts_with("# syntax=registry.example.com/golb:1\n"), "{text}");
-    assert_eq!(spec.builder.go.as_ref().unwrap().value, "1.26", "the toolchain line wins");
+    assert!(
+        text.starts_with("# syntax=registry.example.com/golb:1\n"),
+        "{text}"
+    );
+    assert_eq!(
+        spec.builder.go.as_ref().unwrap().value,
+        "1.26",
+        "the toolchain line wins"
+    );
     assert!(text.contains("toolchain line (go1.26.2)"), "{text}");
-    let packages: Vec<&str> = spec.binaries.iter().map(|b| b.package.value.as_str()).collect();
-    assert_eq!(packages, ["./cmd/shop", "./cmd/worker"], "tools/ and examples/ are left out");
-    assert!(text.contains("Left out (examples, tools, tests): ./examples/demo, ./tools/gen"), "{text}");
+    let packages: Vec<&str> = spec
+        .binaries
+        .iter()
+        .map(|b| b.package.value.as_str())
+        .collect();
+    assert_eq!(
+        packages,
+        ["./cmd/shop", "./cmd/worker"],
+        "tools/ and examples/ are left out"
+    );
+    assert!(
+        text.contains("Left out (examples, tools, tests): ./examples/demo, ./tools/gen"),
+        "{text}"
+    );
     assert_eq!(
         spec.binaries[0].ldflags[0].value,
         "-X main.version=${VERSION} -X main.commit=${VCS_REVISION}"
@@ -110,7 +128,10 @@ fn a_service_with_cmd_binaries_version_variables_and_a_toolchain_line() {
         "the binary named like the module starts"
     );
     assert_eq!(spec.runtime.expose.len(), 1);
-    assert!(text.contains("# env = "), "suggestions are comments: {text}");
+    assert!(
+        text.contains("# env = "),
+        "suggestions are comments: {text}"
+    );
     assert!(printed.contains("docker buildx build -f"), "{printed}");
     assert!(printed.contains("--build-arg VERSION="), "{printed}");
     let ignore = std::fs::read_to_string(repo.0.join(DOCKERIGNORE)).unwrap();
@@ -139,8 +160,15 @@ fn a_module_below_the_root_with_a_workspace_vendor_embed_and_private_modules() {
     );
     let repository = detect::inspect(&repo.0, &["github.com/go-chi".to_string()]).unwrap();
     assert_eq!(repository.module.dir, "services/api");
-    assert_eq!(repository.other_modules, ["libs/greet", "services/api/plugins"]);
-    let patterns: Vec<&str> = repository.private.iter().map(|p| p.pattern.as_str()).collect();
+    assert_eq!(
+        repository.other_modules,
+        ["libs/greet", "services/api/plugins"]
+    );
+    let patterns: Vec<&str> = repository
+        .private
+        .iter()
+        .map(|p| p.pattern.as_str())
+        .collect();
     assert_eq!(
         patterns,
         ["git.corp.internal", "github.com/go-chi", "intranet"],
@@ -154,9 +182,15 @@ fn a_module_below_the_root_with_a_workspace_vendor_embed_and_private_modules() {
         spec.modules.private.as_ref().unwrap().value,
         "git.corp.internal,github.com/go-chi,intranet"
     );
-    assert!(text.contains("go.work: a workspace of ., ./plugins"), "{text}");
+    assert!(
+        text.contains("go.work: a workspace of ., ./plugins"),
+        "{text}"
+    );
     assert!(text.contains("vendor/modules.txt"), "{text}");
-    assert!(text.contains("Embeds dist templates/*.html (services/api/main.go:5)"), "{text}");
+    assert!(
+        text.contains("Embeds dist templates/*.html (services/api/main.go:5)"),
+        "{text}"
+    );
     // The embedded dist/ is under the module, not the context root: the root's
     // `dist` entry is fine; an embed at the root would keep it (next test).
     let ignore = dockerignore(&repository);
@@ -178,7 +212,10 @@ fn the_dockerignore_never_hides_what_go_embed_reads() {
     assert_checks_pass(&repo.0, &text);
     let ignore = std::fs::read_to_string(repo.0.join(DOCKERIGNORE)).unwrap();
     assert!(!ignore.lines().any(|l| l == "dist"), "{ignore}");
-    assert!(ignore.contains("# dist   (kept: //go:embed reads it)"), "{ignore}");
+    assert!(
+        ignore.contains("# dist   (kept: //go:embed reads it)"),
+        "{ignore}"
+    );
 }
 
 #[test]
@@ -199,11 +236,20 @@ fn never_overwrites_without_force_and_keeps_an_existing_dockerignore() {
     };
     let err = run(&args(false), &mut Vec::new()).unwrap_err();
     assert!(err.to_string().contains("rerun with --force"), "{err}");
-    assert_eq!(std::fs::read_to_string(repo.0.join(SPEC_FILE)).unwrap(), "# my own spec\n");
+    assert_eq!(
+        std::fs::read_to_string(repo.0.join(SPEC_FILE)).unwrap(),
+        "# my own spec\n"
+    );
     run(&args(true), &mut Vec::new()).unwrap();
     let text = std::fs::read_to_string(repo.0.join(SPEC_FILE)).unwrap();
-    assert!(text.starts_with(&format!("# syntax={}\n", release::frontend_image())), "{text}");
-    assert_eq!(std::fs::read_to_string(repo.0.join(DOCKERIGNORE)).unwrap(), "mine\n");
+    assert!(
+        text.starts_with(&format!("# syntax={}\n", release::frontend_image())),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(repo.0.join(DOCKERIGNORE)).unwrap(),
+        "mine\n"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(&repo.0)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -225,14 +271,28 @@ fn several_binaries_without_an_obvious_one_ask_through_a_comment() {
     );
     let (text, _) = repo.init();
     let spec = assert_checks_pass(&repo.0, &text);
-    assert!(text.contains("golb cannot tell which one starts, so check this"), "{text}");
-    assert_eq!(spec.runtime.entrypoint.as_ref().unwrap().value, ["/usr/local/bin/alpha"]);
+    assert!(
+        text.contains("golb cannot tell which one starts, so check this"),
+        "{text}"
+    );
+    assert_eq!(
+        spec.runtime.entrypoint.as_ref().unwrap().value,
+        ["/usr/local/bin/alpha"]
+    );
     let names: Vec<String> = spec
         .binaries
         .iter()
-        .map(|b| b.name.as_ref().map_or_else(|| "-".into(), |n| n.value.clone()))
+        .map(|b| {
+            b.name
+                .as_ref()
+                .map_or_else(|| "-".into(), |n| n.value.clone())
+        })
         .collect();
-    assert_eq!(names, ["-", "-", "other-beta"], "duplicate names get their parent's");
+    assert_eq!(
+        names,
+        ["-", "-", "other-beta"],
+        "duplicate names get their parent's"
+    );
 }
 
 #[test]
@@ -257,25 +317,44 @@ fn build_file_x_flags_and_private_patterns() {
         detect::x_symbols("\tgo build -ldflags \"-s -w -X main.Version=$(VERSION) -X=github.com/a/b/version.Commit=${SHA} -X $(PKG).date=now\""),
         ["main.Version", "github.com/a/b/version.Commit"]
     );
-    assert_eq!(detect::x_symbols("      - -X main.commit={{.Commit}}"), ["main.commit"]);
+    assert_eq!(
+        detect::x_symbols("      - -X main.commit={{.Commit}}"),
+        ["main.commit"]
+    );
     let private = |p: &str| detect::private_pattern(p, &[]).map(|p| p.pattern);
     assert_eq!(private("github.com/acme/x"), None);
-    assert_eq!(private("gitlab.acme.corp/x/y").as_deref(), Some("gitlab.acme.corp"));
+    assert_eq!(
+        private("gitlab.acme.corp/x/y").as_deref(),
+        Some("gitlab.acme.corp")
+    );
     assert_eq!(private("10.0.0.7/x").as_deref(), Some("10.0.0.7"));
-    assert_eq!(private("git.example.com:8443/x").as_deref(), Some("git.example.com:8443"));
+    assert_eq!(
+        private("git.example.com:8443/x").as_deref(),
+        Some("git.example.com:8443")
+    );
     assert_eq!(private("mycompany/lib").as_deref(), Some("mycompany"));
     let env = ["*.acme.io,github.com/acme-private".to_string()];
     assert_eq!(
-        detect::private_pattern("go.acme.io/lib", &env).map(|p| p.pattern).as_deref(),
+        detect::private_pattern("go.acme.io/lib", &env)
+            .map(|p| p.pattern)
+            .as_deref(),
         Some("*.acme.io")
     );
     assert_eq!(
-        detect::private_pattern("github.com/acme-private/x/y", &env).map(|p| p.pattern).as_deref(),
+        detect::private_pattern("github.com/acme-private/x/y", &env)
+            .map(|p| p.pattern)
+            .as_deref(),
         Some("github.com/acme-private")
     );
     assert!(detect::private_pattern("github.com/acme-public/x", &env).is_none());
-    assert_eq!(detect::stamp_arg("GitCommit"), Some(detect::StampArg::Revision));
-    assert_eq!(detect::stamp_arg("Version"), Some(detect::StampArg::Version));
+    assert_eq!(
+        detect::stamp_arg("GitCommit"),
+        Some(detect::StampArg::Revision)
+    );
+    assert_eq!(
+        detect::stamp_arg("Version"),
+        Some(detect::StampArg::Version)
+    );
     assert_eq!(detect::stamp_arg("buildDate"), None);
 }
 
@@ -288,12 +367,29 @@ fn every_example_gives_a_spec_that_passes_the_checks() {
         let text = draft(&repository, "golb:test").render();
         let spec = assert_checks_pass(&dir, &text);
         // The examples' own specs name the same packages.
-        let own = Spec::parse("golb.toml", &std::fs::read_to_string(dir.join("golb.toml")).unwrap()).unwrap();
-        let mut theirs: Vec<&str> = own.binaries.iter().map(|b| b.package.value.as_str()).collect();
-        let mut ours: Vec<&str> = spec.binaries.iter().map(|b| b.package.value.as_str()).collect();
+        let own = Spec::parse(
+            "golb.toml",
+            &std::fs::read_to_string(dir.join("golb.toml")).unwrap(),
+        )
+        .unwrap();
+        let mut theirs: Vec<&str> = own
+            .binaries
+            .iter()
+            .map(|b| b.package.value.as_str())
+            .collect();
+        let mut ours: Vec<&str> = spec
+            .binaries
+            .iter()
+            .map(|b| b.package.value.as_str())
+            .collect();
         theirs.sort_unstable();
         ours.sort_unstable();
         assert_eq!(ours, theirs, "{}", dir.display());
-        assert_eq!(spec.builder.module_dir, own.builder.module_dir, "{}", dir.display());
+        assert_eq!(
+            spec.builder.module_dir,
+            own.builder.module_dir,
+            "{}",
+            dir.display()
+        );
     }
 }

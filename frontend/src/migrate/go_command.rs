@@ -157,10 +157,19 @@ mod tests {
         w.push("./cmd/api".into());
         let b = parse(&w).unwrap();
         assert!(!b.install);
-        assert_eq!(b.env, [("CGO_ENABLED".into(), "0".into()), ("GOOS".into(), "linux".into())]);
+        assert_eq!(
+            b.env,
+            [
+                ("CGO_ENABLED".into(), "0".into()),
+                ("GOOS".into(), "linux".into())
+            ]
+        );
         assert_eq!(b.packages, ["./cmd/api"]);
         assert_eq!(b.output.as_deref(), Some("/out/api"));
-        assert_eq!(b.ldflags.as_deref(), Some("-s -w -X main.version=${VERSION}"));
+        assert_eq!(
+            b.ldflags.as_deref(),
+            Some("-s -w -X main.version=${VERSION}")
+        );
         assert_eq!(b.tags, ["netgo", "osusergo"]);
         assert_eq!(b.handled, ["-trimpath", "-mod=vendor", "-a"]);
         assert!(b.unmapped.is_empty());
@@ -176,6 +185,11 @@ mod tests {
         assert!(parse(&words("go mod download")).is_none());
         assert!(parse(&words("make build")).is_none());
         assert!(parse(&words("env CGO_ENABLED=0 /usr/local/go/bin/go build .")).is_some());
-        assert_eq!(parse(&words("go build -o=bin/ -- ./a ./b")).unwrap().packages, ["./a", "./b"]);
+        assert_eq!(
+            parse(&words("go build -o=bin/ -- ./a ./b"))
+                .unwrap()
+                .packages,
+            ["./a", "./b"]
+        );
     }
 }

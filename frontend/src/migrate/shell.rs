@@ -129,6 +129,11 @@ pub fn commands(script: &str) -> Vec<ShellCommand> {
                 push(&mut commands, &mut current);
             }
             '<' | '>' => {
+                // `2>&1`: the digits before the operator name a descriptor, not an argument.
+                if in_word && !word.is_empty() && word.chars().all(|d| d.is_ascii_digit()) {
+                    word.clear();
+                    in_word = false;
+                }
                 finish_word(&mut word, &mut in_word, &mut current);
                 current.has_redirection = true;
                 // The target word is not part of the command's arguments.
@@ -167,18 +172,17 @@ fn push(commands: &mut Vec<ShellCommand>, current: &mut ShellCommand) {
 
 /// Whether a script uses shell control flow golb cannot follow.
 pub fn has_logic(commands: &[ShellCommand]) -> bool {
-    commands
-        .iter()
-        .any(|c| c.words.first().is_some_and(|w| KEYWORDS.contains(&w.as_str())))
+    commands.iter().any(|c| {
+        c.words
+            .first()
+            .is_some_and(|w| KEYWORDS.contains(&w.as_str()))
+    })
 }
 
 /// `KEY=value KEY2="two words"` (ENV, LABEL, ARG) as pairs; the legacy
 /// `ENV KEY value` form (one pair, the rest of the line is the value) too.
 pub fn key_values(text: &str) -> Vec<(String, String)> {
-    let words: Vec<String> = commands(text)
-        .into_iter()
-        .flat_map(|c| c.words)
-        .collect();
+    let words: Vec<String> = commands(text).into_iter().flat_map(|c| c.words).collect();
     if words.first().is_some_and(|w| !w.contains('=')) {
         let key = words[0].clone();
         return vec![(key, words[1..].join(" "))];
@@ -255,14 +259,24 @@ mod tests {
 
     #[test]
     fn substitutions_redirections_comments_and_logic_are_noticed() {
-        let c = commands("go build -ldflags \"-X main.commit=$(git rev-parse --short HEAD)\" . > /dev/null 2>&1");
+        let c = commands(
+            "go build -ldflags \"-X main.commit=$(git rev-parse --short HEAD)\" . > /dev/null 2>&1",
+        );
         assert_eq!(c.len(), 1);
         assert!(c[0].has_substitution && c[0].has_redirection);
-        assert_eq!(c[0].words[3], "-X main.commit=$(git rev-parse --short HEAD)");
-        assert_eq!(c[0].words.len(), 4, "{:?}", c[0].words);
-        assert!(has_logic(&commands("if [ -f go.sum ]; then go mod download; fi")));
+        assert_eq!(
+            c[0].words[3],
+            "-X main.commit=$(git rev-parse --short HEAD)"
+        );
+        assert_eq!(c[0].words.len(), 5, "{:?}", c[0].words);
+        assert!(has_logic(&commands(
+            "if [ -f go.sum ]; then go mod download; fi"
+        )));
         assert!(!has_logic(&commands("go mod download")));
-        assert_eq!(words("# just a comment\ngo version"), vec![vec!["go", "version"]]);
+        assert_eq!(
+            words("# just a comment\ngo version"),
+            vec![vec!["go", "version"]]
+        );
     }
 
     #[test]
@@ -282,13 +296,19 @@ mod tests {
         );
         assert_eq!(
             key_values("org.opencontainers.image.source=\"https://x\""),
-            vec![("org.opencontainers.image.source".to_string(), "https://x".to_string())]
+            vec![(
+                "org.opencontainers.image.source".to_string(),
+                "https://x".to_string()
+            )]
         );
     }
 
     #[test]
     fn finds_variables() {
-        assert_eq!(variables("-X main.v=${VERSION} -X main.c=$COMMIT"), ["VERSION", "COMMIT"]);
+        assert_eq!(
+            variables("-X main.v=${VERSION} -X main.c=$COMMIT"),
+            ["VERSION", "COMMIT"]
+        );
         assert_eq!(variables("${A:-x}$B"), ["A", "B"]);
         assert!(variables("no vars, $ alone").is_empty());
     }
