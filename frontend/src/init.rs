@@ -158,6 +158,25 @@ pub fn draft(repository: &Repository, frontend: &str) -> Draft {
             skipped.join(", ")
         ));
     }
+    let library_embeds: Vec<String> = repository
+        .embeds
+        .iter()
+        .filter(|e| !repository.mains.iter().any(|m| m.dir == e.dir))
+        .map(|e| {
+            format!(
+                "{} ({}:{})",
+                e.directive.patterns.join(" "),
+                e.file,
+                e.directive.line
+            )
+        })
+        .collect();
+    if !library_embeds.is_empty() {
+        draft.header.push(format!(
+            "//go:embed in the module: {}; compiled in, nothing to declare (the .dockerignore keeps them).",
+            library_embeds.join(", ")
+        ));
+    }
     if !repository.private.is_empty() {
         let patterns: Vec<&str> = repository
             .private

@@ -511,6 +511,16 @@ pub fn migrate(
             .set(&name, Value::Str(default.unwrap_or_default()), comment);
         declared.push(name);
     }
+    // One note per line and reason: `apk update && apk add …` is one problem.
+    for notes in [&mut m.unmapped, &mut m.changed] {
+        let mut seen = Vec::new();
+        notes.retain(|n| {
+            let key = (n.line, n.why.clone());
+            let fresh = !seen.contains(&key);
+            seen.push(key);
+            fresh
+        });
+    }
     m.draft.footer = footer(path, &m.unmapped, &m.changed);
     Ok(Migration {
         draft: m.draft,

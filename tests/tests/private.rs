@@ -205,27 +205,6 @@ impl Builds<'_> {
     }
 }
 
-/// A builder image that trusts the proxy's CA: the golang image the harness
-/// provides plus one PEM file in /etc/ssl/certs (Go reads every file there).
-/// The fixture image has no shell, so there is no update-ca-certificates; a
-/// COPY is all it takes.
-fn builder_image_trusting(h: &Harness, ca_pem: &str, dir: &Path, logs: &mut Vec<String>) -> String {
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("golb-test-goproxy-ca.pem"), ca_pem).unwrap();
-    let golang = h.var("GOLB_GOLANG_IMAGE");
-    std::fs::write(
-        dir.join("Dockerfile"),
-        format!("FROM {golang}\nCOPY golb-test-goproxy-ca.pem /etc/ssl/certs/golb-test-goproxy-ca.pem\n"),
-    )
-    .unwrap();
-    let name = format!("{}/{BUILDER_REPO}:test", h.registry());
-    logs.push(run_ok(
-        buildctl_dockerfile(h, dir)
-            .args(["--output", &format!("type=image,name={name},push=true")]),
-    ));
-    name
-}
-
 /// Removes golb.test/private/greeting from golb's module cache mount (id
 /// `golb/gomodcache`), so the next build downloads it instead of finding it
 /// from an earlier run.
@@ -324,12 +303,13 @@ fn private_module_from_an_authenticated_goproxy_with_a_netrc_secret() {
     std::fs::write(&netrc, goproxy::netrc(&proxy, USER, &token)).unwrap();
 
     let mut logs = Vec::new();
-    let builder = builder_image_trusting(
+    let (builder, log) = goproxy::builder_image_trusting(
         h,
         proxy.ca_pem().unwrap(),
         &work.path().join("builder"),
-        &mut logs,
+        BUILDER_REPO,
     );
+    logs.push(log);
     let spec_path = context.join("golb.toml");
     let spec = std::fs::read_to_string(&spec_path).unwrap();
     assert!(

@@ -356,9 +356,12 @@ impl Walk {
                 continue;
             }
             compiled += 1;
-            if header.package.as_ref().is_some_and(|p| p.name == "main") && !package.is_main {
+            if header.package.as_ref().is_some_and(|p| p.name == "main") {
+                // The file people look for first: main.go, else the first by name.
+                if !package.is_main || name == "main.go" {
+                    package.main_file = file.clone();
+                }
                 package.is_main = true;
-                package.main_file = file.clone();
             }
             package
                 .imports

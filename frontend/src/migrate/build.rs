@@ -19,8 +19,17 @@ pub(super) fn classify_command(
     m: &mut Mapper,
     hidden: &mut Vec<Note>,
 ) {
-    let program = words.first().map_or("", String::as_str);
-    let sub = words.get(1).map_or("", String::as_str);
+    // `CGO_ENABLED=0 make install`: the assignments are not the program.
+    let words: Vec<&String> = words
+        .iter()
+        .skip_while(|w| {
+            w.split_once('=').is_some_and(|(k, _)| {
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        })
+        .collect();
+    let program = words.first().map_or("", |w| w.as_str());
+    let sub = words.get(1).map_or("", |w| w.as_str());
     let base = program.rsplit('/').next().unwrap_or(program);
     let note = |why: &str| Note {
         line,
@@ -28,7 +37,7 @@ pub(super) fn classify_command(
         why: why.to_string(),
     };
     match (base, sub) {
-        ("go", "mod") if matches!(words.get(2).map(String::as_str), Some("download" | "verify" | "tidy")) => {}
+        ("go", "mod") if matches!(words.get(2).map(|w| w.as_str()), Some("download" | "verify" | "tidy")) => {}
         ("go", "version" | "env") => {}
         ("go", "generate") => m.unmapped.push(note(
             "go generate: golb builds the sources in the context as they are; commit the generated files (or generate before the build)",

@@ -366,7 +366,20 @@ fn copy_from(
     default_base: bool,
     note: impl Fn() -> Note,
 ) {
-    let src_abs = resolve("/", src);
+    // A directory (`COPY --from=build /opt/app/bin/ /usr/local/bin/`) copies
+    // its contents: every binary the build wrote there, as if it said `dir/*`.
+    let resolved = resolve("/", src);
+    let directory = src.ends_with('/')
+        || binaries.iter().any(|b| {
+            b.outputs
+                .iter()
+                .any(|o| o.starts_with(&format!("{resolved}/")))
+        });
+    let src_abs = if directory {
+        format!("{}/*", resolved.trim_end_matches('/'))
+    } else {
+        resolved
+    };
     let src_name = src_abs.rsplit('/').next().unwrap_or("");
     let src_dir = src_abs.rsplit_once('/').map_or("", |(d, _)| d);
     let globbed = src_name.contains(['*', '?', '[']);
