@@ -302,7 +302,7 @@ fn init_public_nsq_module_below_the_root() {
         "{spec}"
     );
     assert!(
-        spec.contains("static/build (nsqadmin/static.go:7)"),
+        spec.contains("static/build (services/nsq/nsqadmin/static.go:7)"),
         "{spec}"
     );
     let image = build_and_push(h, repo.path(), "nsq", &["--build-arg", "GO_VERSION=1.26"]);

@@ -357,8 +357,11 @@ impl Walk {
             }
             compiled += 1;
             if header.package.as_ref().is_some_and(|p| p.name == "main") {
-                // The file people look for first: main.go, else the first by name.
-                if !package.is_main || name == "main.go" {
+                // The file people look for first: main.go, <dir>.go, else the first by name.
+                let dir_name = dir.rsplit('/').next().unwrap_or(dir);
+                let preferred = name == "main.go"
+                    || (name == &format!("{dir_name}.go") && !package.main_file.ends_with("/main.go"));
+                if !package.is_main || preferred {
                     package.main_file = file.clone();
                 }
                 package.is_main = true;
