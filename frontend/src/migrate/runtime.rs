@@ -294,6 +294,15 @@ pub(super) fn runtime(
     if !labels.is_empty() {
         runtime.set("labels", Value::Map(labels), None);
     }
+    if base_path == "scratch" && !workdir_set {
+        // scratch has no working directory, so the container starts in /;
+        // golb's base would start it in its own (/home/nonroot).
+        runtime.set(
+            "workdir",
+            Value::Str("/".into()),
+            Some("FROM scratch starts in /".into()),
+        );
+    }
     if workdir_set && !is_go_stage {
         runtime.set("workdir", Value::Str(workdir), Some("WORKDIR".into()));
     }
