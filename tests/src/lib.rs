@@ -313,6 +313,16 @@ impl Registry<'_> {
         }
     }
 
+    /// A manifest or index by tag or digest, as the registry serves it
+    /// (an index is not resolved to one platform).
+    pub fn raw_manifest(&self, repo: &str, reference: &str) -> Value {
+        serde_json::from_slice(&self.get(
+            &format!("{repo}/manifests/{reference}"),
+            Some(MANIFEST_TYPES),
+        ))
+        .expect("manifest JSON")
+    }
+
     pub fn blob(&self, repo: &str, digest: &str) -> Vec<u8> {
         self.get(&format!("{repo}/blobs/{digest}"), None)
     }

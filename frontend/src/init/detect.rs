@@ -360,7 +360,8 @@ impl Walk {
                 // The file people look for first: main.go, <dir>.go, else the first by name.
                 let dir_name = dir.rsplit('/').next().unwrap_or(dir);
                 let preferred = name == "main.go"
-                    || (name == &format!("{dir_name}.go") && !package.main_file.ends_with("/main.go"));
+                    || (name == &format!("{dir_name}.go")
+                        && !package.main_file.ends_with("/main.go"));
                 if !package.is_main || preferred {
                     package.main_file = file.clone();
                 }
