@@ -19,7 +19,42 @@ pub fn json() -> String {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
     let mut schema = generator.into_root_schema_for::<RawSpec>();
     schema.insert("$id".into(), "https://golb.dev/golb.schema.json".into());
-    serde_json::to_string_pretty(&schema).unwrap_or_default()
+    let mut value = schema.to_value();
+    without_null(&mut value);
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+/// TOML has no null: an optional key is one that may be absent. schemars
+/// writes `Option<T>` as "T or null" (`anyOf` with `{"type": "null"}`, or
+/// `"type": [T, "null"]`), which makes editors' messages about a wrong key
+/// inside a table talk about `anyOf`; this writes plain T instead.
+fn without_null(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(map) = value else {
+        if let Value::Array(items) = value {
+            items.iter_mut().for_each(without_null);
+        }
+        return;
+    };
+    if let Some(Value::Array(types)) = map.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            map.insert("type".into(), only);
+        }
+    }
+    let is_null = |v: &Value| v.get("type") == Some(&Value::from("null"));
+    if let Some(Value::Array(choices)) = map.get("anyOf") {
+        if choices.len() == 2 && choices.iter().any(is_null) {
+            if let Some(Value::Object(other)) = choices.iter().find(|c| !is_null(c)).cloned() {
+                map.remove("anyOf");
+                for (k, v) in other {
+                    map.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+    map.values_mut().for_each(without_null);
 }
 
 #[cfg(test)]
