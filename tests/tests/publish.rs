@@ -14,7 +14,8 @@
 //! Rerun with `cargo test -p golb-e2e --test publish -- --test-threads=1`.
 
 use golb_e2e::{
-    elf, gunzip, harness, layers, repo_root, run, run_in_image, run_ok, text, Registry, TempDir,
+    copy_tree, elf, gunzip, harness, layers, repo_root, run, run_in_image, run_ok, text, Registry,
+    TempDir, DEFAULT_FRONTEND,
 };
 use serde_json::Value;
 use std::process::Command;
@@ -160,4 +161,54 @@ fn the_root_dockerfile_passes_buildkits_checks() {
         "{}",
         text(&out)
     );
+}
+
+/// docs/ci/docker-bake.hcl, as docs/install.md gives it, on examples/hello:
+/// `default` cross-compiles the image for amd64 and arm64 (exported here to
+/// a local directory instead of pushed), `test` runs go test and exports
+/// coverage.out.
+#[test]
+fn the_documented_bake_file_builds_both_platforms_and_runs_the_tests() {
+    let h = harness();
+    let work = TempDir::new("publish-bake");
+    copy_tree(&repo_root().join("examples/hello"), work.path());
+    std::fs::copy(
+        repo_root().join("docs/ci/docker-bake.hcl"),
+        work.path().join("docker-bake.hcl"),
+    )
+    .unwrap();
+    let out = work.path().join("out");
+    let mut sets = vec![format!(
+        "--set=default.output=type=local,dest={}",
+        out.display()
+    )];
+    // Another checkout's harness names its own golb image (tests/src/lib.rs).
+    if h.frontend() != DEFAULT_FRONTEND {
+        sets.push(format!("--set=*.args.BUILDKIT_SYNTAX={}", h.frontend()));
+    }
+    let log = run_ok(
+        h.command("buildx")
+            .current_dir(work.path())
+            .env("VERSION", "4.5.6")
+            .args(["bake", "--progress=plain", "default", "test"])
+            .args(&sets),
+    );
+    for (platform, machine) in [("linux_amd64", 62), ("linux_arm64", 183)] {
+        let binary = std::fs::read(out.join(platform).join("usr/local/bin/server"))
+            .unwrap_or_else(|e| panic!("{platform}: {e}\n{log}"));
+        assert_eq!(
+            elf::inspect(&binary).expect("an ELF").machine,
+            machine,
+            "{platform}"
+        );
+    }
+    let version =
+        run_ok(Command::new(out.join("linux_amd64/usr/local/bin/server")).arg("-version"));
+    assert_eq!(
+        version.trim(),
+        "hello 1.2.3",
+        "the spec's own -X wins over VERSION here"
+    );
+    let coverage = std::fs::read_to_string(work.path().join("reports/coverage.out")).unwrap();
+    assert!(coverage.starts_with("mode:"), "{coverage}");
 }
