@@ -621,8 +621,7 @@ pub fn run_in_image(h: &Harness, image: &str, argv: &[&str]) -> String {
         format!("FROM {image}\nARG NONCE\nRUN [{}]\n", exec.join(", ")),
     )
     .unwrap_or_else(|e| panic!("{}: {e}", dir.path().display()));
-    let out =
-        run(&mut buildctl_dockerfile(h, dir.path()).arg(format!("--opt=build-arg:NONCE={nonce}")));
+    let out = run(buildctl_dockerfile(h, dir.path()).arg(format!("--opt=build-arg:NONCE={nonce}")));
     let log = text(&out);
     assert!(out.status.success(), "{argv:?} failed in {image}:\n{log}");
     // The RUN step's own lines: `#7 0.215 output`, after `#7 [2/2] RUN […]`.
