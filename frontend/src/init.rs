@@ -162,14 +162,7 @@ pub fn draft(repository: &Repository, frontend: &str) -> Draft {
         .embeds
         .iter()
         .filter(|e| !repository.mains.iter().any(|m| m.dir == e.dir))
-        .map(|e| {
-            format!(
-                "{} ({}:{})",
-                e.directive.patterns.join(" "),
-                e.file,
-                e.directive.line
-            )
-        })
+        .map(detect::Embed::describe)
         .collect();
     if !library_embeds.is_empty() {
         draft.header.push(format!(
@@ -284,14 +277,7 @@ fn binary(repository: &Repository, main: &MainPackage) -> Table {
         .embeds
         .iter()
         .filter(|e| e.dir == main.dir)
-        .map(|e| {
-            format!(
-                "{} ({}:{})",
-                e.directive.patterns.join(" "),
-                e.file,
-                e.directive.line
-            )
-        })
+        .map(detect::Embed::describe)
         .collect();
     if !embeds.is_empty() {
         table.comments.push(format!(

@@ -589,42 +589,12 @@ fn arg_pairs(text: &str) -> Vec<(String, Option<String>)> {
 
 /// `$NAME`, `${NAME}` and `${NAME:-default}` replaced with ARG defaults where known.
 fn expand(text: &str, args: &BTreeMap<String, Option<String>>) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(at) = rest.find('$') {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 1..];
-        let (name, fallback, consumed) = if let Some(inner) = after.strip_prefix('{') {
-            let Some(end) = inner.find('}') else {
-                out.push('$');
-                rest = after;
-                continue;
-            };
-            let body = &inner[..end];
-            let (name, fallback) = match body.split_once(":-") {
-                Some((n, d)) => (n.to_string(), Some(d.to_string())),
-                None => (body.to_string(), None),
-            };
-            (name, fallback, end + 2)
-        } else {
-            let name: String = after
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            let len = name.len();
-            (name, None, len)
-        };
-        match args.get(&name).cloned().flatten().or(fallback) {
-            Some(value) if !name.is_empty() => out.push_str(&value),
-            _ => {
-                out.push('$');
-                out.push_str(&after[..consumed]);
-            }
-        }
-        rest = &after[consumed..];
-    }
-    out.push_str(rest);
-    out
+    shell::substitute(text, |v| {
+        args.get(&v.name)
+            .cloned()
+            .flatten()
+            .or_else(|| v.fallback.clone())
+    })
 }
 
 /// An absolute path: `path` against `dir` (both in the image), `.`/`..` resolved.

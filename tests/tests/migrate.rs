@@ -364,6 +364,24 @@ fn one_go_build_into_a_directory() {
 /// The stand-in the harness has for gcr.io/distroless/static (which it does not mirror).
 const DISTROLESS: &str = "RUNTIME_BASE=gcr.io/distroless/static-debian12:nonroot";
 
+/// golb's image of a spec whose Dockerfile cannot be built here, on the
+/// harness's distroless, pushed as `golb-e2e/migrate-<name>:test`; returns
+/// its reference and config.
+fn golb_image_only(h: &Harness, dir: &Path, name: &str, extra: &[&str]) -> (String, Value) {
+    let image = format!("{}/golb-e2e/migrate-{name}:test", h.registry());
+    let output = format!("type=image,name={image},push=true");
+    let mut args = vec![
+        "--build-arg",
+        DISTROLESS,
+        "--provenance=false",
+        "--output",
+        &output,
+    ];
+    args.extend_from_slice(extra);
+    run_ok(&mut buildx_golb(h, dir, &args));
+    (image, config(h, &format!("golb-e2e/migrate-{name}")))
+}
+
 /// go-httpbin's own Dockerfile runs `make build` in a shell: migrate falls
 /// back to init's detection, says so, and golb's image has the binary the
 /// Dockerfile ships, at golb's place, started the same way.
@@ -381,19 +399,7 @@ fn go_httpbin_dockerfile_with_make() {
         spec.contains("entrypoint = [\"/usr/local/bin/go-httpbin\"]"),
         "{spec}"
     );
-    let image = format!("{}/golb-e2e/migrate-go-httpbin:test", h.registry());
-    run_ok(&mut buildx_golb(
-        h,
-        repo.path(),
-        &[
-            "--build-arg",
-            DISTROLESS,
-            "--provenance=false",
-            "--output",
-            &format!("type=image,name={image},push=true"),
-        ],
-    ));
-    let ours = config(h, "golb-e2e/migrate-go-httpbin");
+    let (image, ours) = golb_image_only(h, repo.path(), "go-httpbin", &[]);
     assert_eq!(
         ours["Entrypoint"],
         serde_json::json!(["/usr/local/bin/go-httpbin"])
@@ -430,21 +436,7 @@ fn nsq_dockerfile_with_make_install_and_a_directory_copy() {
         spec.contains("expose = [4150, 4151, 4160, 4161, 4170, 4171]"),
         "{spec}"
     );
-    let image = format!("{}/golb-e2e/migrate-nsq:test", h.registry());
-    run_ok(&mut buildx_golb(
-        h,
-        repo.path(),
-        &[
-            "--build-arg",
-            DISTROLESS,
-            "--build-arg",
-            "GO_VERSION=1.26",
-            "--provenance=false",
-            "--output",
-            &format!("type=image,name={image},push=true"),
-        ],
-    ));
-    let ours = config(h, "golb-e2e/migrate-nsq");
+    let (image, ours) = golb_image_only(h, repo.path(), "nsq", &["--build-arg", "GO_VERSION=1.26"]);
     assert_eq!(ours["WorkingDir"], "/data");
     assert_eq!(
         ours["ExposedPorts"].as_object().map(|p| p.len()),

@@ -85,6 +85,18 @@ pub struct Embed {
     pub directive: EmbedDirective,
 }
 
+impl Embed {
+    /// "static templates/*.html (cmd/site/main.go:15)", for comments.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({}:{})",
+            self.directive.patterns.join(" "),
+            self.file,
+            self.directive.line
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrivatePattern {
     pub pattern: String,

@@ -2,7 +2,9 @@
 //! `[[binary]]` tables, its Go environment as `[modules]`, its golang image
 //! as `[builder] go`, and everything else it runs as notes.
 
-use super::{image_path, resolve, FoundBuild, MappedBinary, Mapper, MigrateError, Note, Stage};
+use super::{
+    image_path, resolve, shell, FoundBuild, MappedBinary, Mapper, MigrateError, Note, Stage,
+};
 use crate::checks::split_flags;
 use crate::draft::Value;
 use crate::go_module::GoModule;
@@ -356,31 +358,8 @@ fn map_x(definition: &str, notes: &mut Vec<String>) -> Option<String> {
         ));
         mapped.to_string()
     } else {
-        let mut out = String::new();
-        let mut rest = value;
-        while let Some(at) = rest.find('$') {
-            out.push_str(&rest[..at]);
-            let after = &rest[at + 1..];
-            if after.starts_with('{') {
-                let end = after.find('}').map_or(after.len(), |e| e + 1);
-                let inner = &after[1..end.saturating_sub(1).max(1)];
-                let name: String = inner
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                out.push_str(&format!("${{{name}}}"));
-                rest = &after[end..];
-            } else {
-                let name: String = after
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                out.push_str(&format!("${{{name}}}"));
-                rest = &after[name.len()..];
-            }
-        }
-        out.push_str(rest);
-        out
+        // `$V` and `${V:-d}` are golb's `${V}` (defaults come from [args]).
+        shell::substitute(value, |v| Some(format!("${{{}}}", v.name)))
     };
     let needs_quotes = value.contains(' ');
     Some(if needs_quotes {

@@ -196,33 +196,68 @@ pub fn key_values(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `${NAME}` and `$NAME` references in a word, in order.
-pub fn variables(word: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut rest = word;
+/// A `$NAME`, `${NAME}` or `${NAME:-default}` reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variable {
+    pub name: String,
+    pub fallback: Option<String>,
+}
+
+/// `text` with each variable reference replaced by what `with` returns for
+/// it; `None` keeps the reference as written, as does a lone `$` or an
+/// unterminated `${`.
+pub fn substitute(text: &str, mut with: impl FnMut(&Variable) -> Option<String>) -> String {
+    let mut out = String::new();
+    let mut rest = text;
     while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
         let after = &rest[at + 1..];
-        let (name, consumed) = if let Some(inner) = after.strip_prefix('{') {
-            let end = inner.find('}').unwrap_or(inner.len());
-            // ${NAME:-default} names NAME.
-            let name: String = inner[..end]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            (name, end + 2)
+        let parsed = if let Some(inner) = after.strip_prefix('{') {
+            inner.find('}').map(|end| {
+                let body = &inner[..end];
+                let (name, fallback) = match body.split_once(":-") {
+                    Some((n, d)) => (n, Some(d.to_string())),
+                    None => (body, None),
+                };
+                (name.to_string(), fallback, end + 2)
+            })
         } else {
             let name: String = after
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
             let len = name.len();
-            (name, len)
+            Some((name, None, len))
         };
-        if !name.is_empty() {
-            found.push(name);
+        match parsed {
+            Some((name, fallback, consumed)) if !name.is_empty() => {
+                let variable = Variable { name, fallback };
+                match with(&variable) {
+                    Some(value) => out.push_str(&value),
+                    None => {
+                        out.push('$');
+                        out.push_str(&after[..consumed]);
+                    }
+                }
+                rest = &after[consumed..];
+            }
+            _ => {
+                out.push('$');
+                rest = after;
+            }
         }
-        rest = after.get(consumed..).unwrap_or("");
     }
+    out.push_str(rest);
+    out
+}
+
+/// The names of the variable references in a word, in order.
+pub fn variables(word: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    substitute(word, |v| {
+        found.push(v.name.clone());
+        None
+    });
     found
 }
 
@@ -311,5 +346,10 @@ mod tests {
         );
         assert_eq!(variables("${A:-x}$B"), ["A", "B"]);
         assert!(variables("no vars, $ alone").is_empty());
+        assert_eq!(
+            substitute("a ${X} $Y ${Z:-z} ${open", |v| (v.name != "Y")
+                .then(|| v.fallback.clone().unwrap_or_else(|| "x".into()))),
+            "a x $Y z ${open"
+        );
     }
 }
