@@ -200,16 +200,9 @@ pub fn migrate(
         col: e.column().max(1),
         message: e.to_string(),
     })?;
-    let line_of = |span: &std::ops::Range<usize>| Location::from_span(text, span.clone()).line;
-    let first_line = |span: &std::ops::Range<usize>| {
-        let start = span.start.min(text.len());
-        text[start..]
-            .lines()
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_string()
-    };
+    let source = DockerfileText(text);
+    let line_of = |span: &std::ops::Range<usize>| source.line(span);
+    let first_line = |span: &std::ops::Range<usize>| source.first_line(span);
     let mut m = Mapper {
         unmapped: Vec::new(),
         changed: Vec::new(),
@@ -434,12 +427,10 @@ pub fn migrate(
     runtime::runtime(
         &mut m,
         &stages,
-        &chain,
-        runtime_base_stage,
+        (&chain, runtime_base_stage),
         &mut binaries,
         &stage_index,
-        &line_of,
-        &first_line,
+        source,
     );
     // A Dockerfile that copies some of the binaries golb init found ships only those.
     if used_fallback && binaries.iter().any(|b| b.installed_as.is_some()) {
@@ -527,6 +518,26 @@ pub fn migrate(
         unmapped: m.unmapped,
         changed: m.changed,
     })
+}
+
+/// The Dockerfile's text, for the line of a span and the instruction's first line.
+#[derive(Clone, Copy)]
+struct DockerfileText<'t>(&'t str);
+
+impl DockerfileText<'_> {
+    fn line(&self, span: &std::ops::Range<usize>) -> u32 {
+        Location::from_span(self.0, span.clone()).line
+    }
+
+    fn first_line(&self, span: &std::ops::Range<usize>) -> String {
+        let start = span.start.min(self.0.len());
+        self.0[start..]
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string()
+    }
 }
 
 struct Mapper {

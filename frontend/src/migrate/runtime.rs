@@ -2,23 +2,26 @@
 //! its base, the binaries and files it copies, and its image config, as
 //! `[runtime]` and `[[file]]`; what golb's image cannot have, as notes.
 
-use super::{expand, image_path, resolve, shell, MappedBinary, Mapper, Note, Stage};
+use super::{
+    expand, image_path, resolve, shell, DockerfileText, MappedBinary, Mapper, Note, Stage,
+};
 use crate::draft::{Table, Value};
 use crate::spec::DEFAULT_RUNTIME_BASE;
 use parse_dockerfile::{Command, Instruction, Source};
 
 /// The runtime stage(s): base, files, binaries' names, config.
-#[allow(clippy::too_many_arguments)]
+/// `chain` is the runtime stage and the stages it is built FROM, last
+/// first; `base_stage` the first of them, whose image is the base.
 pub(super) fn runtime(
     m: &mut Mapper,
     stages: &[Stage<'_, '_>],
-    chain: &[usize],
-    base_stage: usize,
+    (chain, base_stage): (&[usize], usize),
     binaries: &mut [MappedBinary],
     stage_index: &dyn Fn(&str) -> Option<usize>,
-    line_of: &dyn Fn(&std::ops::Range<usize>) -> u32,
-    first_line: &dyn Fn(&std::ops::Range<usize>) -> String,
+    source: DockerfileText<'_>,
 ) {
+    let line_of = |span: &std::ops::Range<usize>| source.line(span);
+    let first_line = |span: &std::ops::Range<usize>| source.first_line(span);
     let base = &stages[base_stage];
     let base_path = image_path(&base.base);
     let mut runtime = Table::new("runtime");
