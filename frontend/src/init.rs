@@ -38,9 +38,7 @@ pub enum InitError {
         source: std::io::Error,
     },
     /// A bug of golb's, not the user's: the spec it made does not parse.
-    #[error(
-        "golb init made a spec it cannot read back (please report this):\n{errors}\n---\n{text}"
-    )]
+    #[error("golb made a spec it cannot read back (please report this):\n{errors}\n---\n{text}")]
     Invalid { errors: String, text: String },
 }
 

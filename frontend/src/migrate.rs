@@ -599,12 +599,32 @@ fn arg_pairs(text: &str) -> Vec<(String, Option<String>)> {
 }
 
 /// `$NAME`, `${NAME}` and `${NAME:-default}` replaced with ARG defaults where known.
+/// The platform arguments BuildKit defines in every Dockerfile, for the
+/// platform golb's images are usually built on; ARG and FROM lines use them
+/// to name stages (`FROM binaries-$TARGETOS`).
+const PLATFORM_ARGS: [(&str, &str); 8] = [
+    ("TARGETPLATFORM", "linux/amd64"),
+    ("TARGETOS", "linux"),
+    ("TARGETARCH", "amd64"),
+    ("TARGETVARIANT", ""),
+    ("BUILDPLATFORM", "linux/amd64"),
+    ("BUILDOS", "linux"),
+    ("BUILDARCH", "amd64"),
+    ("BUILDVARIANT", ""),
+];
+
 fn expand(text: &str, args: &BTreeMap<String, Option<String>>) -> String {
     shell::substitute(text, |v| {
-        args.get(&v.name)
-            .cloned()
-            .flatten()
-            .or_else(|| v.fallback.clone())
+        let known = args.get(&v.name).cloned().flatten().or_else(|| {
+            PLATFORM_ARGS
+                .iter()
+                .find(|(name, _)| *name == v.name)
+                .map(|(_, value)| (*value).to_string())
+        });
+        // No value and nothing to fall back on: keep it as written, so the
+        // notes can say a value was missing.
+        (known.is_some() || v.fallback.is_some() || v.alternative.is_some())
+            .then(|| v.resolve(known.as_deref()))
     })
 }
 

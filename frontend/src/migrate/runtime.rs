@@ -39,6 +39,13 @@ pub(super) fn runtime(
             why: format!("golb needs a base image: {DEFAULT_RUNTIME_BASE}, which is scratch plus CA certificates, tzdata and a nonroot user"),
         }),
         _ if base.base == DEFAULT_RUNTIME_BASE => {}
+        _ if base.base.contains('$') || crate::image_ref::ImageRef::parse(&base.base).is_err() => {
+            m.unmapped.push(Note {
+                line: base.line,
+                text: format!("FROM {}", base.base),
+                why: "a base named through build arguments golb cannot resolve: set [runtime] base to the image".into(),
+            })
+        }
         _ => {
             runtime.set(
                 "base",

@@ -196,11 +196,26 @@ pub fn key_values(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A `$NAME`, `${NAME}` or `${NAME:-default}` reference.
+/// A `$NAME`, `${NAME}`, `${NAME:-default}` or `${NAME:+alternative}` reference.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Variable {
     pub name: String,
+    /// `${NAME:-default}`: used when NAME is unset or empty.
     pub fallback: Option<String>,
+    /// `${NAME:+alternative}`: used when NAME is set and not empty, else "".
+    pub alternative: Option<String>,
+}
+
+impl Variable {
+    /// The reference's value when NAME has `value` (None: unset).
+    pub fn resolve(&self, value: Option<&str>) -> String {
+        match (value.filter(|v| !v.is_empty()), &self.alternative) {
+            (Some(_), Some(alternative)) => alternative.clone(),
+            (None, Some(_)) => String::new(),
+            (Some(v), None) => v.to_string(),
+            (None, None) => self.fallback.clone().unwrap_or_default(),
+        }
+    }
 }
 
 /// `text` with each variable reference replaced by what `with` returns for
@@ -215,11 +230,14 @@ pub fn substitute(text: &str, mut with: impl FnMut(&Variable) -> Option<String>)
         let parsed = if let Some(inner) = after.strip_prefix('{') {
             inner.find('}').map(|end| {
                 let body = &inner[..end];
-                let (name, fallback) = match body.split_once(":-") {
-                    Some((n, d)) => (n, Some(d.to_string())),
-                    None => (body, None),
+                let (name, fallback, alternative) = if let Some((n, d)) = body.split_once(":-") {
+                    (n, Some(d.to_string()), None)
+                } else if let Some((n, a)) = body.split_once(":+") {
+                    (n, None, Some(a.to_string()))
+                } else {
+                    (body, None, None)
                 };
-                (name.to_string(), fallback, end + 2)
+                (name.to_string(), fallback, alternative, end + 2)
             })
         } else {
             let name: String = after
@@ -227,11 +245,15 @@ pub fn substitute(text: &str, mut with: impl FnMut(&Variable) -> Option<String>)
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
             let len = name.len();
-            Some((name, None, len))
+            Some((name, None, None, len))
         };
         match parsed {
-            Some((name, fallback, consumed)) if !name.is_empty() => {
-                let variable = Variable { name, fallback };
+            Some((name, fallback, alternative, consumed)) if !name.is_empty() => {
+                let variable = Variable {
+                    name,
+                    fallback,
+                    alternative,
+                };
                 match with(&variable) {
                     Some(value) => out.push_str(&value),
                     None => {

@@ -366,3 +366,43 @@ fn helpers() {
     assert_eq!(flags, ["-X 'main.v=1 2'", "-X main.c=${VCS_REVISION}"]);
     assert_eq!(notes.len(), 2, "{notes:?}");
 }
+
+#[test]
+fn stages_named_through_platform_arguments_and_unresolvable_bases() {
+    // buildx's and buildkit's Dockerfiles name their last stage this way.
+    let dockerfile = "ARG DEBUG\nFROM golang:1.26 AS build\nRUN go build -o /out/server ./cmd/server\n\nFROM gcr.io/distroless/static-debian12:nonroot AS image-linux\nCOPY --from=build /out/server /server\n\nFROM image-$TARGETOS${DEBUG:+-debug}\nENTRYPOINT [\"/server\"]\n";
+    let migration = migrate(
+        "Dockerfile",
+        dockerfile,
+        &repo_path("examples/hello"),
+        None,
+        "golb:test",
+    )
+    .unwrap();
+    let text = migration.draft.render();
+    let spec = Spec::parse("golb.toml", &text).unwrap();
+    assert!(
+        spec.runtime.base.is_none(),
+        "resolved to the distroless stage: {text}"
+    );
+    assert_eq!(spec.binaries[0].package.value, "./cmd/server");
+
+    let unresolvable = "FROM golang:1.26 AS build\nRUN go build -o /server ./cmd/server\nFROM $BASE_IMAGE\nCOPY --from=build /server /server\n";
+    let migration = migrate(
+        "Dockerfile",
+        unresolvable,
+        &repo_path("examples/hello"),
+        None,
+        "golb:test",
+    )
+    .unwrap();
+    let text = migration.draft.render();
+    assert!(Spec::parse("golb.toml", &text).is_ok(), "{text}");
+    assert!(
+        note_at(&migration.unmapped, 3)
+            .why
+            .contains("set [runtime] base"),
+        "{:#?}",
+        migration.unmapped
+    );
+}
