@@ -30,6 +30,8 @@ pub struct InitArgs {
 pub enum InitError {
     #[error(transparent)]
     Detect(#[from] detect::DetectError),
+    #[error("{module} has no main package{also}: golb builds commands (directories whose files say `package main`); add one, e.g. cmd/<name>/main.go, then run golb init again")]
+    NoMainPackage { module: String, also: String },
     #[error("{0} exists; golb init never overwrites a spec: rerun with --force to replace it")]
     Exists(String),
     #[error("writing {path}: {source}")]
@@ -50,6 +52,24 @@ pub const DOCKERIGNORE: &str = ".dockerignore";
 pub fn run(args: &InitArgs, out: &mut impl Write) -> Result<(), InitError> {
     let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let repository = detect::inspect(&dir, &private_env())?;
+    if repository.mains.is_empty() {
+        let skipped: Vec<&str> = repository
+            .skipped_mains
+            .iter()
+            .map(|m| m.package.as_str())
+            .collect();
+        return Err(InitError::NoMainPackage {
+            module: repository.module.path.clone(),
+            also: if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " outside tools, examples and tests ({}: name one with [[binary]] by hand if it is what the image runs)",
+                    skipped.join(", ")
+                )
+            },
+        });
+    }
     let frontend = args
         .frontend
         .clone()
@@ -140,11 +160,6 @@ pub fn draft(repository: &Repository, frontend: &str) -> Draft {
     for main in &repository.mains {
         draft.tables.push(binary(repository, main));
     }
-    if repository.mains.is_empty() {
-        draft.header.push(
-            "No main package was found: golb builds the module root; add [[binary]] tables for your commands.".into(),
-        );
-    }
     if !repository.skipped_mains.is_empty() {
         let skipped: Vec<&str> = repository
             .skipped_mains
@@ -197,6 +212,13 @@ pub fn draft(repository: &Repository, frontend: &str) -> Draft {
 fn builder(repository: &Repository, draft: &mut Draft) {
     let module = &repository.module;
     let table = draft.table("builder");
+    if module.wanted_go_release().is_none() {
+        table.set(
+            "go",
+            Value::Str(release::GO_RELEASE.to_string()),
+            Some("go.mod has no go line (add one: `go mod edit -go=…`); the Go release this golb is tested with".into()),
+        );
+    }
     if let Some(release) = module.wanted_go_release() {
         let from = match (&module.toolchain, &module.go) {
             (Some(toolchain), _) => format!("go.mod's toolchain line (go{toolchain})"),

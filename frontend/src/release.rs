@@ -7,6 +7,10 @@
 //! `build.rs` (environment variables of the build, else git), so a team that
 //! builds its own golb (docs/install.md) bakes in its own registry.
 
+/// The Go release `golb init` writes when go.mod has no `go` line (modules
+/// from before Go 1.12): the one this golb version is tested with.
+pub const GO_RELEASE: &str = "1.26";
+
 /// golb's version, from Cargo.toml.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

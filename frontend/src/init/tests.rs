@@ -393,3 +393,42 @@ fn every_example_gives_a_spec_that_passes_the_checks() {
         );
     }
 }
+
+#[test]
+fn a_library_without_main_packages_is_an_error_and_an_old_go_mod_gets_a_go_release() {
+    let library = Repo::new(
+        "library",
+        &[
+            ("go.mod", "module example.com/lib\n\ngo 1.26\n"),
+            ("lib.go", "package lib\n"),
+            ("examples/demo/main.go", "package main\n\nfunc main() {}\n"),
+        ],
+    );
+    let err = run(
+        &InitArgs {
+            dir: Some(library.0.clone()),
+            frontend: None,
+            force: false,
+        },
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("example.com/lib has no main package"),
+        "{message}"
+    );
+    assert!(message.contains("./examples/demo"), "{message}");
+    assert!(!library.0.join(SPEC_FILE).exists());
+
+    let old = Repo::new(
+        "old",
+        &[
+            ("go.mod", "module example.com/old\n"),
+            ("main.go", "package main\n\nfunc main() {}\n"),
+        ],
+    );
+    let (text, _) = old.init();
+    let spec = assert_checks_pass(&old.0, &text);
+    assert_eq!(spec.builder.go.as_ref().unwrap().value, release::GO_RELEASE);
+}
