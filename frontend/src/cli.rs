@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Parser)]
 #[command(
     name = "golb",
-    version,
+    version = crate::release::VERSION,
+    long_version = crate::release::long_version(),
     about = "Build Go services into small, non-root, reproducible images with BuildKit",
     long_about = "Build Go services into small, non-root, reproducible images with BuildKit.\n\n\
 BuildKit runs golb as a frontend: put `# syntax=<golb image>` on the first line\n\
@@ -51,6 +52,16 @@ pub enum Command {
     Lock(crate::lock::command::LockArgs),
     /// Print golb's version.
     Version,
+    /// Write a golb.toml (and a .dockerignore) for the Go repository in DIR.
+    ///
+    /// Reads go.mod, go.work, vendor/, the main packages, //go:embed, the
+    /// version variables -X can set and private-looking modules; never
+    /// overwrites a spec without --force.
+    Init(crate::init::InitArgs),
+    /// Write the golb.toml equivalent to a Go Dockerfile, and list what it cannot map.
+    Migrate(crate::migrate::MigrateArgs),
+    /// Print the JSON Schema of golb.toml (docs/golb.schema.json).
+    Schema,
     /// Run one of golb's build steps (golb runs these inside BuildKit).
     #[command(subcommand, hide = true)]
     Step(crate::steps::Step),
@@ -63,6 +74,9 @@ pub struct CheckArgs {
     /// The build context holding the module (default: the spec's directory).
     #[arg(long, value_name = "DIR")]
     pub context: Option<PathBuf>,
+    /// How to report: text (stderr), json or github (Actions annotations), on stdout.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::check_report::Format,
 }
 
 #[derive(Debug, clap::Args)]
@@ -87,10 +101,11 @@ pub struct LlbArgs {
     /// Time parse + plan + marshal N times and print the median and fastest.
     #[arg(long, value_name = "N")]
     pub bench: Option<u32>,
-    /// The golb image the build's steps run `golb step` from (through the
-    /// gateway it is always the frontend image BuildKit runs).
-    #[arg(long, value_name = "REF", default_value = crate::steps::DEFAULT_FRONTEND_IMAGE)]
-    pub frontend_image: String,
+    /// The golb image the build's steps run `golb step` from (default: the
+    /// image this golb version publishes; through the gateway it is always
+    /// the frontend image BuildKit runs).
+    #[arg(long, value_name = "REF")]
+    pub frontend_image: Option<String>,
 }
 
 fn parse_build_arg(pair: &str) -> Result<(String, String), String> {
@@ -162,32 +177,34 @@ pub(crate) fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf),
 /// and the Go-aware checks (`checks`) of the spec against the module.
 /// Errors make it exit 1; warnings alone are printed and it exits 0.
 pub fn check(args: &CheckArgs) -> Result<(), Failure> {
+    use crate::check_report::{self, Diagnostic};
+    let format = args.format;
     let args = Args {
         spec: args.spec.clone(),
         context: args.context.clone(),
         build_args: Vec::new(),
     };
-    let (spec, module, _, context) = load(&args)?;
+    let (spec, module, _, context) = load(&args).map_err(|f| check_report::failure(format, f))?;
     let binaries = plan::binaries(&spec, &module);
     let builder = plan::builder_image(&spec, &module);
     let base = plan::runtime_base(&spec);
-    let mut lines: Vec<String> = [
+    let mut diagnostics: Vec<Diagnostic> = [
         builder.as_ref().err(),
         base.as_ref().err(),
         plan::default_entrypoint(&spec, &binaries).err().as_ref(),
     ]
     .into_iter()
     .flatten()
-    .map(|e| e.to_string())
+    .map(Diagnostic::from_spec_error)
     .collect();
-    let mut failed = !lines.is_empty();
     // Without both images the checks have nothing to compare; the errors above say why.
     if let (Ok((builder, _)), Ok(base)) = (&builder, &base) {
         let files = crate::checks::SourceSnapshot::from_dir(
             &context,
             &crate::checks::wanted_dirs(&module, &binaries),
         )
-        .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
+        .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))
+        .map_err(|f| check_report::failure(format, f))?;
         let builder_go = crate::checks::builder_go_release(&spec, builder);
         let findings = crate::checks::run(&crate::checks::CheckInput {
             spec: &spec,
@@ -198,42 +215,13 @@ pub fn check(args: &CheckArgs) -> Result<(), Failure> {
             builder_go: builder_go.as_deref(),
             files: &files,
         });
-        failed |= findings
-            .iter()
-            .any(|f| f.severity == crate::checks::Severity::Error);
-        lines.extend(
+        diagnostics.extend(
             findings
                 .iter()
-                .map(|f| render_finding(f, &spec.file.name, &context)),
+                .map(|f| Diagnostic::from_finding(f, &spec.file.name, &context)),
         );
     }
-    if failed {
-        Err(Failure::problem(lines.join("\n")))
-    } else {
-        // Warnings go where errors go: stderr, with exit code 0.
-        for line in &lines {
-            eprintln!("{line}");
-        }
-        Ok(())
-    }
-}
-
-/// One finding as editors and CI logs read it: `path:line:col: severity:
-/// message (rule)` for the spec, `<context>/<path>:line: …` for the
-/// context's files, whose findings have no column.
-fn render_finding(finding: &crate::checks::Finding, spec_path: &str, context: &Path) -> String {
-    let place = match &finding.location {
-        crate::checks::FindingLocation::Spec(location) => {
-            format!("{spec_path}:{}:{}", location.line, location.col)
-        }
-        crate::checks::FindingLocation::File { path, line } => {
-            format!("{}:{line}", context.join(path).display())
-        }
-    };
-    format!(
-        "{place}: {}: {} ({})",
-        finding.severity, finding.message, finding.rule
-    )
+    check_report::finish(format, &diagnostics)
 }
 
 /// `golb llb`: the Definition for one platform (the first given, else linux/amd64).
@@ -260,7 +248,10 @@ pub fn llb(llb_args: &LlbArgs, out: &mut impl Write) -> Result<(), Failure> {
         context: &context,
         options: &options,
         opts: &opts,
-        frontend_image: &args.frontend_image,
+        frontend_image: &args
+            .frontend_image
+            .clone()
+            .unwrap_or_else(crate::release::frontend_image),
     };
     if let Some(runs) = args.bench {
         return bench(runs, &offline);

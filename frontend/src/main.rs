@@ -20,7 +20,17 @@ fn main() -> ExitCode {
         cli::Command::Lock(args) => report(golb::lock::command::run(args)),
         cli::Command::Step(step) => report(golb::steps::run(step)),
         cli::Command::Version => {
-            println!("golb {}", env!("CARGO_PKG_VERSION"));
+            println!("golb {}", golb::release::long_version());
+            0
+        }
+        cli::Command::Init(args) => {
+            report(golb::init::run(args, &mut std::io::stdout().lock()).map_err(problem))
+        }
+        cli::Command::Migrate(args) => {
+            report(golb::migrate::run(args, &mut std::io::stdout().lock()).map_err(problem))
+        }
+        cli::Command::Schema => {
+            println!("{}", golb::schema::json());
             0
         }
     };
@@ -31,11 +41,22 @@ fn exit(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
+/// An error of a command as a failure with exit code 1.
+fn problem(error: impl std::fmt::Display) -> cli::Failure {
+    cli::Failure {
+        message: error.to_string(),
+        code: 1,
+    }
+}
+
 fn report(result: Result<(), cli::Failure>) -> i32 {
     match result {
         Ok(()) => 0,
         Err(failure) => {
-            eprintln!("{}", failure.message);
+            // Empty when the command already reported (`golb check --format json`).
+            if !failure.message.is_empty() {
+                eprintln!("{}", failure.message);
+            }
             failure.code
         }
     }

@@ -542,6 +542,34 @@ fn tls_config() -> Result<(rustls::ServerConfig, String), Box<dyn std::error::Er
     Ok((config, ca.pem()))
 }
 
+/// A builder image that trusts the proxy's CA: the golang image the harness
+/// provides plus one PEM file in /etc/ssl/certs (Go reads every file there).
+/// The fixture image has no shell, so there is no update-ca-certificates; a
+/// COPY is all it takes. Pushed as `<registry>/<repo>:test`; returns its name
+/// and the build log.
+pub fn builder_image_trusting(
+    h: &crate::Harness,
+    ca_pem: &str,
+    dir: &Path,
+    repo: &str,
+) -> (String, String) {
+    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    std::fs::write(dir.join("golb-test-goproxy-ca.pem"), ca_pem)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let golang = h.var("GOLB_GOLANG_IMAGE");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM {golang}\nCOPY golb-test-goproxy-ca.pem /etc/ssl/certs/golb-test-goproxy-ca.pem\n"),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let name = format!("{}/{repo}:test", h.registry());
+    let log = crate::run_ok(
+        crate::buildctl_dockerfile(h, dir)
+            .args(["--output", &format!("type=image,name={name},push=true")]),
+    );
+    (name, log)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

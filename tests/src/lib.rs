@@ -314,6 +314,16 @@ impl Registry<'_> {
         }
     }
 
+    /// A manifest or index by tag or digest, as the registry serves it
+    /// (an index is not resolved to one platform).
+    pub fn raw_manifest(&self, repo: &str, reference: &str) -> Value {
+        serde_json::from_slice(&self.get(
+            &format!("{repo}/manifests/{reference}"),
+            Some(MANIFEST_TYPES),
+        ))
+        .expect("manifest JSON")
+    }
+
     pub fn blob(&self, repo: &str, digest: &str) -> Vec<u8> {
         self.get(&format!("{repo}/blobs/{digest}"), None)
     }
@@ -659,30 +669,6 @@ impl Drop for TempDaemon {
     }
 }
 
-/// A builder image that trusts a test server's CA (a private GOPROXY over
-/// HTTPS): the golang image the harness provides plus one PEM file in
-/// /etc/ssl/certs (Go reads every file there), as a company's builder image
-/// trusts its internal CA. The fixture image has no shell, so there is no
-/// update-ca-certificates; a COPY is all it takes. Returns the pushed name
-/// and the build's log.
-pub fn builder_image_trusting(h: &Harness, ca_pem: &str, dir: &Path) -> (String, String) {
-    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    std::fs::write(dir.join("golb-test-goproxy-ca.pem"), ca_pem)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let golang = h.var("GOLB_GOLANG_IMAGE");
-    std::fs::write(
-        dir.join("Dockerfile"),
-        format!("FROM {golang}\nCOPY golb-test-goproxy-ca.pem /etc/ssl/certs/golb-test-goproxy-ca.pem\n"),
-    )
-    .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
-    let name = format!("{}/golb-e2e/golang-testca:test", h.registry());
-    let log = run_ok(
-        buildctl_dockerfile(h, dir)
-            .args(["--output", &format!("type=image,name={name},push=true")]),
-    );
-    (name, log)
-}
-
 /// buildkitd with the OCI worker on `root`, logging to `log` (appended, so a
 /// restart keeps the first run's lines).
 fn spawn_buildkitd(
@@ -711,4 +697,100 @@ fn spawn_buildkitd(
         .stderr(file_err);
     cmd.spawn()
         .unwrap_or_else(|e| panic!("cannot start buildkitd: {e}"))
+}
+
+/// Runs `argv` inside `image` (pushed to the harness registry), as
+/// docs/harness.md "Running a built binary" says: a one-line Dockerfile
+/// `FROM image` with `RUN [argv…]`, built by BuildKit's Dockerfile frontend,
+/// so the binary runs on the image's own files as the image's user. Returns
+/// what the command printed (the `#N 0.123 ` prefixes of plain progress
+/// removed); panics with the build log when the command fails.
+pub fn run_in_image(h: &Harness, image: &str, argv: &[&str]) -> String {
+    let dir = TempDir::new("run-in-image");
+    let exec: Vec<String> = argv
+        .iter()
+        .map(|a| serde_json::Value::from(*a).to_string())
+        .collect();
+    // A fresh build argument (an environment variable of the RUN) keeps
+    // BuildKit from answering from its cache, which would print nothing.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!("FROM {image}\nARG NONCE\nRUN [{}]\n", exec.join(", ")),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", dir.path().display()));
+    let out = run(buildctl_dockerfile(h, dir.path()).arg(format!("--opt=build-arg:NONCE={nonce}")));
+    let log = text(&out);
+    assert!(out.status.success(), "{argv:?} failed in {image}:\n{log}");
+    // The RUN step's own lines: `#7 0.215 output`, after `#7 [2/2] RUN […]`.
+    let step = log
+        .lines()
+        .find(|l| l.contains("] RUN ["))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or("#?")
+        .to_string();
+    log.lines()
+        .filter_map(|l| l.strip_prefix(&format!("{step} ")))
+        .filter_map(|rest| {
+            let (time, output) = rest.split_once(' ')?;
+            time.parse::<f64>().ok().map(|_| output.to_string())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every path in an image's layers with its tar type and mode
+/// ("usr/local/bin/server" → "-rwxr-xr-x"), later layers winning, read from
+/// the registry's blobs with `tar -tv`.
+pub fn image_files(h: &Harness, repo: &str, reference: &str) -> BTreeMap<String, String> {
+    let registry = Registry { host: h.registry() };
+    let manifest = registry.manifest(repo, reference);
+    let scratch = TempDir::new("image-files");
+    let mut files = BTreeMap::new();
+    for digest in layers(&manifest) {
+        let tar = scratch.path().join("layer.tar");
+        let bytes = gunzip(
+            &registry.blob(repo, &digest),
+            &scratch.path().join("layer.gz"),
+        );
+        std::fs::write(&tar, bytes).unwrap_or_else(|e| panic!("{}: {e}", tar.display()));
+        let listing = run_ok(Command::new("tar").arg("-tvf").arg(&tar));
+        for line in listing.lines() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() < 6 {
+                continue;
+            }
+            let path = fields[5..].join(" ");
+            let path = path.split(" -> ").next().unwrap_or(&path);
+            files.insert(
+                path.trim_start_matches("./")
+                    .trim_end_matches('/')
+                    .to_string(),
+                fields[0].to_string(),
+            );
+        }
+    }
+    files
+}
+
+/// A module's source tree as the Go module proxy serves it (`go mod
+/// download` on the host, pinned), copied to a writable directory.
+pub fn module_from_proxy(h: &Harness, module_at_version: &str, into: &Path) {
+    let out = run_ok(h.command("go").current_dir(repo_root()).args([
+        "mod",
+        "download",
+        "-json",
+        module_at_version,
+    ]));
+    let json: Value = serde_json::from_str(out.trim_start_matches(|c| c != '{'))
+        .unwrap_or_else(|e| panic!("go mod download -json {module_at_version}: {e}\n{out}"));
+    let dir = json["Dir"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{module_at_version}: no Dir in {json}"));
+    copy_tree(Path::new(dir), into);
+    // The module cache is read-only; the copy must take a golb.toml.
+    run_ok(Command::new("chmod").args(["-R", "u+w"]).arg(into));
 }

@@ -513,10 +513,11 @@ fn private_modules_need_the_secret_only_when_modules_are_fetched() {
         .expect("the test GOPROXY starts");
     let case = Case::registry(h, "private", "max");
     let dir = case.source(&example_dir("private"));
-    let (builder, _) = golb_e2e::builder_image_trusting(
+    let (builder, _) = goproxy::builder_image_trusting(
         h,
         proxy.ca_pem().expect("a TLS proxy has a CA"),
         &case.work.path().join("builder"),
+        "golb-e2e/golang-testca-ci",
     );
     replace(
         &dir.join("golb.toml"),

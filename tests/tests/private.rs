@@ -26,14 +26,15 @@
 
 use golb_e2e::goproxy::{self, Auth, GoProxy};
 use golb_e2e::{
-    buildctl_dockerfile, builder_image_trusting, contains, copy_tree, files_under, gunzip, harness,
-    layers, repo_root, run, run_ok, text, Harness, Registry, TempDir,
+    buildctl_dockerfile, contains, copy_tree, files_under, gunzip, harness, layers, repo_root, run,
+    run_ok, text, Harness, Registry, TempDir,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const USER: &str = "golb";
 const REPO: &str = "golb-e2e/private";
+const BUILDER_REPO: &str = "golb-e2e/golang-testca";
 const MODULE_PATH: &str = "/golb.test/private/greeting/@v/";
 const GREETING: &str = "hello from a private module";
 /// The id of the module cache mount golb uses for every build; see docs/spec.md.
@@ -302,8 +303,12 @@ fn private_module_from_an_authenticated_goproxy_with_a_netrc_secret() {
     std::fs::write(&netrc, goproxy::netrc(&proxy, USER, &token)).unwrap();
 
     let mut logs = Vec::new();
-    let (builder, log) =
-        builder_image_trusting(h, proxy.ca_pem().unwrap(), &work.path().join("builder"));
+    let (builder, log) = goproxy::builder_image_trusting(
+        h,
+        proxy.ca_pem().unwrap(),
+        &work.path().join("builder"),
+        BUILDER_REPO,
+    );
     logs.push(log);
     let spec_path = context.join("golb.toml");
     let spec = std::fs::read_to_string(&spec_path).unwrap();

@@ -2,7 +2,7 @@
 //! the real BuildKit with plain Dockerfiles (golb's `cgo`, `compress` and
 //! base presets are not wired yet; docs/size.md):
 //! - the UPX image packs a Go binary reproducibly, and the packed binary runs;
-//! - the cgo builder compiles examples/sqlite (SQLite's C sources), which
+//! - the cgo builder compiles tests/fixtures/cgo-sqlite (SQLite's C sources), which
 //!   runs on the glibc base and cannot start on the static one;
 //! - the alpine stand-in has a shell and runs a Go binary as 65532.
 
@@ -111,7 +111,7 @@ RUN ["/server", "-version"]
 fn cgo_builder_builds_sqlite_which_needs_the_glibc_base() {
     let h = harness();
     let ctx = TempDir::new("slim-cgo");
-    copy_tree(&example_dir("sqlite"), ctx.path());
+    copy_tree(&repo_root().join("tests/fixtures/cgo-sqlite"), ctx.path());
     write(
         ctx.path(),
         "Dockerfile",

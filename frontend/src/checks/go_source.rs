@@ -132,6 +132,182 @@ fn import_spec(
     }
 }
 
+/// One `//go:embed` directive: its patterns (unquoted) and line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmbedDirective {
+    pub patterns: Vec<String>,
+    pub line: u32,
+}
+
+/// The `//go:embed` directives of a .go file. Go only honours them as line
+/// comments that start a line, so that is what is read; patterns are
+/// separated by spaces and may be quoted ("…" or `…`).
+pub fn embed_directives(text: &str) -> Vec<EmbedDirective> {
+    let mut found = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let Some(rest) = line.trim_start().strip_prefix("//go:embed") else {
+            continue;
+        };
+        if !rest.is_empty() && !rest.starts_with([' ', '\t']) {
+            continue;
+        }
+        let mut patterns = Vec::new();
+        let mut chars = rest.trim().chars().peekable();
+        while let Some(&c) = chars.peek() {
+            if c.is_whitespace() {
+                chars.next();
+                continue;
+            }
+            let mut pattern = String::new();
+            if c == '"' || c == '`' {
+                chars.next();
+                for q in chars.by_ref() {
+                    if q == c {
+                        break;
+                    }
+                    pattern.push(q);
+                }
+            } else {
+                while let Some(&p) = chars.peek() {
+                    if p.is_whitespace() {
+                        break;
+                    }
+                    pattern.push(p);
+                    chars.next();
+                }
+            }
+            patterns.push(pattern);
+        }
+        found.push(EmbedDirective {
+            patterns,
+            line: u32::try_from(index + 1).unwrap_or(u32::MAX),
+        });
+    }
+    found
+}
+
+/// The package-level string variables of a .go file (`var version = "dev"`,
+/// `var commit string`, `var ( … )`): the names `go build -ldflags "-X
+/// pkg.name=value"` can set. Only variables declared on a line of their own
+/// with type `string` or a string literal value count; anything else is
+/// skipped quietly, as the rest of this scanner does.
+pub fn string_vars(text: &str) -> Vec<Named> {
+    let mut lexer = Lexer::new(text.strip_prefix('\u{feff}').unwrap_or(text));
+    let mut tokens = Vec::new();
+    while let Some(token) = lexer.next_token() {
+        tokens.push(token);
+    }
+    let mut found = Vec::new();
+    let mut depth = 0usize;
+    let mut at = 0;
+    while at < tokens.len() {
+        match &tokens[at].kind {
+            Kind::Punct('{' | '(' | '[') => depth += 1,
+            Kind::Punct('}' | ')' | ']') => depth = depth.saturating_sub(1),
+            Kind::Ident(word) if word == "var" && depth == 0 => {
+                let grouped = matches!(
+                    tokens.get(at + 1),
+                    Some(Token {
+                        kind: Kind::Punct('('),
+                        ..
+                    })
+                );
+                let start = if grouped { at + 2 } else { at + 1 };
+                let mut end = start;
+                if grouped {
+                    let mut inner = 0usize;
+                    while end < tokens.len() {
+                        match tokens[end].kind {
+                            Kind::Punct('(' | '{' | '[') => inner += 1,
+                            Kind::Punct(')' | '}' | ']') if inner == 0 => break,
+                            Kind::Punct(')' | '}' | ']') => inner -= 1,
+                            _ => {}
+                        }
+                        end += 1;
+                    }
+                } else {
+                    let line = tokens.get(start).map_or(0, |t| t.line);
+                    while end < tokens.len() && tokens[end].line == line {
+                        end += 1;
+                    }
+                }
+                // One spec per line: `a, b string`, `a = "x"`, `a string = "x"`.
+                let body = &tokens[start.min(end)..end];
+                let mut line_start = 0;
+                while line_start < body.len() {
+                    let line = body[line_start].line;
+                    let line_end = body[line_start..]
+                        .iter()
+                        .position(|t| t.line != line)
+                        .map_or(body.len(), |n| line_start + n);
+                    string_var_spec(&body[line_start..line_end], &mut found);
+                    line_start = line_end;
+                }
+                at = end;
+                continue;
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    found
+}
+
+/// Every string literal of a .go file with its line, in order (for `golb
+/// init`'s guess at the ports a service listens on).
+pub fn string_literals(text: &str) -> Vec<(String, u32)> {
+    let mut lexer = Lexer::new(text.strip_prefix('\u{feff}').unwrap_or(text));
+    let mut found = Vec::new();
+    while let Some(token) = lexer.next_token() {
+        if let Kind::Str(value) = token.kind {
+            found.push((value, token.line));
+        }
+    }
+    found
+}
+
+/// One `name[, name…] [string] [= "literal"[, …]]` spec.
+fn string_var_spec(tokens: &[Token], found: &mut Vec<Named>) {
+    let mut names = Vec::new();
+    let mut rest = tokens;
+    while let [Token {
+        kind: Kind::Ident(name),
+        line,
+    }, tail @ ..] = rest
+    {
+        names.push(Named {
+            name: name.clone(),
+            line: *line,
+        });
+        match tail {
+            [Token {
+                kind: Kind::Punct(','),
+                ..
+            }, after @ ..] => rest = after,
+            _ => {
+                rest = tail;
+                break;
+            }
+        }
+    }
+    let is_string = match rest {
+        [Token {
+            kind: Kind::Ident(ty),
+            ..
+        }, ..] => ty == "string",
+        [Token {
+            kind: Kind::Punct('='),
+            ..
+        }, Token {
+            kind: Kind::Str(_), ..
+        }, ..] => true,
+        _ => false,
+    };
+    if is_string {
+        found.extend(names.into_iter().filter(|n| n.name != "_"));
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Token {
     kind: Kind,
@@ -641,6 +817,65 @@ import "too/late"
             is_compiled("broken.go", &file(Some("linux &&")), &none),
             "malformed: kept"
         );
+    }
+
+    #[test]
+    fn reads_embed_directives_and_their_patterns() {
+        let text = "package main\n\nimport _ \"embed\"\n\n//go:embed static templates/*.html\nvar files embed.FS\n\n\t//go:embed \"with space.txt\" `raw`\nvar x string\n// go:embed not-a-directive\n//go:embedded nope\n";
+        assert_eq!(
+            embed_directives(text),
+            vec![
+                EmbedDirective {
+                    patterns: vec!["static".into(), "templates/*.html".into()],
+                    line: 5
+                },
+                EmbedDirective {
+                    patterns: vec!["with space.txt".into(), "raw".into()],
+                    line: 8
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn finds_package_level_string_variables_the_linker_can_set() {
+        let text = r#"package main
+
+import "fmt"
+
+var version = "dev"
+var commit, date string
+var count = 3
+var (
+	gitTag    string
+	builtBy   = "unknown" // comment
+	typed     string = "x"
+	notString int
+	fn        = func() string { return "" }
+)
+
+func main() {
+	var local = "not package level"
+	fmt.Println(local, "var inside = \"string\"")
+}
+"#;
+        let names: Vec<(String, u32)> = string_vars(text)
+            .into_iter()
+            .map(|n| (n.name, n.line))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("version".to_string(), 5),
+                ("commit".to_string(), 6),
+                ("date".to_string(), 6),
+                ("gitTag".to_string(), 9),
+                ("builtBy".to_string(), 10),
+                ("typed".to_string(), 11),
+            ]
+        );
+        assert!(string_vars("package main\nvar (").is_empty());
+        assert!(string_vars("var").is_empty());
     }
 
     #[test]

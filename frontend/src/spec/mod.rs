@@ -5,7 +5,7 @@
 //! meaning here. Every problem carries the file, line and column it came from.
 
 mod location;
-mod raw;
+pub(crate) mod raw;
 
 pub use location::Location;
 

@@ -18,10 +18,6 @@ pub mod vuln_report;
 use crate::cli::Failure;
 use std::path::PathBuf;
 
-/// The golb image `golb llb` names for the steps that run `golb step` when
-/// none is given: the one this version of golb is published as.
-pub const DEFAULT_FRONTEND_IMAGE: &str = concat!("docker.io/golb/golb:", env!("CARGO_PKG_VERSION"));
-
 #[derive(Debug, clap::Subcommand)]
 pub enum Step {
     /// Serve Go's build cache (GOCACHEPROG) from seeds, a cache and a snapshot.
