@@ -8,7 +8,7 @@
 //! through so its source mapping survives.
 
 use crate::go_module::{self, GoModule};
-use crate::go_packages::{GoSources, PackageWalk};
+use crate::go_packages::{self, GoSources, PackageWalk};
 use crate::image_ref::ImageRef;
 use crate::options::FrontendOptions;
 use crate::plan::{self, BuildTarget, PlanInput, ResolvedImage, Target};
@@ -214,26 +214,59 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
             _ => Ok(targets.iter().map(|_| None).collect()),
         }
     };
-    let mut builder_bridge = bridge.clone();
     let module_and_builder = async {
-        let (module, reference) =
-            read_module(&mut builder_bridge, &context, &spec.builder.module_dir).await?;
-        let (builder_ref, _) = plan::builder_image(&spec, &module).map_err(spec_error)?;
-        // The builder's resolve and the walk of the module's packages need
-        // nothing from each other.
-        let mut sources_bridge = builder_bridge.clone();
-        let binaries = plan::binaries(&spec, &module);
-        let (builder, sources) = tokio::try_join!(
-            resolve(
-                &mut builder_bridge,
-                env,
-                &builder_ref,
-                &build_platform,
-                &options,
-                "builder",
-            ),
-            read_go_sources(&mut sources_bridge, &reference, &module, &binaries),
-        )?;
+        // The builder, when the spec names it, is resolved at once; else it
+        // waits for go.mod's go line.
+        let named_builder = spec.builder.image.is_some() || spec.builder.go.is_some();
+        let resolve_builder = |module: &GoModule| {
+            let chosen = plan::builder_image(&spec, module).map_err(spec_error);
+            let mut bridge = bridge.clone();
+            let (env, options, build_platform) = (env, &options, &build_platform);
+            async move {
+                let (builder_ref, _) = chosen?;
+                resolve(
+                    &mut bridge,
+                    env,
+                    &builder_ref,
+                    build_platform,
+                    options,
+                    "builder",
+                )
+                .await
+            }
+        };
+        let early_builder = async {
+            match named_builder {
+                true => resolve_builder(&GoModule::default()).await.map(Some),
+                false => Ok(None),
+            }
+        };
+        let module_and_sources = async {
+            let mut context_bridge = bridge.clone();
+            let reference = solve_context(&mut context_bridge, &context).await?;
+            let mut module_bridge = bridge.clone();
+            let (module, prefetched) = tokio::try_join!(
+                read_module_files(&mut module_bridge, &reference, &spec.builder.module_dir),
+                PackageFiles::prefetch(bridge, &reference, &spec),
+            )?;
+            let binaries = plan::binaries(&spec, &module);
+            let late_builder = async {
+                match named_builder {
+                    true => Ok(None),
+                    false => resolve_builder(&module).await.map(Some),
+                }
+            };
+            let (sources, late_builder) = tokio::try_join!(
+                read_go_sources(bridge, &reference, &module, &binaries, prefetched),
+                late_builder,
+            )?;
+            Ok::<_, FrontendError>((module, sources, late_builder))
+        };
+        let (early_builder, (module, sources, late_builder)) =
+            tokio::try_join!(early_builder, module_and_sources)?;
+        let builder = early_builder
+            .or(late_builder)
+            .ok_or_else(|| FrontendError::Invalid("golb resolved no builder (a bug)".into()))?;
         Ok::<_, FrontendError>((module, builder, sources))
     };
     let (bases, (module, builder, sources)) = tokio::try_join!(runtime_bases, module_and_builder)?;
@@ -265,7 +298,6 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     })?;
 
     let cache_imports = gateway::parse_cache_imports(&env.opts)?;
-    load_carried(bridge, &images, &spec_file, &cache_imports).await?;
     // Platforms are solved concurrently: BuildKit shares the steps they have
     // in common (the module download) and runs the rest in parallel.
     let mut solves = tokio::task::JoinSet::new();
@@ -305,37 +337,6 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         extra_metadata: BTreeMap::new(),
         ..ReturnResult::default()
     })
-}
-
-/// Loads the results that carry Go's work to other builders (see
-/// `PlatformImage::carried`), once each, all at once, so that `--cache-to …
-/// mode=max` exports them even when the image itself is a cache hit (a no-op
-/// or a README edit on `main`). Where they are cache hits, loading costs
-/// nothing: an imported result stays in the registry until a step needs it.
-async fn load_carried(
-    bridge: &mut Bridge,
-    images: &[plan::PlatformImage],
-    spec_file: &SourceFile,
-    cache_imports: &[gateway::CacheImport],
-) -> Result<(), FrontendError> {
-    let mut definitions = BTreeMap::new();
-    for state in images.iter().flat_map(|i| &i.carried) {
-        let definition = state
-            .marshal(std::slice::from_ref(spec_file))
-            .map_err(|e| FrontendError::Invalid(e.to_string()))?;
-        if let Some(head) = head_digest(&definition) {
-            definitions.insert(head, definition);
-        }
-    }
-    let mut solves = tokio::task::JoinSet::new();
-    for definition in definitions.into_values() {
-        let (mut bridge, imports) = (bridge.clone(), cache_imports.to_vec());
-        solves.spawn(async move { bridge.solve_evaluated(definition, imports).await });
-    }
-    while let Some(joined) = solves.join_next().await {
-        joined.map_err(task_failed)??;
-    }
-    Ok(())
 }
 
 /// Answers `--call describe|targets|outline|check` (subrequests) with the
@@ -669,42 +670,62 @@ async fn read_module(
     context: &State,
     dir: &str,
 ) -> Result<(GoModule, RefId), FrontendError> {
-    let definition = context
-        .marshal(&[])
-        .map_err(|e| FrontendError::Invalid(e.to_string()))?;
-    let reference = bridge.solve(definition, Vec::new()).await?;
-    let module_error = FrontendError::Module;
-    let mut files = BTreeMap::new();
-    read_existing(bridge, &reference, &go_module::probe_paths(dir), &mut files).await?;
-    if files.contains_key(&go_module::join(dir, go_module::GO_MOD)) {
-        let members = go_module::member_paths(dir, &files).map_err(module_error)?;
-        read_existing(bridge, &reference, &members, &mut files).await?;
-    }
-    let module = GoModule::from_files(dir, &files).map_err(module_error)?;
+    let reference = solve_context(bridge, context).await?;
+    let module = read_module_files(bridge, &reference, dir).await?;
     Ok((module, reference))
 }
 
-/// Walks the module's own packages in the solved context (`go_packages`):
-/// each round lists the directories and reads the .go files it asks for, all
-/// at once.
-async fn read_go_sources(
+/// Solves the context (the build would transfer it anyway; this solve is the
+/// same vertex, so nothing is sent twice).
+async fn solve_context(bridge: &mut Bridge, context: &State) -> Result<RefId, FrontendError> {
+    let definition = context
+        .marshal(&[])
+        .map_err(|e| FrontendError::Invalid(e.to_string()))?;
+    Ok(bridge.solve(definition, Vec::new()).await?)
+}
+
+/// The module's files in the solved context: its own, then its workspace
+/// members' and local replacements'.
+async fn read_module_files(
     bridge: &mut Bridge,
     reference: &RefId,
-    module: &GoModule,
-    binaries: &[plan::BinaryPlan],
-) -> Result<GoSources, FrontendError> {
-    enum Answer {
-        Listed(String, Option<Vec<String>>),
-        Read(String, Option<Vec<u8>>),
+    dir: &str,
+) -> Result<GoModule, FrontendError> {
+    let module_error = FrontendError::Module;
+    let mut files = BTreeMap::new();
+    read_existing(bridge, reference, &go_module::probe_paths(dir), &mut files).await?;
+    if files.contains_key(&go_module::join(dir, go_module::GO_MOD)) {
+        let members = go_module::member_paths(dir, &files).map_err(module_error)?;
+        if !members.is_empty() {
+            read_existing(bridge, reference, &members, &mut files).await?;
+        }
     }
-    let mut walk = PackageWalk::new(module, binaries);
-    loop {
-        let wanted = walk.wanted();
-        if wanted.is_empty() {
-            return Ok(walk.finish());
+    GoModule::from_files(dir, &files).map_err(module_error)
+}
+
+/// What the walk of the packages reads: directory listings (the .go file
+/// names, or None where there is no directory) and files (None where the
+/// read failed).
+#[derive(Default)]
+struct PackageFiles {
+    listed: BTreeMap<String, Option<Vec<String>>>,
+    read: BTreeMap<String, Option<Vec<u8>>>,
+}
+
+impl PackageFiles {
+    /// Lists `dirs` and reads `paths`, all at once.
+    async fn fetch(
+        bridge: &Bridge,
+        reference: &RefId,
+        dirs: Vec<String>,
+        paths: Vec<String>,
+    ) -> Result<PackageFiles, FrontendError> {
+        enum Answer {
+            Listed(String, Option<Vec<String>>),
+            Read(String, Option<Vec<u8>>),
         }
         let mut requests = tokio::task::JoinSet::new();
-        for dir in wanted.list {
+        for dir in dirs {
             let (mut bridge, reference) = (bridge.clone(), reference.clone());
             requests.spawn(async move {
                 let at = if dir.is_empty() { "/" } else { dir.as_str() };
@@ -723,18 +744,106 @@ async fn read_go_sources(
                 Answer::Listed(dir, names)
             });
         }
-        for path in wanted.read {
+        for path in paths {
             let (mut bridge, reference) = (bridge.clone(), reference.clone());
             requests.spawn(async move {
                 let data = bridge.read_file(&reference, &path).await.ok();
                 Answer::Read(path, data)
             });
         }
+        let mut fetched = PackageFiles::default();
         while let Some(joined) = requests.join_next().await {
             match joined.map_err(task_failed)? {
-                Answer::Listed(dir, names) => walk.listed(&dir, names),
-                Answer::Read(path, data) => walk.read(&path, data.as_deref()),
+                Answer::Listed(dir, names) => {
+                    fetched.listed.insert(dir, names);
+                }
+                Answer::Read(path, data) => {
+                    fetched.read.insert(path, data);
+                }
             }
+        }
+        Ok(fetched)
+    }
+
+    /// The binaries' own package directories and their .go files, fetched
+    /// before go.mod is known, so that these two round trips overlap the
+    /// module's reading: the spec alone names those directories.
+    async fn prefetch(
+        bridge: &Bridge,
+        reference: &RefId,
+        spec: &Spec,
+    ) -> Result<PackageFiles, FrontendError> {
+        let dirs: Vec<String> = if spec.binaries.is_empty() {
+            go_packages::package_dir(&spec.builder.module_dir, ".")
+                .into_iter()
+                .collect()
+        } else {
+            spec.binaries
+                .iter()
+                .filter_map(|b| {
+                    go_packages::package_dir(&spec.builder.module_dir, &b.package.value)
+                })
+                .collect()
+        };
+        let mut fetched = PackageFiles::fetch(bridge, reference, dirs, Vec::new()).await?;
+        let paths: Vec<String> = fetched
+            .listed
+            .iter()
+            .flat_map(|(dir, names)| {
+                names.iter().flatten().map(move |n| {
+                    if dir.is_empty() {
+                        n.clone()
+                    } else {
+                        format!("{dir}/{n}")
+                    }
+                })
+            })
+            .collect();
+        let files = PackageFiles::fetch(bridge, reference, Vec::new(), paths).await?;
+        fetched.read = files.read;
+        Ok(fetched)
+    }
+}
+
+/// Walks the module's own packages in the solved context (`go_packages`):
+/// what `prefetched` holds first, then each round lists the directories and
+/// reads the .go files the walk asks for, all at once.
+async fn read_go_sources(
+    bridge: &Bridge,
+    reference: &RefId,
+    module: &GoModule,
+    binaries: &[plan::BinaryPlan],
+    mut prefetched: PackageFiles,
+) -> Result<GoSources, FrontendError> {
+    let mut walk = PackageWalk::new(module, binaries);
+    loop {
+        let wanted = walk.wanted();
+        if wanted.is_empty() {
+            return Ok(walk.finish());
+        }
+        let mut missing_dirs = Vec::new();
+        for dir in wanted.list {
+            match prefetched.listed.remove(&dir) {
+                Some(names) => walk.listed(&dir, names),
+                None => missing_dirs.push(dir),
+            }
+        }
+        let mut missing_paths = Vec::new();
+        for path in wanted.read {
+            match prefetched.read.remove(&path) {
+                Some(data) => walk.read(&path, data.as_deref()),
+                None => missing_paths.push(path),
+            }
+        }
+        if missing_dirs.is_empty() && missing_paths.is_empty() {
+            continue;
+        }
+        let fetched = PackageFiles::fetch(bridge, reference, missing_dirs, missing_paths).await?;
+        for (dir, names) in fetched.listed {
+            walk.listed(&dir, names);
+        }
+        for (path, data) in fetched.read {
+            walk.read(&path, data.as_deref());
         }
     }
 }
@@ -846,6 +955,9 @@ async fn read_existing(
         let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
         (dir.to_string(), name.to_string())
     };
+    // The listings say what exists; the reads are sent at the same time, on
+    // the chance that it does (one round trip instead of two). A read of a
+    // file that is not listed is dropped; one that is listed must succeed.
     let dirs: std::collections::BTreeSet<String> = paths.iter().map(|p| split(p).0).collect();
     let mut listings = tokio::task::JoinSet::new();
     for dir in dirs {
@@ -857,24 +969,25 @@ async fn read_existing(
             (dir, names)
         });
     }
+    let mut reads = tokio::task::JoinSet::new();
+    for path in paths {
+        let (mut bridge, reference, path) = (bridge.clone(), reference.clone(), path.clone());
+        reads.spawn(async move {
+            let data = bridge.read_file(&reference, &path).await;
+            (path, data)
+        });
+    }
     let mut listed = BTreeMap::new();
     while let Some(joined) = listings.join_next().await {
         let (dir, names) = joined.map_err(task_failed)?;
         listed.insert(dir, names.unwrap_or_default());
     }
-    let mut reads = tokio::task::JoinSet::new();
-    for path in paths {
-        let (dir, name) = split(path);
-        if listed.get(&dir).is_some_and(|names| names.contains(&name)) {
-            let (mut bridge, reference, path) = (bridge.clone(), reference.clone(), path.clone());
-            reads.spawn(async move {
-                let data = bridge.read_file(&reference, &path).await;
-                (path, data)
-            });
-        }
-    }
     while let Some(joined) = reads.join_next().await {
         let (path, data) = joined.map_err(task_failed)?;
+        let (dir, name) = split(&path);
+        if !listed.get(&dir).is_some_and(|names| names.contains(&name)) {
+            continue;
+        }
         // Listed but unreadable: a link BuildKit resolved inside the context root to nothing.
         let data = data.map_err(|e| FrontendError::Module(go_module::unreadable(&path, &e)))?;
         files.insert(path, data);

@@ -140,11 +140,6 @@ pub struct PlatformImage {
     pub platform: Platform,
     pub state: State,
     pub config: Option<Value>,
-    /// The step outputs that carry Go's work across builders (the module
-    /// snapshot, the compiled dependencies): BuildKit exports a step's result
-    /// with `--cache-to … mode=max` only when the build loaded it, which a
-    /// cache hit further down skips, so the gateway has them loaded.
-    pub carried: Vec<State>,
 }
 
 /// A binary with every default applied.
@@ -332,7 +327,6 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
                 platform: input.build_platform.clone(),
                 state,
                 config: None,
-                carried: go.modules.iter().cloned().collect(),
             }]);
         }
         BuildTarget::Image | BuildTarget::Binaries => {}
@@ -361,12 +355,6 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
                 )?,
             ));
         }
-        let carried: Vec<State> = go
-            .modules
-            .iter()
-            .cloned()
-            .chain(compiled.iter().cloned())
-            .collect();
         let image = match (&input.build_target, &target.base) {
             (BuildTarget::Image, Some(base)) => {
                 let created = image_config::rfc3339(input.options.source_date_epoch);
@@ -401,7 +389,6 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
                     platform: target.platform.clone(),
                     state,
                     config: Some(config),
-                    carried,
                 }
             }
             _ => {
@@ -410,7 +397,6 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
                     platform: target.platform.clone(),
                     state,
                     config: None,
-                    carried,
                 }
             }
         };

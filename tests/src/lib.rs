@@ -181,6 +181,24 @@ pub fn steps_named(log: &str, needle: &str) -> Vec<String> {
     ids
 }
 
+/// Whether a step named `needle` ran its command. Every golb step that runs
+/// prints at least one line (`golb step …` and `go build -v` say what they
+/// did), while a step whose result comes from a cache prints none; BuildKit
+/// marks such a step CACHED, or only shows the download of its result when a
+/// later step needs it (an imported cache).
+pub fn ran(log: &str, needle: &str) -> bool {
+    let ids = steps_named(log, needle);
+    assert!(!ids.is_empty(), "no step {needle:?} in:\n{log}");
+    ids.iter().any(|id| {
+        let prefix = format!("{id} ");
+        log.lines().any(|line| {
+            line.strip_prefix(&prefix)
+                .and_then(|rest| rest.split_whitespace().next())
+                .is_some_and(|first| first.parse::<f64>().is_ok())
+        })
+    })
+}
+
 /// Whether `--progress=plain` output says step `id` was CACHED.
 pub fn step_cached(log: &str, id: &str) -> bool {
     log.lines().any(|l| l.trim() == format!("{id} CACHED"))

@@ -22,7 +22,7 @@
 
 use golb_e2e::goproxy::{self, GoProxy};
 use golb_e2e::{
-    buildx_golb, copy_tree, example_dir, harness, metadata_digest, repo_root, run, run_ok,
+    buildx_golb, copy_tree, example_dir, harness, metadata_digest, ran, repo_root, run, run_ok,
     steps_named, text, Harness, TempDaemon, TempDir,
 };
 use std::path::{Path, PathBuf};
@@ -205,24 +205,6 @@ fn compiled_packages(log: &str) -> Vec<String> {
     packages.sort();
     packages.dedup();
     packages
-}
-
-/// Whether a step named `needle` ran its command. Every golb step that runs
-/// prints at least one line (`golb step …` and `go build -v` say what they
-/// did), while a step whose result comes from a cache prints none; BuildKit
-/// marks such a step CACHED, or only shows the download of its result when a
-/// later step needs it (an imported cache).
-fn ran(log: &str, needle: &str) -> bool {
-    let ids = steps_named(log, needle);
-    assert!(!ids.is_empty(), "no step {needle:?} in:\n{log}");
-    ids.iter().any(|id| {
-        let prefix = format!("{id} ");
-        log.lines().any(|line| {
-            line.strip_prefix(&prefix)
-                .and_then(|rest| rest.split_whitespace().next())
-                .is_some_and(|first| first.parse::<f64>().is_ok())
-        })
-    })
 }
 
 /// What a runner that imported the dependencies must show: they were not

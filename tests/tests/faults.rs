@@ -1,6 +1,6 @@
 //! Faults around a golb build, each on a daemon of the test's own
 //! (`TempDaemon`), so killing and restarting disturbs no other test:
-//! a build cancelled while `go build` runs, buildkitd restarted between
+//! a build cancelled while Go compiles, buildkitd restarted between
 //! builds, the registry gone, and the gateway stream cut by killing the
 //! frontend mid-build. After each, the daemon answers, no container is left
 //! running, and the next build succeeds.
@@ -15,6 +15,10 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The step that compiles the standard library and dependencies: the
+/// longest Go step of a cold build.
+const COMPILE: &str = "[golb] compile the standard library and dependencies";
 
 /// A build running in the background, its progress going to a file.
 struct Running {
@@ -44,34 +48,34 @@ impl Running {
         text
     }
 
-    /// Waits until `go build` has run for 5 s: plain progress prints a step's
-    /// header when it starts, and go build prints nothing while it compiles
-    /// (a cold build compiles the standard library first, minutes here).
-    fn wait_for_go_build(&mut self) {
+    /// Waits until Go has compiled for 5 s: plain progress prints a step's
+    /// header when it starts, and the compile of the standard library and the
+    /// dependencies prints nothing while it runs (minutes here, cold).
+    fn wait_for_compile(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(300);
-        while steps_named(&self.progress(), "[golb] go build").is_empty() {
+        while steps_named(&self.progress(), COMPILE).is_empty() {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!(
-                    "the build ended ({status}) before go build ran:\n{}",
+                    "the build ended ({status}) before Go compiled:\n{}",
                     self.progress()
                 );
             }
             assert!(
                 Instant::now() < deadline,
-                "go build did not start within 300 s:\n{}",
+                "the compile did not start within 300 s:\n{}",
                 self.progress()
             );
             std::thread::sleep(Duration::from_millis(200));
         }
         std::thread::sleep(Duration::from_secs(5));
         let progress = self.progress();
-        let step = steps_named(&progress, "[golb] go build");
+        let step = steps_named(&progress, COMPILE);
         assert!(
             self.child.try_wait().ok().flatten().is_none()
                 && !step
                     .iter()
                     .any(|id| progress.contains(&format!("{id} DONE"))),
-            "go build ended within 5 s; nothing left to interrupt:\n{progress}"
+            "the compile ended within 5 s; nothing left to interrupt:\n{progress}"
         );
     }
 
@@ -123,14 +127,14 @@ fn build_log(test: &str) -> (TempDir, std::path::PathBuf) {
 }
 
 #[test]
-fn a_build_cancelled_during_go_build_leaves_the_daemon_healthy_and_its_caches_usable() {
+fn a_build_cancelled_while_go_compiles_leaves_the_daemon_healthy_and_its_caches_usable() {
     let h = harness();
     let daemon = TempDaemon::start(h, "fault-cancel");
     let (_dir, log) = build_log("fault-cancel-log");
     let ex = example_dir("hello");
 
     let mut first = Running::start(daemon.buildx_golb(h, &ex, &[]), &log);
-    first.wait_for_go_build();
+    first.wait_for_compile();
     let cancelled_at = Instant::now();
     // What a user's Ctrl-C sends buildx.
     first.signal("-INT");

@@ -166,31 +166,10 @@ impl Bridge {
         def: llb::pb::Definition,
         cache_imports: Vec<CacheImport>,
     ) -> Result<RefId, GatewayError> {
-        self.solve_request(def, cache_imports, false).await
-    }
-
-    /// A solve that BuildKit carries out now (cap `gateway.solve.evaluate`),
-    /// rather than when the result is first needed: the result is then loaded
-    /// in this build, even when a cache hit further down made it unnecessary.
-    pub async fn solve_evaluated(
-        &mut self,
-        def: llb::pb::Definition,
-        cache_imports: Vec<CacheImport>,
-    ) -> Result<RefId, GatewayError> {
-        self.solve_request(def, cache_imports, true).await
-    }
-
-    async fn solve_request(
-        &mut self,
-        def: llb::pb::Definition,
-        cache_imports: Vec<CacheImport>,
-        evaluate: bool,
-    ) -> Result<RefId, GatewayError> {
         let req = pb::SolveRequest {
             definition: Some(def),
             allow_result_return: true,
             allow_result_array_ref: true,
-            evaluate,
             cache_imports: cache_imports
                 .into_iter()
                 .map(|c| pb::CacheOptionsEntry {
