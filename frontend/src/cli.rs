@@ -315,15 +315,7 @@ impl Offline<'_> {
             .platform(Platform::linux_amd64())
             .custom_name(format!("[golb] {}", self.frontend_image))
             // No key of the spec asks for it: it points at the spec's first line.
-            .location(
-                0,
-                llb::SourceRange {
-                    start_line: 1,
-                    start_col: 1,
-                    end_line: 1,
-                    end_col: 1,
-                },
-            )
+            .location(0, llb::Location::TOP)
             .build();
         let images = plan::plan(PlanInput {
             spec: &spec,

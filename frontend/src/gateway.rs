@@ -17,7 +17,7 @@ use crate::{build_args, checks, dockerignore, named_context, subrequests};
 use golb_proto::gateway::{
     self, errdefs, Bridge, Caps, FrontendEnv, PlatformImage, RefId, ReturnResult,
 };
-use golb_proto::llb::{Local, OciLayout, Platform, SourceFile, SourceRange, State};
+use golb_proto::llb::{Local, OciLayout, Platform, SourceFile, State};
 use std::collections::BTreeMap;
 
 /// gRPC status codes used in errors returned to BuildKit.
@@ -113,7 +113,7 @@ pub async fn serve() -> i32 {
 fn error_status(error: &FrontendError) -> errdefs::Status {
     match error {
         FrontendError::Spec { errors, file } => {
-            let ranges: Vec<SourceRange> = errors.0.iter().map(|e| to_range(e.location)).collect();
+            let ranges: Vec<Location> = errors.0.iter().map(|e| e.location).collect();
             errdefs::source_error(INVALID_ARGUMENT, &errors.to_string(), file, &ranges)
         }
         FrontendError::Precondition(message) => errdefs::plain_error(FAILED_PRECONDITION, message),
@@ -126,15 +126,6 @@ fn error_status(error: &FrontendError) -> errdefs::Status {
             Some(status) => errdefs::from_tonic(status),
             None => errdefs::plain_error(UNKNOWN, &e.to_string()),
         },
-    }
-}
-
-fn to_range(location: Location) -> SourceRange {
-    SourceRange {
-        start_line: location.line,
-        start_col: location.col,
-        end_line: location.end_line,
-        end_col: location.end_col,
     }
 }
 

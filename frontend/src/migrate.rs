@@ -19,7 +19,7 @@ use crate::draft::{Draft, Table, Value};
 use crate::go_module::{GoModule, GO_MOD};
 use crate::init::{self, detect};
 use crate::release;
-use crate::spec::{Location, Spec};
+use crate::spec::Spec;
 use go_command::GoBuild;
 use parse_dockerfile::{Command, Instruction, Source};
 use std::collections::BTreeMap;
@@ -526,7 +526,7 @@ struct DockerfileText<'t>(&'t str);
 
 impl DockerfileText<'_> {
     fn line(&self, span: &std::ops::Range<usize>) -> u32 {
-        Location::from_span(self.0, span.clone()).line
+        crate::spec::location::locate(self.0, span.clone()).line
     }
 
     fn first_line(&self, span: &std::ops::Range<usize>) -> String {

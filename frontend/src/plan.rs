@@ -13,7 +13,7 @@ use crate::image_config::{self, RuntimeImage};
 use crate::image_ref::ImageRef;
 use crate::spec::{self, Location, Spec, SpecError, DEFAULT_RUNTIME_BASE};
 use golb_proto::llb::{
-    CacheSharing, Copy, Exec, File, Image, Mkdir, Mkfile, Mount, Platform, SourceRange, State,
+    CacheSharing, Copy, Exec, File, Image, Mkdir, Mkfile, Mount, Platform, State,
 };
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -407,21 +407,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformImage>, PlanError> {
 
 /// Where an op comes from when no key of the spec asked for it: the spec's
 /// first line, so every op still points at the file that made it.
-const SPEC_TOP: Location = Location {
-    line: 1,
-    col: 1,
-    end_line: 1,
-    end_col: 1,
-};
-
-fn range(location: Location) -> SourceRange {
-    SourceRange {
-        start_line: location.line,
-        start_col: location.col,
-        end_line: location.end_line,
-        end_col: location.end_col,
-    }
-}
+const SPEC_TOP: Location = Location::TOP;
 
 fn image_source(
     reference: &ImageRef,
@@ -453,7 +439,7 @@ fn builder_state(input: &PlanInput<'_>) -> State {
         .or(builder.go.as_ref())
         .map(|v| v.location)
         .or(builder.location);
-    image = image.location(SPEC_SOURCE, range(location.unwrap_or(SPEC_TOP)));
+    image = image.location(SPEC_SOURCE, location.unwrap_or(SPEC_TOP));
     input
         .builder
         .replacement
@@ -548,7 +534,7 @@ fn download_modules(input: &PlanInput<'_>, files: &ModuleFiles, builder: State) 
         .location
         .or(input.spec.builder.location)
         .unwrap_or(SPEC_TOP);
-    exec = exec.location(SPEC_SOURCE, range(location));
+    exec = exec.location(SPEC_SOURCE, location);
     exec.build().output(go_build::MODULES_DIR).ok()
 }
 
@@ -585,7 +571,7 @@ fn module_files(input: &PlanInput<'_>) -> ModuleFiles {
                     .timestamp_unix_nanos(0),
             )
             .custom_name(format!("[golb] {what}"))
-            .location(SPEC_SOURCE, range(SPEC_TOP))
+            .location(SPEC_SOURCE, SPEC_TOP)
             .build()
     };
     ModuleFiles {
@@ -698,7 +684,7 @@ fn build_inputs(input: &PlanInput<'_>) -> State {
                 .timestamp_unix_nanos(0),
         )
         .custom_name("[golb] the context's Go inputs")
-        .location(SPEC_SOURCE, range(SPEC_TOP))
+        .location(SPEC_SOURCE, SPEC_TOP)
         .build()
 }
 
@@ -763,10 +749,7 @@ fn compile_dependencies(
         ))
         .ignore_cache(input.options.no_cache.covers(Step::Build))
         .network_none()
-        .location(
-            SPEC_SOURCE,
-            range(input.spec.builder.location.unwrap_or(SPEC_TOP)),
-        );
+        .location(SPEC_SOURCE, input.spec.builder.location.unwrap_or(SPEC_TOP));
     exec = with_modules(exec, go);
     exec = go.files.mount(exec, input.module, input.module.workspace);
     let exec = with_env(exec, builder_env(input, env)).build();
@@ -800,7 +783,7 @@ fn known_hosts_state(input: &PlanInput<'_>, text: String) -> State {
     File::new(State::scratch())
         .mkfile(Mkfile::new(KNOWN_HOSTS_FILE, 0o644, text).timestamp_unix_nanos(0))
         .custom_name("[golb] known_hosts for [modules] ssh")
-        .location(SPEC_SOURCE, range(location))
+        .location(SPEC_SOURCE, location)
         .build()
 }
 
@@ -877,7 +860,7 @@ fn build_binary(
     // module the download missed fails here instead of being fetched on
     // the side.
     .network_none()
-    .location(SPEC_SOURCE, range(binary.location));
+    .location(SPEC_SOURCE, binary.location);
     if go.gocacheprog {
         env.push(("GOCACHE".into(), go_build::SCRATCH_GOCACHE.into()));
         env.push(("GOCACHEPROG".into(), go_build::build_gocacheprog()));
@@ -928,7 +911,7 @@ pub fn base_source(
         .map(|b| b.location)
         .or(runtime.location)
         .unwrap_or(SPEC_TOP);
-    image.location(SPEC_SOURCE, range(location)).build()
+    image.location(SPEC_SOURCE, location).build()
 }
 
 /// The paths whose existence in the runtime base decides where each
@@ -1034,11 +1017,11 @@ fn files_layers(
         let staged = stage
             .copy(copy)
             .custom_name(format!("[golb] stage {}", file.src))
-            .location(SPEC_SOURCE, range(file.location))
+            .location(SPEC_SOURCE, file.location)
             .build();
         overlay(onto, staged, &anchor, timestamp)
             .custom_name(format!("[golb] copy {} to {}", file.src, file.dest))
-            .location(SPEC_SOURCE, range(file.location))
+            .location(SPEC_SOURCE, file.location)
             .build()
     })
 }
@@ -1074,7 +1057,7 @@ fn binaries_layer(
     // The layer exists because of the binaries: point at their tables.
     let locate = |file: File| {
         built.iter().fold(file, |file, (binary, _)| {
-            file.location(SPEC_SOURCE, range(binary.location))
+            file.location(SPEC_SOURCE, binary.location)
         })
     };
     if onto.is_scratch() {
@@ -1134,7 +1117,7 @@ fn check_module(
             _ => Step::Vet,
         }));
     let exec = with_modules(with_sources(with_hosts(exec, input.options), input), go);
-    let exec = exec.location(SPEC_SOURCE, range(spec.test.location.unwrap_or(SPEC_TOP)));
+    let exec = exec.location(SPEC_SOURCE, spec.test.location.unwrap_or(SPEC_TOP));
     let exec = with_env(
         exec,
         builder_env(

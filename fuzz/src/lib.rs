@@ -14,7 +14,7 @@ use golb::plan::{self, PlanInput, ResolvedImage, Target};
 use golb::spec::{self, Spec, SpecFile};
 use golb::{build_args, dockerignore, image_config, named_context, subrequests};
 use golb_proto::gateway::errdefs;
-use golb_proto::llb::{self, Local, Platform, SourceFile, SourceRange, State};
+use golb_proto::llb::{self, Local, Platform, SourceFile, State};
 use prost::Message;
 use std::collections::BTreeMap;
 
@@ -65,16 +65,7 @@ pub fn spec(data: &[u8]) {
                 findings: &[],
                 build_error: Some(failure),
             });
-            let ranges: Vec<SourceRange> = errors
-                .0
-                .iter()
-                .map(|e| SourceRange {
-                    start_line: e.location.line,
-                    start_col: e.location.col,
-                    end_line: e.location.end_line,
-                    end_col: e.location.end_col,
-                })
-                .collect();
+            let ranges: Vec<llb::Location> = errors.0.iter().map(|e| e.location).collect();
             errdefs::source_error(3, &errors.to_string(), &source_file(spec_bytes), &ranges);
             return;
         }

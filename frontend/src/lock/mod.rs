@@ -124,7 +124,7 @@ impl Lock {
     pub fn parse(file: &str, text: &str) -> Result<Lock, LockError> {
         let invalid = |span: std::ops::Range<usize>, message: String| LockError::Invalid {
             file: file.to_string(),
-            location: Location::from_span(text, span),
+            location: crate::spec::location::locate(text, span),
             message,
         };
         let raw: RawLock = toml::from_str(text)

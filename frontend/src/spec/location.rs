@@ -1,42 +1,28 @@
 //! Where in the spec file something was written: byte spans turned into the
 //! 1-based line and column that editors, `golb check` and BuildKit show.
 
-use std::fmt;
 use std::ops::Range;
 
-/// A span of the spec file, as 1-based lines and columns (columns count characters).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Location {
-    pub line: u32,
-    pub col: u32,
-    pub end_line: u32,
-    pub end_col: u32,
-}
+/// golb's one location type, from proto (BuildKit's source maps and error
+/// ranges use it too).
+pub use golb_proto::llb::Location;
 
-impl Location {
-    /// Turns a byte span of `text` into lines and columns. A span past the end
-    /// of the text is clamped, so a location can always be shown.
-    pub fn from_span(text: &str, span: Range<usize>) -> Location {
-        let (line, col) = line_col(text, span.start);
-        // The end is inclusive for people: point at the last character, not past it.
-        let last = if span.end > span.start {
-            span.end - 1
-        } else {
-            span.start
-        };
-        let (end_line, end_col) = line_col(text, last);
-        Location {
-            line,
-            col,
-            end_line,
-            end_col,
-        }
-    }
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.line, self.col)
+/// Turns a byte span of `text` into lines and columns. A span past the end of
+/// the text is clamped, so a location can always be shown.
+pub fn locate(text: &str, span: Range<usize>) -> Location {
+    let (line, col) = line_col(text, span.start);
+    // The end is inclusive for people: point at the last character, not past it.
+    let last = if span.end > span.start {
+        span.end - 1
+    } else {
+        span.start
+    };
+    let (end_line, end_col) = line_col(text, last);
+    Location {
+        line,
+        col,
+        end_line,
+        end_col,
     }
 }
 
@@ -62,7 +48,7 @@ mod tests {
 
     #[test]
     fn first_character_is_line_one_column_one() {
-        let loc = Location::from_span("abc", 0..1);
+        let loc = locate("abc", 0..1);
         assert_eq!((loc.line, loc.col, loc.end_line, loc.end_col), (1, 1, 1, 1));
     }
 
@@ -70,13 +56,13 @@ mod tests {
     fn spans_across_lines_count_characters_not_bytes() {
         let text = "a = 1\né = \"x\"\n";
         let start = text.find('"').unwrap();
-        let loc = Location::from_span(text, start..start + 3);
+        let loc = locate(text, start..start + 3);
         assert_eq!((loc.line, loc.col, loc.end_line, loc.end_col), (2, 5, 2, 7));
     }
 
     #[test]
     fn spans_past_the_end_are_clamped() {
-        let loc = Location::from_span("ab\n", 10..20);
+        let loc = locate("ab\n", 10..20);
         assert_eq!((loc.line, loc.col), (2, 1));
     }
 }

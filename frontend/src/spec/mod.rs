@@ -4,7 +4,7 @@
 //! into spanned raw tables (`raw`), then each value is checked and given its
 //! meaning here. Every problem carries the file, line and column it came from.
 
-mod location;
+pub mod location;
 pub(crate) mod raw;
 
 pub use location::Location;
@@ -206,7 +206,7 @@ impl Spec {
             let span = e.span().unwrap_or(0..0);
             SpecErrors(vec![SpecError {
                 file: name.to_string(),
-                location: Location::from_span(text, span),
+                location: crate::spec::location::locate(text, span),
                 message: explain_toml_error(e.message()),
             }])
         })?;
@@ -251,7 +251,7 @@ pub fn decode<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, SpecErrors> {
         let bad = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
         SpecErrors(vec![SpecError {
             file: name.to_string(),
-            location: Location::from_span(before, before.len()..before.len()),
+            location: crate::spec::location::locate(before, before.len()..before.len()),
             message: format!(
                 "the spec is not UTF-8 text (byte 0x{bad:02x} at offset {}): TOML files are UTF-8; \
                  re-save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)",
@@ -291,7 +291,7 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn locate<T>(&self, spanned: &Spanned<T>) -> Location {
-        Location::from_span(&self.file.text, spanned.span())
+        crate::spec::location::locate(&self.file.text, spanned.span())
     }
 
     /// A table from its header to its last key, so source maps show all of it.
@@ -302,7 +302,7 @@ impl Checker<'_> {
     ) -> Location {
         let span = table.span();
         let end = field_ends.into_iter().fold(span.end, usize::max);
-        Location::from_span(&self.file.text, span.start..end)
+        crate::spec::location::locate(&self.file.text, span.start..end)
     }
 
     fn located<T: Clone>(&self, spanned: &Spanned<T>) -> Located<T> {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 pub use bollard_buildkit_proto::google::rpc::Status;
 
-use crate::llb::{SourceFile, SourceRange};
+use crate::llb::{Location, SourceFile};
 
 const SOURCE_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Source+json";
 const SUBREQUEST_TYPE_URL: &str = "github.com/moby/buildkit/errdefs.Subrequest+json";
@@ -60,7 +60,7 @@ fn detail(type_url: &str, value: Vec<u8>) -> Any {
 
 /// An error located in a source file: clients print the offending lines. Lines and columns
 /// are passed through as given (BuildKit's `Position.line` / `.character`).
-pub fn source_error(code: i32, message: &str, file: &SourceFile, ranges: &[SourceRange]) -> Status {
+pub fn source_error(code: i32, message: &str, file: &SourceFile, ranges: &[Location]) -> Status {
     let json = SourceJson {
         info: SourceInfoJson {
             filename: &file.filename,
@@ -71,8 +71,8 @@ pub fn source_error(code: i32, message: &str, file: &SourceFile, ranges: &[Sourc
             .iter()
             .map(|r| RangeJson {
                 start: PositionJson {
-                    line: r.start_line,
-                    character: r.start_col,
+                    line: r.line,
+                    character: r.col,
                 },
                 end: PositionJson {
                     line: r.end_line,
@@ -138,9 +138,9 @@ mod tests {
             data: b"name = 1\n".to_vec(),
             language: "toml".into(),
         };
-        let ranges = [SourceRange {
-            start_line: 1,
-            start_col: 0,
+        let ranges = [Location {
+            line: 1,
+            col: 0,
             end_line: 1,
             end_col: 8,
         }];

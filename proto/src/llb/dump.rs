@@ -322,7 +322,7 @@ fn write_file(out: &mut String, op: &pb::Op, f: &pb::FileOp) {
 mod tests {
     use super::*;
     use crate::llb::{
-        CacheSharing, Copy, Exec, File, Image, Local, Mkfile, Mount, SourceFile, SourceRange, State,
+        CacheSharing, Copy, Exec, File, Image, Local, Location, Mkfile, Mount, SourceFile, State,
     };
 
     /// Replaces short digests with their position in `def`, so the expected text does not
@@ -371,9 +371,9 @@ mod tests {
         .custom_name("build")
         .location(
             0,
-            SourceRange {
-                start_line: 2,
-                start_col: 1,
+            Location {
+                line: 2,
+                col: 1,
                 end_line: 2,
                 end_col: 5,
             },

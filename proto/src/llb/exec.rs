@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::state::{Node, NodeMeta, OpKind, Output};
-use super::{LlbError, SourceRange, State};
+use super::{LlbError, Location, State};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CacheSharing {
@@ -220,7 +220,7 @@ impl Exec {
         self
     }
 
-    pub fn location(mut self, source_index: usize, range: SourceRange) -> Self {
+    pub fn location(mut self, source_index: usize, range: Location) -> Self {
         self.meta.locations.push((source_index, range));
         self
     }

@@ -4,7 +4,7 @@
 use super::pb;
 use super::pb::file_action::Action as PbAction;
 use super::state::{Node, NodeMeta, OpKind};
-use super::{SourceRange, State};
+use super::{Location, State};
 
 /// Copies `src` of another state into the file op's filesystem at `dest`.
 #[derive(Clone, Debug)]
@@ -206,7 +206,7 @@ impl File {
         self
     }
 
-    pub fn location(mut self, source_index: usize, range: SourceRange) -> Self {
+    pub fn location(mut self, source_index: usize, range: Location) -> Self {
         self.meta.locations.push((source_index, range));
         self
     }

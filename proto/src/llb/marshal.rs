@@ -204,7 +204,7 @@ impl Marshaler<'_> {
             let location = pb::Location {
                 source_index: i32::try_from(*index).unwrap_or(i32::MAX),
                 ranges: vec![pb::Range {
-                    start: Some(position(range.start_line, range.start_col)),
+                    start: Some(position(range.line, range.col)),
                     end: Some(position(range.end_line, range.end_col)),
                 }],
             };
@@ -454,7 +454,7 @@ fn position(line: u32, col: u32) -> pb::Position {
 mod tests {
     use super::*;
     use crate::llb::{
-        CacheSharing, Copy, Exec, File, Image, Local, Mkdir, Mount, Platform, SourceRange,
+        CacheSharing, Copy, Exec, File, Image, Local, Location, Mkdir, Mount, Platform,
     };
 
     fn ops(def: &pb::Definition) -> Vec<pb::Op> {
@@ -507,9 +507,9 @@ mod tests {
             .mount(Mount::scratch("/out"))
             .location(
                 0,
-                SourceRange {
-                    start_line: 3,
-                    start_col: 1,
+                Location {
+                    line: 3,
+                    col: 1,
                     end_line: 4,
                     end_col: 9,
                 },
@@ -966,9 +966,9 @@ mod tests {
             .custom_name("foreign step")
             .location(
                 0,
-                SourceRange {
-                    start_line: 2,
-                    start_col: 1,
+                Location {
+                    line: 2,
+                    col: 1,
                     end_line: 2,
                     end_col: 5,
                 },

@@ -17,7 +17,7 @@ pub use file::{Copy, File, Mkdir, Mkfile};
 pub use marshal::{digest, encode_op};
 pub use platform::{Platform, PlatformError};
 pub use source::{Image, Local, OciLayout};
-pub use state::{SourceFile, SourceRange, State};
+pub use state::{Location, SourceFile, State};
 
 /// Mistakes in how a graph is put together, found while building it.
 #[derive(Debug, thiserror::Error)]

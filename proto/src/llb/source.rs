@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::state::{Node, NodeMeta, OpKind};
-use super::{Platform, SourceRange, State};
+use super::{Location, Platform, State};
 
 /// `docker-image://` source. The reference is used as given: pinning and normalizing it is
 /// the caller's business, so the identifier (and thus the cache key) is exactly what they chose.
@@ -43,7 +43,7 @@ impl Image {
         self
     }
 
-    pub fn location(mut self, source_index: usize, range: SourceRange) -> Self {
+    pub fn location(mut self, source_index: usize, range: Location) -> Self {
         self.meta.locations.push((source_index, range));
         self
     }

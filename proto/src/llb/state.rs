@@ -10,13 +10,31 @@ use super::marshal::digest;
 use super::{pb, MarshalError, Platform};
 use prost::Message;
 
-/// A place in a source file (1-based line and column, inclusive start, end) — for source maps.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SourceRange {
-    pub start_line: u32,
-    pub start_col: u32,
+/// A place in a source file: 1-based lines and columns (columns count
+/// characters), the end inclusive. The one location type of golb: source
+/// maps, errdefs ranges, spec errors and check findings all use it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Location {
+    pub line: u32,
+    pub col: u32,
     pub end_line: u32,
     pub end_col: u32,
+}
+
+impl Location {
+    /// The first character of a file: for what no key of a file asked for.
+    pub const TOP: Location = Location {
+        line: 1,
+        col: 1,
+        end_line: 1,
+        end_col: 1,
+    };
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
 }
 
 /// A source file the graph was made from (e.g. the golb.toml), attached to the Definition's source map.
@@ -44,7 +62,7 @@ pub(crate) struct Output {
 pub(crate) struct NodeMeta {
     pub(crate) custom_name: Option<String>,
     pub(crate) ignore_cache: bool,
-    pub(crate) locations: Vec<(usize, SourceRange)>,
+    pub(crate) locations: Vec<(usize, Location)>,
 }
 
 #[derive(Debug)]
