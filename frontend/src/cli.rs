@@ -1,14 +1,15 @@
-//! Offline commands, for people and tests: the same spec → plan → LLB path
-//! the gateway takes, with the module read from a directory and images left
-//! unresolved (BuildKit resolves the tags when it solves the Definition).
+//! The command line: clap types and the offline commands. `golb llb` and
+//! `golb check` run the driver (`driver`) the gateway runs, on the file
+//! system (`offline`), with images left unresolved (BuildKit resolves the
+//! tags when it solves the Definition).
 
-use crate::build_args;
+use crate::driver::{self, DriverError};
 use crate::go_module::GoModule;
-use crate::go_packages::{GoSources, PackageWalk};
-use crate::options::{parse_platforms, FrontendOptions};
-use crate::plan::{self, PlanInput, ResolvedImage, Target};
+use crate::offline::{self, FsHost};
+use crate::options::parse_platforms;
+use crate::overrides;
 use crate::spec::Spec;
-use golb_proto::llb::{self, Local, Platform, SourceFile};
+use golb_proto::llb::{self, SourceFile};
 use prost::Message;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -156,7 +157,7 @@ pub(crate) fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf),
     let bytes = std::fs::read(&args.spec).map_err(|e| Failure::problem(format!("{shown}: {e}")))?;
     let mut spec =
         Spec::parse_bytes(&shown, &bytes).map_err(|errors| Failure::problem(errors.to_string()))?;
-    build_args::apply(&mut spec, &build_arg_opts(args));
+    overrides::apply(&mut spec, &build_arg_opts(args));
     let context = args.context.clone().unwrap_or_else(|| {
         args.spec
             .parent()
@@ -174,66 +175,69 @@ pub(crate) fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf),
 }
 
 /// `golb check`: every problem the frontend would report, without BuildKit,
-/// and the Go-aware checks (`checks`) of the spec against the module.
-/// Errors make it exit 1; warnings alone are printed and it exits 0.
+/// and the Go-aware checks (`checks`) of the spec against the module: the
+/// driver's `check`, which `--call check` runs too. Errors make it exit 1;
+/// warnings alone are printed and it exits 0.
 pub fn check(args: &CheckArgs) -> Result<(), Failure> {
     use crate::check_report::{self, Diagnostic};
     let format = args.format;
-    let args = Args {
-        spec: args.spec.clone(),
-        context: args.context.clone(),
-        build_args: Vec::new(),
+    let context = context_of(&args.spec, args.context.as_deref());
+    let host = FsHost {
+        context: context.clone(),
+        frontend_image: crate::release::frontend_image(),
     };
-    let (spec, module, _, context) = load(&args).map_err(|f| check_report::failure(format, f))?;
-    let binaries = plan::binaries(&spec, &module);
-    let builder = plan::builder_image(&spec, &module);
-    let base = plan::runtime_base(&spec);
-    let mut diagnostics: Vec<Diagnostic> = [
-        builder.as_ref().err(),
-        base.as_ref().err(),
-        plan::default_entrypoint(&spec, &binaries).err().as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(Diagnostic::from_spec_error)
-    .collect();
-    // Without both images the checks have nothing to compare; the errors above say why.
-    if let (Ok((builder, _)), Ok(base)) = (&builder, &base) {
-        let files = crate::checks::SourceSnapshot::from_dir(
-            &context,
-            &crate::checks::wanted_dirs(&module, &binaries),
-        )
-        .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))
-        .map_err(|f| check_report::failure(format, f))?;
-        let builder_go = crate::checks::builder_go_release(&spec, builder);
-        let findings = crate::checks::run(&crate::checks::CheckInput {
-            spec: &spec,
-            module: &module,
-            binaries: &binaries,
-            builder,
-            base,
-            builder_go: builder_go.as_deref(),
-            files: &files,
-        });
-        diagnostics.extend(
-            findings
-                .iter()
-                .map(|f| Diagnostic::from_finding(f, &spec.file.name, &context)),
-        );
+    let opts = offline_opts(&args.spec, &[]);
+    let checked = offline::block_on(driver::check(&host, &opts))
+        .map_err(|e| Failure::problem(format!("golb: {e}")))?
+        .map_err(|e| check_report::failure(format, driver_failure(e)))?;
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    if let Some(failure) = &checked.failure {
+        if failure.errors.is_empty() {
+            diagnostics.extend(Diagnostic::from_error_text(&failure.message));
+        }
+        diagnostics.extend(failure.errors.iter().map(Diagnostic::from_spec_error));
     }
+    diagnostics.extend(
+        checked
+            .findings
+            .iter()
+            .map(|f| Diagnostic::from_finding(f, &checked.file.filename, &context)),
+    );
     check_report::finish(format, &diagnostics)
 }
 
-/// `golb llb`: the Definition for one platform (the first given, else linux/amd64).
-pub fn llb(llb_args: &LlbArgs, out: &mut impl Write) -> Result<(), Failure> {
-    let args = Args {
-        spec: llb_args.spec.clone(),
-        context: llb_args.context.clone(),
-        build_args: llb_args.build_args.clone(),
-    };
-    let (_, module, file, context) = load(&args)?;
-    let mut opts = build_arg_opts(&args);
-    let args = llb_args;
+/// The context the offline commands read: `--context`, else the spec's directory.
+fn context_of(spec: &Path, context: Option<&Path>) -> PathBuf {
+    context.map(Path::to_path_buf).unwrap_or_else(|| {
+        spec.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    })
+}
+
+/// The frontend options BuildKit would pass for an offline command: the spec
+/// (its path as given, so messages name it) and the build arguments.
+fn offline_opts(spec: &Path, build_args: &[(String, String)]) -> BTreeMap<String, String> {
+    let mut opts: BTreeMap<String, String> = build_args
+        .iter()
+        .map(|(k, v)| (format!("build-arg:{k}"), v.clone()))
+        .collect();
+    opts.insert("filename".to_string(), spec.display().to_string());
+    opts
+}
+
+/// A driver error as the offline commands print it.
+fn driver_failure(error: DriverError) -> Failure {
+    match error {
+        DriverError::Options(e) => Failure::usage(e.to_string()),
+        other => Failure::problem(other.to_string()),
+    }
+}
+
+/// `golb llb`: the Definition for one platform (the first given, else
+/// linux/amd64), as the gateway plans it.
+pub fn llb(args: &LlbArgs, out: &mut impl Write) -> Result<(), Failure> {
+    let mut opts = offline_opts(&args.spec, &args.build_args);
     if let Some(platforms) = &args.platform {
         parse_platforms(platforms).map_err(|e| Failure::usage(e.to_string()))?;
         opts.insert("platform".into(), platforms.clone());
@@ -241,149 +245,53 @@ pub fn llb(llb_args: &LlbArgs, out: &mut impl Write) -> Result<(), Failure> {
     if let Some(target) = &args.target {
         opts.insert("target".into(), target.clone());
     }
-    let options = FrontendOptions::from_opts(&opts).map_err(|e| Failure::usage(e.to_string()))?;
-    let offline = Offline {
-        file: &file,
-        module: &module,
-        context: &context,
-        options: &options,
-        opts: &opts,
-        frontend_image: &args
+    let host = FsHost {
+        context: context_of(&args.spec, args.context.as_deref()),
+        frontend_image: args
             .frontend_image
             .clone()
             .unwrap_or_else(crate::release::frontend_image),
     };
     if let Some(runs) = args.bench {
-        return bench(runs, &offline);
+        return bench(runs, &host, &opts);
     }
-    let (definition, config) = offline.definition()?;
+    let build = plan_offline(&host, &opts)?;
+    let first = build
+        .results
+        .into_iter()
+        .next()
+        .ok_or_else(|| Failure::problem("the plan produced no result"))?;
     let bytes = if args.dump {
-        let mut text = llb::dump(&definition).map_err(|e| Failure::problem(e.to_string()))?;
+        let mut text =
+            llb::dump(&first.definition).map_err(|e| Failure::problem(e.to_string()))?;
+        let config: serde_json::Value =
+            serde_json::from_slice(&first.config).unwrap_or(serde_json::Value::Null);
         text.push_str("\n# image config\n");
         text.push_str(&serde_json::to_string_pretty(&config).unwrap_or_default());
         text.push('\n');
         text.into_bytes()
     } else {
-        definition.encode_to_vec()
+        first.definition.encode_to_vec()
     };
     out.write_all(&bytes)
         .map_err(|e| Failure::problem(format!("writing the Definition: {e}")))?;
     Ok(())
 }
 
-/// What `golb llb` plans from.
-struct Offline<'a> {
-    file: &'a SourceFile,
-    module: &'a GoModule,
-    context: &'a Path,
-    options: &'a FrontendOptions,
-    opts: &'a BTreeMap<String, String>,
-    frontend_image: &'a str,
+fn plan_offline(host: &FsHost, opts: &BTreeMap<String, String>) -> Result<driver::Build, Failure> {
+    offline::block_on(driver::build(host, opts))
+        .map_err(|e| Failure::problem(format!("golb: {e}")))?
+        .map_err(driver_failure)
 }
 
-impl Offline<'_> {
-    /// What the frontend does between reading the spec and solving, minus
-    /// the network: parse, walk the packages, plan and marshal. Images stay
-    /// unresolved.
-    fn definition(&self) -> Result<(llb::pb::Definition, serde_json::Value), Failure> {
-        let file = self.file;
-        let module = self.module;
-        let mut spec = Spec::parse_bytes(&file.filename, &file.data)
-            .map_err(|errors| Failure::problem(errors.to_string()))?;
-        build_args::apply(&mut spec, self.opts);
-        let target = self
-            .options
-            .platforms
-            .first()
-            .cloned()
-            .unwrap_or_else(Platform::linux_amd64);
-        let unresolved = |reference: crate::image_ref::ImageRef| ResolvedImage {
-            reference,
-            config: serde_json::json!({}),
-            replacement: None,
-            existing_dirs: None,
-        };
-        let (builder_ref, _) =
-            plan::builder_image(&spec, module).map_err(|e| Failure::problem(e.to_string()))?;
-        let base_ref = plan::runtime_base(&spec).map_err(|e| Failure::problem(e.to_string()))?;
-        let context = Local::new("context")
-            .shared_key_hint("context")
-            .custom_name("[internal] load build context")
-            .build();
-        let sources = read_go_sources(self.context, module, &plan::binaries(&spec, module));
-        let golb = llb::Image::new(self.frontend_image)
-            .platform(Platform::linux_amd64())
-            .custom_name(format!("[golb] {}", self.frontend_image))
-            // No key of the spec asks for it: it points at the spec's first line.
-            .location(0, llb::Location::TOP)
-            .build();
-        let images = plan::plan(PlanInput {
-            spec: &spec,
-            module,
-            sources: &sources,
-            context,
-            golb,
-            builder: &unresolved(builder_ref),
-            build_platform: &Platform::linux_amd64(),
-            targets: vec![Target {
-                platform: target,
-                base: Some(unresolved(base_ref)),
-            }],
-            build_target: self.options.target,
-            options: &self.options.build,
-        })
-        .map_err(|e| Failure::problem(e.to_string()))?;
-        let image = images
-            .into_iter()
-            .next()
-            .ok_or_else(|| Failure::problem("the plan produced no image"))?;
-        let definition = image
-            .state
-            .marshal(std::slice::from_ref(file))
-            .map_err(|e| Failure::problem(e.to_string()))?;
-        Ok((definition, image.config.unwrap_or_default()))
-    }
-}
-
-/// Walks the module's own packages in a directory on this machine, never
-/// reading outside it (`context_fs`): what BuildKit would not send is missing.
-fn read_go_sources(context: &Path, module: &GoModule, binaries: &[plan::BinaryPlan]) -> GoSources {
-    let mut walk = PackageWalk::new(module, binaries);
-    loop {
-        let wanted = walk.wanted();
-        if wanted.is_empty() {
-            return walk.finish();
-        }
-        for dir in wanted.list {
-            let names = crate::context_fs::resolve_inside(context, &dir)
-                .ok()
-                .flatten()
-                .and_then(|real| std::fs::read_dir(real).ok())
-                .map(|entries| {
-                    entries
-                        .flatten()
-                        .filter(|e| e.file_type().is_ok_and(|t| !t.is_dir()))
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .collect()
-                });
-            walk.listed(&dir, names);
-        }
-        for path in wanted.read {
-            let data = crate::context_fs::read_inside(context, &path, u64::MAX)
-                .ok()
-                .flatten();
-            walk.read(&path, data.as_deref());
-        }
-    }
-}
-
-/// `golb llb --bench N`: times parse + plan + marshal N times and prints the
-/// median and fastest run in microseconds, for the LLB-generation benchmark.
-fn bench(runs: u32, offline: &Offline<'_>) -> Result<(), Failure> {
+/// `golb llb --bench N`: times the driver (read the spec and the module,
+/// walk the packages, plan, marshal) N times and prints the median and
+/// fastest run in microseconds, for the LLB-generation benchmark.
+fn bench(runs: u32, host: &FsHost, opts: &BTreeMap<String, String>) -> Result<(), Failure> {
     let mut micros: Vec<u128> = Vec::new();
     for _ in 0..runs.max(1) {
         let started = std::time::Instant::now();
-        offline.definition()?;
+        plan_offline(host, opts)?;
         micros.push(started.elapsed().as_micros());
     }
     micros.sort_unstable();

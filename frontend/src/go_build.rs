@@ -407,7 +407,7 @@ pub fn download_args() -> Vec<String> {
 }
 
 /// `go build` with the flags golb always sets; user ldflags come after golb's.
-pub fn build_args(build: &GoBuild<'_>, module: &GoModule) -> Vec<String> {
+pub fn build_command(build: &GoBuild<'_>, module: &GoModule) -> Vec<String> {
     let mut args: Vec<String> = [
         "go",
         "build",
@@ -514,7 +514,7 @@ mod tests {
             ldflags: vec!["-X main.version=1.2.3"],
             tags: vec!["netgo", "osusergo"],
         };
-        let args = build_args(&build, &module());
+        let args = build_command(&build, &module());
         assert_eq!(
             args,
             [
@@ -547,7 +547,7 @@ mod tests {
             ldflags: vec![],
             tags: vec![],
         };
-        assert!(build_args(&build, &vendored).contains(&"-mod=vendor".to_string()));
+        assert!(build_command(&build, &vendored).contains(&"-mod=vendor".to_string()));
     }
 
     #[test]

@@ -51,6 +51,11 @@ pub struct GoSources {
     /// The build's own package directories that were visited, relative to the
     /// context ("" is the root).
     pub package_dirs: BTreeSet<String>,
+    /// The directories the walk listed and found ("" is the root).
+    pub listed_dirs: BTreeSet<String>,
+    /// The text of every .go file the walk read (for the checks, which then
+    /// read nothing again).
+    pub files: BTreeMap<String, String>,
 }
 
 impl GoSources {
@@ -139,6 +144,9 @@ impl PackageWalk {
 
     /// The file names in `dir`, or None when it is not a directory.
     pub fn listed(&mut self, dir: &str, names: Option<Vec<String>>) {
+        if names.is_some() {
+            self.result.listed_dirs.insert(dir.to_string());
+        }
         let candidates = names.map(|names| {
             let mut go: Vec<String> = names.into_iter().filter(|n| is_candidate(n)).collect();
             go.sort();
@@ -153,6 +161,9 @@ impl PackageWalk {
     pub fn read(&mut self, path: &str, bytes: Option<&[u8]>) {
         let scanned = bytes.map(|bytes| {
             let text = String::from_utf8_lossy(bytes);
+            self.result
+                .files
+                .insert(path.to_string(), text.clone().into_owned());
             Scanned {
                 header: go_source::scan(&text),
                 embeds: embed_patterns(&text),

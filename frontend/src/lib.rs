@@ -11,12 +11,12 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod atomic_file;
-pub mod build_args;
 pub mod check_report;
 pub mod checks;
 pub mod cli;
 pub mod context_fs;
 pub mod dockerignore;
+pub mod driver;
 pub mod draft;
 pub mod gateway;
 pub mod go_binary;
@@ -30,7 +30,9 @@ pub mod init;
 pub mod lock;
 pub mod migrate;
 pub mod named_context;
+pub mod offline;
 pub mod options;
+pub mod overrides;
 pub mod plan;
 pub mod purl;
 pub mod release;

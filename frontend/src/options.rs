@@ -2,7 +2,6 @@
 //! read into one typed value. Shared by the gateway and the offline commands
 //! so both plan from the same decisions.
 
-use crate::plan::{BuildOptions, BuildTarget, NoCache, Step};
 use golb_proto::llb::Platform;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -24,6 +23,128 @@ pub struct FrontendOptions {
     pub spec_local: String,
     /// Name of the local holding the build context (`contextkey`), usually "context".
     pub context_local: String,
+}
+
+/// What the caller decided outside the spec (BuildKit options, build args).
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// Seconds since the epoch for file times and `created`; 0 when unset, so
+    /// that images are reproducible by default.
+    pub source_date_epoch: i64,
+    /// `--no-cache` / `--no-cache-filter`: which steps run again.
+    pub no_cache: NoCache,
+    /// `image-resolve-mode` for image sources (default, pull, local).
+    pub image_resolve_mode: Option<String>,
+    /// `--add-host`: `/etc/hosts` entries for every step that runs Go.
+    pub extra_hosts: Vec<(String, IpAddr)>,
+}
+
+/// The steps of a golb build that run a command, named as
+/// `--no-cache-filter` names them (the Dockerfile frontend's names are its
+/// stages; golb's stages are these steps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// `go mod download`.
+    Download,
+    /// `go build`, every binary and platform.
+    Build,
+    /// `go test` (the `test` target).
+    Test,
+    /// `go vet` (the `vet` target).
+    Vet,
+}
+
+impl Step {
+    pub const ALL: [(Step, &'static str); 4] = [
+        (Step::Download, "download"),
+        (Step::Build, "build"),
+        (Step::Test, "test"),
+        (Step::Vet, "vet"),
+    ];
+
+    /// Case-insensitive, as BuildKit matches `--no-cache-filter` stage names.
+    pub fn parse(name: &str) -> Result<Step, String> {
+        Self::ALL
+            .iter()
+            .find(|(_, n)| n.eq_ignore_ascii_case(name))
+            .map(|(step, _)| *step)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(_, n)| *n).collect();
+                format!(
+                    "--no-cache-filter {name:?}: golb's steps are {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// Which steps ignore the cache.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum NoCache {
+    /// Use the cache (no `--no-cache`).
+    #[default]
+    Off,
+    /// `--no-cache`: every step runs again.
+    All,
+    /// `--no-cache-filter a,b`: only these.
+    Steps(Vec<Step>),
+}
+
+impl NoCache {
+    pub fn covers(&self, step: Step) -> bool {
+        match self {
+            NoCache::Off => false,
+            NoCache::All => true,
+            NoCache::Steps(steps) => steps.contains(&step),
+        }
+    }
+}
+
+/// What a build produces (`--target`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BuildTarget {
+    /// The runtime image.
+    #[default]
+    Image,
+    /// Only the binaries, on scratch: `--target binaries --output type=local,dest=bin/`.
+    Binaries,
+    /// `go test` over the module's packages; exports coverage.out.
+    Test,
+    /// `go vet` over the module's packages.
+    Vet,
+}
+
+impl BuildTarget {
+    /// Every target with what it builds, for errors and `--call targets`.
+    pub const ALL: [(BuildTarget, &'static str, &'static str); 4] = [
+        (
+            BuildTarget::Image,
+            "image",
+            "the runtime image: the base plus one layer of binaries",
+        ),
+        (
+            BuildTarget::Binaries,
+            "binaries",
+            "only the binaries, on scratch, for --output type=local",
+        ),
+        (
+            BuildTarget::Test,
+            "test",
+            "go test over [test] packages with the build's caches; exports coverage.out",
+        ),
+        (BuildTarget::Vet, "vet", "go vet over [test] packages"),
+    ];
+
+    pub fn parse(name: &str) -> Result<BuildTarget, String> {
+        Self::ALL
+            .iter()
+            .find(|(_, n, _)| *n == name)
+            .map(|(t, _, _)| *t)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(_, n, _)| *n).collect();
+                format!("unknown target {name:?}: golb builds {}", names.join(", "))
+            })
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

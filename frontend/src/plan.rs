@@ -7,6 +7,7 @@
 //!   runtime base ── one FileOp copying only the binaries = exactly one layer
 
 use crate::go_build::{self, GoBuild, Toolchain};
+pub use crate::options::{BuildOptions, BuildTarget, NoCache, Step};
 use crate::go_module::{self, GoModule};
 use crate::go_packages::GoSources;
 use crate::image_config::{self, RuntimeImage};
@@ -17,7 +18,6 @@ use golb_proto::llb::{
 };
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::net::IpAddr;
 
 /// Index of the spec file in the Definition's source map.
 const SPEC_SOURCE: usize = 0;
@@ -35,81 +35,6 @@ pub struct ResolvedImage {
     /// directories in this image, when the frontend looked (it does for
     /// runtime bases when the spec has `[[file]]`s); None when unknown.
     pub existing_dirs: Option<BTreeSet<String>>,
-}
-
-/// What the caller decided outside the spec (BuildKit options, build args).
-#[derive(Clone, Debug, Default)]
-pub struct BuildOptions {
-    /// Seconds since the epoch for file times and `created`; 0 when unset, so
-    /// that images are reproducible by default.
-    pub source_date_epoch: i64,
-    /// `--no-cache` / `--no-cache-filter`: which steps run again.
-    pub no_cache: NoCache,
-    /// `image-resolve-mode` for image sources (default, pull, local).
-    pub image_resolve_mode: Option<String>,
-    /// `--add-host`: `/etc/hosts` entries for every step that runs Go.
-    pub extra_hosts: Vec<(String, IpAddr)>,
-}
-
-/// The steps of a golb build that run a command, named as
-/// `--no-cache-filter` names them (the Dockerfile frontend's names are its
-/// stages; golb's stages are these steps).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Step {
-    /// `go mod download`.
-    Download,
-    /// `go build`, every binary and platform.
-    Build,
-    /// `go test` (the `test` target).
-    Test,
-    /// `go vet` (the `vet` target).
-    Vet,
-}
-
-impl Step {
-    pub const ALL: [(Step, &'static str); 4] = [
-        (Step::Download, "download"),
-        (Step::Build, "build"),
-        (Step::Test, "test"),
-        (Step::Vet, "vet"),
-    ];
-
-    /// Case-insensitive, as BuildKit matches `--no-cache-filter` stage names.
-    pub fn parse(name: &str) -> Result<Step, String> {
-        Self::ALL
-            .iter()
-            .find(|(_, n)| n.eq_ignore_ascii_case(name))
-            .map(|(step, _)| *step)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|(_, n)| *n).collect();
-                format!(
-                    "--no-cache-filter {name:?}: golb's steps are {}",
-                    names.join(", ")
-                )
-            })
-    }
-}
-
-/// Which steps ignore the cache.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum NoCache {
-    /// Use the cache (no `--no-cache`).
-    #[default]
-    Off,
-    /// `--no-cache`: every step runs again.
-    All,
-    /// `--no-cache-filter a,b`: only these.
-    Steps(Vec<Step>),
-}
-
-impl NoCache {
-    pub fn covers(&self, step: Step) -> bool {
-        match self {
-            NoCache::Off => false,
-            NoCache::All => true,
-            NoCache::Steps(steps) => steps.contains(&step),
-        }
-    }
 }
 
 /// One target platform, with its runtime base resolved for that platform
@@ -166,53 +91,6 @@ pub enum PlanError {
     Module(#[from] go_module::GoModuleError),
     #[error("golb built an invalid graph (a bug, please report it): {0}")]
     Llb(#[from] golb_proto::llb::LlbError),
-}
-
-/// What a build produces (`--target`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum BuildTarget {
-    /// The runtime image.
-    #[default]
-    Image,
-    /// Only the binaries, on scratch: `--target binaries --output type=local,dest=bin/`.
-    Binaries,
-    /// `go test` over the module's packages; exports coverage.out.
-    Test,
-    /// `go vet` over the module's packages.
-    Vet,
-}
-
-impl BuildTarget {
-    /// Every target with what it builds, for errors and `--call targets`.
-    pub const ALL: [(BuildTarget, &'static str, &'static str); 4] = [
-        (
-            BuildTarget::Image,
-            "image",
-            "the runtime image: the base plus one layer of binaries",
-        ),
-        (
-            BuildTarget::Binaries,
-            "binaries",
-            "only the binaries, on scratch, for --output type=local",
-        ),
-        (
-            BuildTarget::Test,
-            "test",
-            "go test over [test] packages with the build's caches; exports coverage.out",
-        ),
-        (BuildTarget::Vet, "vet", "go vet over [test] packages"),
-    ];
-
-    pub fn parse(name: &str) -> Result<BuildTarget, String> {
-        Self::ALL
-            .iter()
-            .find(|(_, n, _)| *n == name)
-            .map(|(t, _, _)| *t)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|(_, n, _)| *n).collect();
-                format!("unknown target {name:?}: golb builds {}", names.join(", "))
-            })
-    }
 }
 
 /// The builder image the spec asks for: `[builder] image`, else `golang:<go>`
@@ -841,7 +719,7 @@ fn build_binary(
     let mut env = go_build::build_env(&input.spec.modules, target);
     let mut exec = Exec::new(
         go.builder.clone(),
-        go_build::build_args(&build, input.module),
+        go_build::build_command(&build, input.module),
     )
     .cwd(source_dir(input.module))
     .mount(Mount::readonly_bind(

@@ -12,7 +12,7 @@ use golb::image_ref::ImageRef;
 use golb::options::FrontendOptions;
 use golb::plan::{self, PlanInput, ResolvedImage, Target};
 use golb::spec::{self, Spec, SpecFile};
-use golb::{build_args, dockerignore, image_config, named_context, subrequests};
+use golb::{overrides, dockerignore, image_config, named_context, subrequests};
 use golb_proto::gateway::errdefs;
 use golb_proto::llb::{self, Local, Platform, SourceFile, State};
 use prost::Message;
@@ -71,7 +71,7 @@ pub fn spec(data: &[u8]) {
         }
     };
     subrequests::targets(&file, Some(&spec));
-    build_args::apply(&mut spec, &opts);
+    overrides::apply(&mut spec, &opts);
     let dir = spec.builder.module_dir.clone();
     let files = BTreeMap::from([(go_module::join(&dir, go_module::GO_MOD), go_mod.to_vec())]);
     let Ok(module) = GoModule::from_files(&dir, &files) else {
@@ -315,7 +315,7 @@ pub fn ldflags(data: &[u8]) {
         .into_iter()
         .map(|(k, v)| (format!("build-arg:{k}"), v))
         .collect();
-    build_args::apply(&mut spec, &opts);
+    overrides::apply(&mut spec, &opts);
     for flag in &spec.binaries[0].ldflags {
         checks::split_flags(&flag.value);
     }

@@ -1,0 +1,666 @@
+//! The one pipeline every entry point runs: BuildKit's gateway (`gateway`),
+//! `golb llb` and `golb check` (`offline`). It reads the options, loads and
+//! parses the spec, applies the build arguments, reads the module and walks
+//! its packages, resolves the images, plans and marshals. What differs
+//! between entry points is behind [`Host`]: how files of the build are read
+//! and how images are resolved.
+//!
+//! Because both entry points run this code, `golb llb` prints the
+//! Definition the gateway solves (images aside: the gateway pins them by
+//! digest, the offline host leaves tags), and `golb check` reports what
+//! `--call check` reports.
+
+use crate::checks::{self, SourceSnapshot};
+use crate::dockerignore;
+use crate::go_module::{self, GoModule, GoModuleError};
+use crate::go_packages::{self, GoSources, PackageWalk};
+use crate::image_ref::ImageRef;
+use crate::options::{BuildTarget, FrontendOptions, OptionsError};
+use crate::overrides;
+use crate::plan::{self, BinaryPlan, PlanInput, ResolvedImage, Target};
+use crate::spec::{Spec, SpecError, SpecErrors};
+use golb_proto::gateway::GatewayError;
+use golb_proto::llb::{self, Local, Platform, SourceFile, State};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a failed run reports; each entry point turns it into its own form
+/// (a BuildKit status, or a message and an exit code).
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// The spec has mistakes; they carry their places in `file`.
+    #[error("{errors}")]
+    Spec { errors: SpecErrors, file: SourceFile },
+    #[error(transparent)]
+    Options(#[from] OptionsError),
+    #[error(transparent)]
+    Module(#[from] GoModuleError),
+    /// Something the build needs is missing or unusable (a spec file, a
+    /// base image's config).
+    #[error("{0}")]
+    Precondition(String),
+    /// A value golb received is malformed (an option, a named context).
+    #[error("{0}")]
+    Invalid(String),
+    /// BuildKit refused a request; its status passes through unchanged.
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    /// golb built something it should not have (a bug).
+    #[error("golb built an invalid graph (a bug, please report it): {0}")]
+    Llb(#[from] llb::LlbError),
+    #[error("golb cannot marshal its graph (a bug, please report it): {0}")]
+    Marshal(#[from] llb::MarshalError),
+}
+
+/// The spec as its host found it.
+#[derive(Clone, Debug)]
+pub struct SpecSource {
+    pub file: SourceFile,
+    /// `<spec>.dockerignore`, when there is one: it replaces the context's.
+    pub dockerignore: Option<Vec<u8>>,
+}
+
+/// Reads of the build context, sent together.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reads {
+    /// Directories to list ("" is the root).
+    pub dirs: Vec<String>,
+    /// Files to read, relative to the root.
+    pub files: Vec<String>,
+}
+
+/// What a [`Reads`] found.
+#[derive(Clone, Debug, Default)]
+pub struct Found {
+    /// The names of the files (not directories) in each directory asked
+    /// for; None where there is no directory.
+    pub listed: BTreeMap<String, Option<BTreeSet<String>>>,
+    /// Each file asked for, or why it could not be read (a file that does
+    /// not exist fails too: ask the listing whether it exists).
+    pub read: BTreeMap<String, Result<Vec<u8>, String>>,
+}
+
+/// The role of an image in a build, for named contexts and logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Builder,
+    Runtime,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Builder => "builder",
+            Role::Runtime => "runtime",
+        }
+    }
+}
+
+/// What differs between entry points. Methods take `&self` so that the
+/// driver can run independent requests at once.
+// The driver runs on one thread and awaits these futures itself; no caller
+// needs them to be Send.
+#[allow(async_fn_in_trait)]
+pub trait Host {
+    /// The spec file and `<filename>.dockerignore` beside it.
+    async fn spec(&self, filename: &str) -> Result<SpecSource, DriverError>;
+    /// The `.dockerignore` at the root of the context, when there is one.
+    async fn context_dockerignore(&self) -> Result<Option<Vec<u8>>, DriverError>;
+    /// The session that holds the local named `name`, when it is not the
+    /// build's own (the offline host has none).
+    fn session_for(&self, name: &str) -> Option<String>;
+    /// Lists and reads in `context` (the state [`context_source`] made).
+    async fn read(&self, context: &State, reads: Reads) -> Result<Found, DriverError>;
+    /// An image for a platform, resolved as far as this host can (the
+    /// offline host leaves the tag), or what a named context puts in its place.
+    async fn resolve(
+        &self,
+        role: Role,
+        reference: &ImageRef,
+        platform: &Platform,
+    ) -> Result<ResolvedImage, DriverError>;
+    /// Which of `paths` are directories in `image` (None: this host cannot look).
+    async fn directories_in(
+        &self,
+        image: &State,
+        paths: &BTreeSet<String>,
+    ) -> Result<Option<BTreeSet<String>>, DriverError>;
+    /// golb's own image, which the steps that run `golb step` mount.
+    fn frontend_image(&self) -> Result<State, DriverError>;
+    /// The platform the build runs on.
+    fn build_platform(&self) -> Platform;
+    /// Tells the user something about the spec (a BuildKit warning, stderr).
+    async fn warn(&self, message: &str);
+}
+
+/// The spec parsed, with the build's options applied, and the context it
+/// builds from.
+pub struct Loaded {
+    pub options: FrontendOptions,
+    pub spec: Spec,
+    pub file: SourceFile,
+    pub context: State,
+}
+
+/// Reads the options and the spec, parses it, applies the build arguments
+/// (warning about unused ones), and makes the context source.
+pub async fn load<H: Host>(
+    host: &H,
+    opts: &BTreeMap<String, String>,
+) -> Result<Loaded, DriverError> {
+    let options = FrontendOptions::from_opts(opts)?;
+    // The spec may bring its own ignore file, but waiting to learn that
+    // costs a round trip: both are read at once.
+    let (source, context_ignore) =
+        futures_join(host.spec(&options.filename), host.context_dockerignore()).await;
+    let (source, context_ignore) = (source?, context_ignore?);
+    let mut spec = parse(&source.file)?;
+    let applied = overrides::apply(&mut spec, opts);
+    if !applied.unused.is_empty() {
+        host.warn(&format!(
+            "build args not used by golb or the spec: {} (declare them in [args] to use them in ldflags)",
+            applied.unused.join(", ")
+        ))
+        .await;
+    }
+    let (ignore_name, ignore) = match (&source.dockerignore, &context_ignore) {
+        (Some(own), _) => (format!("{}.dockerignore", options.filename), Some(own)),
+        (None, Some(context)) => (dockerignore::FILE.to_string(), Some(context)),
+        (None, None) => (String::new(), None),
+    };
+    let excludes = match ignore {
+        Some(bytes) => dockerignore::patterns_from_bytes(&ignore_name, bytes)
+            .map_err(|e| DriverError::Invalid(e.to_string()))?,
+        None => Vec::new(),
+    };
+    let context = context_source(host, &options, excludes);
+    Ok(Loaded {
+        options,
+        spec,
+        file: source.file,
+        context,
+    })
+}
+
+/// The spec's text parsed; its errors carry the file for BuildKit to show.
+pub fn parse(file: &SourceFile) -> Result<Spec, DriverError> {
+    Spec::parse_bytes(&file.filename, &file.data).map_err(|errors| DriverError::Spec {
+        errors,
+        file: file.clone(),
+    })
+}
+
+/// The build context as a source: the client's local directory, without
+/// `.git` and what the ignore files exclude. The session is named only when
+/// the client put the context in another session than the build's own, so
+/// that the offline host's Definition is the gateway's.
+pub fn context_source<H: Host>(
+    host: &H,
+    options: &FrontendOptions,
+    ignore_patterns: Vec<String>,
+) -> State {
+    let mut local = Local::new(options.context_local.clone())
+        .shared_key_hint(options.context_local.clone())
+        .exclude_patterns(dockerignore::with_defaults(ignore_patterns))
+        .custom_name("[internal] load build context");
+    if let Some(session) = host.session_for(&options.context_local) {
+        local = local.session_id(session);
+    }
+    local.build()
+}
+
+/// One planned result: a platform's Definition and, for images, its config.
+pub struct Planned {
+    pub platform: Platform,
+    pub definition: llb::pb::Definition,
+    /// The image config as JSON (empty for results that are not images).
+    pub config: Vec<u8>,
+}
+
+/// A build, planned and marshaled.
+pub struct Build {
+    pub file: SourceFile,
+    pub results: Vec<Planned>,
+}
+
+/// The module and what its packages read, as the build needs them.
+struct Module {
+    module: GoModule,
+    /// The module files read (go.mod, go.work…), for the checks.
+    module_files: BTreeMap<String, Vec<u8>>,
+    sources: GoSources,
+}
+
+/// The whole pipeline of a build: everything up to the Definitions the
+/// gateway solves and `golb llb` prints.
+pub async fn build<H: Host>(host: &H, opts: &BTreeMap<String, String>) -> Result<Build, DriverError> {
+    let loaded = load(host, opts).await?;
+    let Loaded {
+        options,
+        spec,
+        file,
+        context,
+    } = loaded;
+    let spec_error = |e: SpecError| DriverError::Spec {
+        errors: SpecErrors(vec![e]),
+        file: file.clone(),
+    };
+    let build_platform = host.build_platform();
+    let platforms = if options.platforms.is_empty() {
+        vec![build_platform.clone()]
+    } else {
+        options.platforms.clone()
+    };
+
+    // Three chains need nothing from each other: the runtime bases (the spec
+    // names them), the builder (the spec, or go.mod's go line) and the module
+    // with its packages.
+    let bases = async {
+        match options.target {
+            BuildTarget::Image => runtime_bases(host, &spec, &platforms, &options.build).await,
+            _ => Ok(platforms.iter().map(|_| None).collect()),
+        }
+    };
+    let named_builder = spec.builder.image.is_some() || spec.builder.go.is_some();
+    let resolve_builder = |module: &GoModule| {
+        let chosen = plan::builder_image(&spec, module).map_err(spec_error);
+        let build_platform = &build_platform;
+        async move {
+            let (reference, _) = chosen?;
+            host.resolve(Role::Builder, &reference, build_platform).await
+        }
+    };
+    let early_builder = async {
+        match named_builder {
+            true => resolve_builder(&GoModule::default()).await.map(Some),
+            false => Ok(None),
+        }
+    };
+    let module_and_builder = async {
+        let module = read_module(host, &spec, &context).await?;
+        let builder = match named_builder {
+            true => None,
+            false => Some(resolve_builder(&module.module).await?),
+        };
+        Ok::<_, DriverError>((module, builder))
+    };
+    let (bases, early, module_and_late) = futures_join3(bases, early_builder, module_and_builder).await;
+    let (bases, early, (module, late)) = (bases?, early?, module_and_late?);
+    let builder = early
+        .or(late)
+        .ok_or_else(|| DriverError::Invalid("golb resolved no builder (a bug)".into()))?;
+    let targets: Vec<Target> = platforms
+        .into_iter()
+        .zip(bases)
+        .map(|(platform, base)| Target { platform, base })
+        .collect();
+
+    let planned = plan::plan(PlanInput {
+        spec: &spec,
+        module: &module.module,
+        sources: &module.sources,
+        context,
+        golb: host.frontend_image()?,
+        builder: &builder,
+        build_platform: &build_platform,
+        targets,
+        build_target: options.target,
+        options: &options.build,
+    })
+    .map_err(|e| match e {
+        plan::PlanError::Spec(e) => spec_error(e),
+        plan::PlanError::Module(e) => DriverError::Module(e),
+        plan::PlanError::Llb(e) => DriverError::Llb(e),
+    })?;
+    let mut results = Vec::new();
+    for image in planned {
+        let definition = image.state.marshal(std::slice::from_ref(&file))?;
+        let config = match &image.config {
+            Some(config) => serde_json::to_vec(config)
+                .map_err(|e| DriverError::Invalid(format!("the image config: {e}")))?,
+            None => Vec::new(),
+        };
+        results.push(Planned {
+            platform: image.platform,
+            definition,
+            config,
+        });
+    }
+    Ok(Build { file, results })
+}
+
+/// The runtime base for each target platform, resolved, with the
+/// directories its `[[file]]`s go into when the host can look: their owner
+/// and mode must stay the base's.
+async fn runtime_bases<H: Host>(
+    host: &H,
+    spec: &Spec,
+    platforms: &[Platform],
+    options: &crate::options::BuildOptions,
+) -> Result<Vec<Option<ResolvedImage>>, DriverError> {
+    let reference = plan::runtime_base(spec).map_err(|e| DriverError::Spec {
+        errors: SpecErrors(vec![e]),
+        file: spec_file_of(spec),
+    })?;
+    let file_paths = plan::file_destination_paths(spec);
+    let mut bases = Vec::new();
+    for platform in platforms {
+        let mut base = host.resolve(Role::Runtime, &reference, platform).await?;
+        if !file_paths.is_empty() {
+            let state = plan::base_source(spec, &base, platform, options);
+            base.existing_dirs = host.directories_in(&state, &file_paths).await?;
+        }
+        bases.push(Some(base));
+    }
+    Ok(bases)
+}
+
+/// The spec's own text as a source file, for errors found after parsing.
+fn spec_file_of(spec: &Spec) -> SourceFile {
+    SourceFile {
+        filename: spec.file.name.clone(),
+        data: spec.file.text.clone().into_bytes(),
+        language: "toml".to_string(),
+    }
+}
+
+/// The module's files, then the walk of its packages. The first round lists
+/// the module's directory and the binaries' package directories (the spec
+/// alone names them) and reads the module files that may exist; the next
+/// reads the workspace members' and local replacements' module files and the
+/// binaries' .go files at once; then one round per level of the import graph.
+async fn read_module<H: Host>(
+    host: &H,
+    spec: &Spec,
+    context: &State,
+) -> Result<Module, DriverError> {
+    let dir = spec.builder.module_dir.clone();
+    let package_dirs = spec_package_dirs(spec);
+    let mut first = Reads {
+        dirs: vec![dir.clone()],
+        files: go_module::probe_paths(&dir),
+    };
+    first.dirs.extend(package_dirs.iter().cloned());
+    first.dirs.extend(
+        first
+            .files
+            .iter()
+            .filter_map(|f| f.rsplit_once('/').map(|(d, _)| d.to_string())),
+    );
+    first.dirs.sort();
+    first.dirs.dedup();
+    let found = host.read(context, first).await?;
+    let mut files = BTreeMap::new();
+    existing(&found, &go_module::probe_paths(&dir), &mut files)?;
+    let members = match files.contains_key(&go_module::join(&dir, go_module::GO_MOD)) {
+        true => go_module::member_paths(&dir, &files)?,
+        false => Vec::new(),
+    };
+    // The binaries' .go files, named by the first listing.
+    let go_files: Vec<String> = package_dirs
+        .iter()
+        .flat_map(|d| {
+            found
+                .listed
+                .get(d)
+                .cloned()
+                .flatten()
+                .into_iter()
+                .flatten()
+                .filter(|n| n.ends_with(".go"))
+                .map(move |n| go_module::join(d, &n))
+        })
+        .collect();
+    let member_dirs: Vec<String> = members
+        .iter()
+        .filter_map(|f| f.rsplit_once('/').map(|(d, _)| d.to_string()))
+        .collect();
+    let second = host
+        .read(
+            context,
+            Reads {
+                dirs: member_dirs,
+                files: members.iter().cloned().chain(go_files).collect(),
+            },
+        )
+        .await?;
+    existing(&second, &members, &mut files)?;
+    let module = GoModule::from_files(&dir, &files)?;
+    let binaries = plan::binaries(spec, &module);
+    let sources = walk(host, context, &module, &binaries, [found, second]).await?;
+    Ok(Module {
+        module,
+        module_files: files,
+        sources,
+    })
+}
+
+/// The package directories the spec names, relative to the context.
+fn spec_package_dirs(spec: &Spec) -> Vec<String> {
+    let dir = &spec.builder.module_dir;
+    if spec.binaries.is_empty() {
+        go_packages::package_dir(dir, ".").into_iter().collect()
+    } else {
+        spec.binaries
+            .iter()
+            .filter_map(|b| go_packages::package_dir(dir, &b.package.value))
+            .collect()
+    }
+}
+
+/// Those of `paths` that `found` lists, with their contents; a listed file
+/// that cannot be read is an error (a link BuildKit resolved to nothing).
+fn existing(
+    found: &Found,
+    paths: &[String],
+    files: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<(), DriverError> {
+    for path in paths {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let listed = found
+            .listed
+            .get(dir)
+            .is_some_and(|names| names.as_ref().is_some_and(|n| n.contains(name)));
+        if !listed {
+            continue;
+        }
+        match found.read.get(path) {
+            Some(Ok(data)) => {
+                files.insert(path.clone(), data.clone());
+            }
+            Some(Err(e)) => return Err(go_module::unreadable(path, e).into()),
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// Walks the build's own packages (`go_packages`), from what earlier rounds
+/// found, then asking the host for each further level at once.
+async fn walk<H: Host>(
+    host: &H,
+    context: &State,
+    module: &GoModule,
+    binaries: &[BinaryPlan],
+    earlier: [Found; 2],
+) -> Result<GoSources, DriverError> {
+    let mut known = Found::default();
+    for found in earlier {
+        known.listed.extend(found.listed);
+        known.read.extend(found.read);
+    }
+    let mut walk = PackageWalk::new(module, binaries);
+    loop {
+        let wanted = walk.wanted();
+        if wanted.is_empty() {
+            return Ok(walk.finish());
+        }
+        let mut reads = Reads::default();
+        for dir in wanted.list {
+            match known.listed.get(&dir) {
+                Some(names) => walk.listed(&dir, names.clone().map(|n| n.into_iter().collect())),
+                None => reads.dirs.push(dir),
+            }
+        }
+        for path in wanted.read {
+            match known.read.get(&path) {
+                Some(data) => walk.read(&path, data.as_ref().ok().map(Vec::as_slice)),
+                None => reads.files.push(path),
+            }
+        }
+        if !reads.dirs.is_empty() || !reads.files.is_empty() {
+            let found = host.read(context, reads).await?;
+            known.listed.extend(found.listed);
+            known.read.extend(found.read);
+        }
+    }
+}
+
+/// What `--call check` and `golb check` report.
+pub struct Check {
+    /// The spec as the user wrote it.
+    pub file: SourceFile,
+    /// The spec when it parsed (a spec error is `failure` instead).
+    pub spec: Option<Spec>,
+    pub findings: Vec<checks::Finding>,
+    /// The files the findings point into.
+    pub files: SourceSnapshot,
+    /// What stops the build before any check can run.
+    pub failure: Option<Failure>,
+}
+
+/// A problem that stops the build, with its places in the spec.
+pub struct Failure {
+    pub message: String,
+    pub errors: Vec<SpecError>,
+}
+
+/// The checks: every spec error the build would stop at, and golb's
+/// Go-aware findings, from the same reads the build makes.
+pub async fn check<H: Host>(host: &H, opts: &BTreeMap<String, String>) -> Result<Check, DriverError> {
+    let loaded = match load(host, opts).await {
+        Ok(loaded) => loaded,
+        Err(DriverError::Spec { errors, file }) => {
+            return Ok(Check {
+                file,
+                spec: None,
+                findings: Vec::new(),
+                files: SourceSnapshot::new(),
+                failure: Some(Failure {
+                    message: errors.to_string(),
+                    errors: errors.0,
+                }),
+            })
+        }
+        Err(other) => return Err(other),
+    };
+    let Loaded {
+        spec,
+        file,
+        context,
+        ..
+    } = loaded;
+    let module = match read_module(host, &spec, &context).await {
+        Ok(module) => module,
+        Err(DriverError::Module(error)) => {
+            let findings: Vec<checks::Finding> =
+                checks::module_error_finding(&error).into_iter().collect();
+            let failure = findings.is_empty().then(|| Failure {
+                message: error.to_string(),
+                errors: Vec::new(),
+            });
+            return Ok(Check {
+                file,
+                spec: Some(spec),
+                findings,
+                files: SourceSnapshot::new(),
+                failure,
+            });
+        }
+        Err(other) => return Err(other),
+    };
+    let binaries = plan::binaries(&spec, &module.module);
+    let images = (plan::builder_image(&spec, &module.module), plan::runtime_base(&spec));
+    let mut errors: Vec<SpecError> = Vec::new();
+    if let Err(e) = plan::default_entrypoint(&spec, &binaries) {
+        errors.push(e);
+    }
+    let (builder, base) = match images {
+        (Ok((builder, _)), Ok(base)) => (builder, base),
+        (builder, base) => {
+            errors.extend(builder.err());
+            errors.extend(base.err());
+            return Ok(Check {
+                file,
+                spec: Some(spec),
+                findings: Vec::new(),
+                files: SourceSnapshot::new(),
+                failure: Some(failure_of(errors)),
+            });
+        }
+    };
+    let files = snapshot(&module, &binaries);
+    let builder_go = checks::builder_go_release(&spec, &builder);
+    let findings = checks::run(&checks::CheckInput {
+        spec: &spec,
+        module: &module.module,
+        binaries: &binaries,
+        builder: &builder,
+        base: &base,
+        builder_go: builder_go.as_deref(),
+        files: &files,
+    });
+    let failure = (!errors.is_empty()).then(|| failure_of(errors));
+    Ok(Check {
+        file,
+        spec: Some(spec),
+        findings,
+        files,
+        failure,
+    })
+}
+
+fn failure_of(errors: Vec<SpecError>) -> Failure {
+    Failure {
+        message: SpecErrors(errors.clone()).to_string(),
+        errors,
+    }
+}
+
+/// The files the checks look at, from what the build read: the module files
+/// and the .go files of the walked packages.
+fn snapshot(module: &Module, binaries: &[BinaryPlan]) -> SourceSnapshot {
+    let mut files = SourceSnapshot::new().with_dir(".");
+    for dir in checks::wanted_dirs(&module.module, binaries) {
+        let dir = if dir == "." { String::new() } else { dir };
+        if module.sources.listed_dirs.contains(&dir) || dir == module.module.dir {
+            files = files.with_dir(if dir.is_empty() { "." } else { &dir });
+        }
+    }
+    for (path, data) in &module.module_files {
+        if checks::MODULE_FILES.iter().any(|name| path.ends_with(name)) {
+            files = files.with_file(path, String::from_utf8_lossy(data));
+        }
+    }
+    for (path, text) in &module.sources.files {
+        files = files.with_file(path, text.clone());
+    }
+    files
+}
+
+/// Both futures to completion, on this thread.
+async fn futures_join<A, B>(a: A, b: B) -> (A::Output, B::Output)
+where
+    A: std::future::Future,
+    B: std::future::Future,
+{
+    tokio::join!(a, b)
+}
+
+async fn futures_join3<A, B, C>(a: A, b: B, c: C) -> (A::Output, B::Output, C::Output)
+where
+    A: std::future::Future,
+    B: std::future::Future,
+    C: std::future::Future,
+{
+    tokio::join!(a, b, c)
+}
