@@ -262,8 +262,7 @@ pub fn llb(args: &LlbArgs, out: &mut impl Write) -> Result<(), Failure> {
         .next()
         .ok_or_else(|| Failure::problem("the plan produced no result"))?;
     let bytes = if args.dump {
-        let mut text =
-            llb::dump(&first.definition).map_err(|e| Failure::problem(e.to_string()))?;
+        let mut text = llb::dump(&first.definition).map_err(|e| Failure::problem(e.to_string()))?;
         let config: serde_json::Value =
             serde_json::from_slice(&first.config).unwrap_or(serde_json::Value::Null);
         text.push_str("\n# image config\n");

@@ -17,7 +17,7 @@ use crate::go_packages::{self, GoSources, PackageWalk};
 use crate::image_ref::ImageRef;
 use crate::options::{BuildTarget, FrontendOptions, OptionsError};
 use crate::overrides;
-use crate::plan::{self, BinaryPlan, PlanInput, ResolvedImage, Target};
+use crate::plan::{self, BinaryPlan, PlanInput, SourceImage, Target};
 use crate::spec::{Spec, SpecError, SpecErrors};
 use golb_proto::gateway::GatewayError;
 use golb_proto::llb::{self, Local, Platform, SourceFile, State};
@@ -29,7 +29,10 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum DriverError {
     /// The spec has mistakes; they carry their places in `file`.
     #[error("{errors}")]
-    Spec { errors: SpecErrors, file: SourceFile },
+    Spec {
+        errors: SpecErrors,
+        file: SourceFile,
+    },
     #[error(transparent)]
     Options(#[from] OptionsError),
     #[error(transparent)]
@@ -117,11 +120,12 @@ pub trait Host {
         role: Role,
         reference: &ImageRef,
         platform: &Platform,
-    ) -> Result<ResolvedImage, DriverError>;
-    /// Which of `paths` are directories in `image` (None: this host cannot look).
+    ) -> Result<SourceImage, DriverError>;
+    /// Which of `paths` are directories in `image`, marshaled with the spec
+    /// as its source file (None: this host cannot look).
     async fn directories_in(
         &self,
-        image: &State,
+        image: llb::pb::Definition,
         paths: &BTreeSet<String>,
     ) -> Result<Option<BTreeSet<String>>, DriverError>;
     /// golb's own image, which the steps that run `golb step` mount.
@@ -232,7 +236,10 @@ struct Module {
 
 /// The whole pipeline of a build: everything up to the Definitions the
 /// gateway solves and `golb llb` prints.
-pub async fn build<H: Host>(host: &H, opts: &BTreeMap<String, String>) -> Result<Build, DriverError> {
+pub async fn build<H: Host>(
+    host: &H,
+    opts: &BTreeMap<String, String>,
+) -> Result<Build, DriverError> {
     let loaded = load(host, opts).await?;
     let Loaded {
         options,
@@ -262,11 +269,12 @@ pub async fn build<H: Host>(host: &H, opts: &BTreeMap<String, String>) -> Result
     };
     let named_builder = spec.builder.image.is_some() || spec.builder.go.is_some();
     let resolve_builder = |module: &GoModule| {
-        let chosen = plan::builder_image(&spec, module).map_err(spec_error);
+        let chosen = crate::go_build::builder_image(&spec, module).map_err(spec_error);
         let build_platform = &build_platform;
         async move {
             let (reference, _) = chosen?;
-            host.resolve(Role::Builder, &reference, build_platform).await
+            host.resolve(Role::Builder, &reference, build_platform)
+                .await
         }
     };
     let early_builder = async {
@@ -283,7 +291,8 @@ pub async fn build<H: Host>(host: &H, opts: &BTreeMap<String, String>) -> Result
         };
         Ok::<_, DriverError>((module, builder))
     };
-    let (bases, early, module_and_late) = futures_join3(bases, early_builder, module_and_builder).await;
+    let (bases, early, module_and_late) =
+        futures_join3(bases, early_builder, module_and_builder).await;
     let (bases, early, (module, late)) = (bases?, early?, module_and_late?);
     let builder = early
         .or(late)
@@ -336,7 +345,7 @@ async fn runtime_bases<H: Host>(
     spec: &Spec,
     platforms: &[Platform],
     options: &crate::options::BuildOptions,
-) -> Result<Vec<Option<ResolvedImage>>, DriverError> {
+) -> Result<Vec<Option<SourceImage>>, DriverError> {
     let reference = plan::runtime_base(spec).map_err(|e| DriverError::Spec {
         errors: SpecErrors(vec![e]),
         file: spec_file_of(spec),
@@ -347,7 +356,10 @@ async fn runtime_bases<H: Host>(
         let mut base = host.resolve(Role::Runtime, &reference, platform).await?;
         if !file_paths.is_empty() {
             let state = plan::base_source(spec, &base, platform, options);
-            base.existing_dirs = host.directories_in(&state, &file_paths).await?;
+            // The base's op carries the spec's location: marshal it with the
+            // spec, as the build's own Definition is.
+            let definition = state.marshal(&[spec_file_of(spec)])?;
+            base.existing_dirs = host.directories_in(definition, &file_paths).await?;
         }
         bases.push(Some(base));
     }
@@ -536,7 +548,10 @@ pub struct Failure {
 
 /// The checks: every spec error the build would stop at, and golb's
 /// Go-aware findings, from the same reads the build makes.
-pub async fn check<H: Host>(host: &H, opts: &BTreeMap<String, String>) -> Result<Check, DriverError> {
+pub async fn check<H: Host>(
+    host: &H,
+    opts: &BTreeMap<String, String>,
+) -> Result<Check, DriverError> {
     let loaded = match load(host, opts).await {
         Ok(loaded) => loaded,
         Err(DriverError::Spec { errors, file }) => {
@@ -579,7 +594,10 @@ pub async fn check<H: Host>(host: &H, opts: &BTreeMap<String, String>) -> Result
         Err(other) => return Err(other),
     };
     let binaries = plan::binaries(&spec, &module.module);
-    let images = (plan::builder_image(&spec, &module.module), plan::runtime_base(&spec));
+    let images = (
+        crate::go_build::builder_image(&spec, &module.module),
+        plan::runtime_base(&spec),
+    );
     let mut errors: Vec<SpecError> = Vec::new();
     if let Err(e) = plan::default_entrypoint(&spec, &binaries) {
         errors.push(e);

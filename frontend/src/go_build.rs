@@ -3,8 +3,12 @@
 //! turn them off.
 
 use crate::go_module::GoModule;
-use crate::spec::Modules;
+use crate::image_config;
+use crate::image_ref::ImageRef;
+use crate::spec::{Location, Modules, Spec, SpecError};
+use crate::steps::dependencies::Job;
 use golb_proto::llb::Platform;
+use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// Where the builder keeps things. Set explicitly so that no base image
@@ -75,6 +79,166 @@ pub struct GoBuild<'a> {
     pub tags: Vec<&'a str>,
 }
 
+/// A Go command as a step runs it: its arguments, and what golb sets in the
+/// environment on top of the builder image's. The plan adds the mounts
+/// (plan/go_steps.rs); every choice in here is Go's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GoCommand {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+/// How a compiling step finds and keeps compiled packages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BuildCache {
+    /// Go serves its build cache through `golb step gocacheprog`, which reads
+    /// the compiled dependencies' snapshot first: the same on every builder.
+    Program,
+    /// An older Go: its own GOCACHE directory, a cache mount with this id,
+    /// on this builder only.
+    Directory { id: String },
+}
+
+/// Which check a `test` or `vet` target runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GoCheck {
+    Test,
+    Vet,
+}
+
+/// The builder image the spec asks for, with the Go release it runs:
+/// `[builder] image`, else `golang:<go>` with `go` from the spec or, failing
+/// that, from go.mod.
+pub fn builder_image(spec: &Spec, module: &GoModule) -> Result<(ImageRef, Toolchain), SpecError> {
+    if let Some(image) = &spec.builder.image {
+        let reference = ImageRef::parse(&image.value)
+            .map_err(|e| spec.error_at(image.location, e.to_string()))?;
+        let release = spec
+            .builder
+            .go
+            .as_ref()
+            .map_or_else(|| image.value.clone(), |go| go.value.clone());
+        return Ok((reference, Toolchain { release }));
+    }
+    let release = match &spec.builder.go {
+        Some(go) => go.value.clone(),
+        None => module.wanted_go_release().ok_or_else(|| {
+            spec.error_at(
+                spec.builder.location.unwrap_or(Location::TOP),
+                "go.mod has no `go` line to choose the Go release from: set [builder] go = \"1.26\"",
+            )
+        })?,
+    };
+    let reference = ImageRef::parse(&format!("golang:{release}"))
+        .map_err(|e| spec.error_at(spec.builder.location.unwrap_or_default(), e.to_string()))?;
+    Ok((reference, Toolchain { release }))
+}
+
+/// The builder's Go release, as far as golb can tell: the spec's `go`, the
+/// image config's `GOLANG_VERSION` (official golang images set it), go.mod's.
+pub fn builder_release(spec: &Spec, builder_config: &Value, module: &GoModule) -> Option<String> {
+    if let Some(go) = &spec.builder.go {
+        return Some(go.value.clone());
+    }
+    let from_image = image_config::env_of(builder_config)
+        .iter()
+        .find_map(|e| e.strip_prefix("GOLANG_VERSION=").map(String::from));
+    if from_image.is_some() || spec.builder.image.is_some() {
+        return from_image;
+    }
+    module.wanted_go_release()
+}
+
+/// Tags as a key: sorted, without duplicates (the order on the command line
+/// does not change what Go compiles).
+pub fn tag_key(tags: &[String]) -> Vec<String> {
+    let mut key = tags.to_vec();
+    key.sort();
+    key.dedup();
+    key
+}
+
+/// Where compiled packages live for one binary's build: the GOCACHEPROG
+/// helper when the builder's Go has it, else a cache directory per release,
+/// target and tag set.
+pub fn build_cache(
+    toolchain: &Toolchain,
+    release: Option<&str>,
+    target: &Platform,
+    tags: &[&str],
+) -> BuildCache {
+    match supports_gocacheprog(release) {
+        true => BuildCache::Program,
+        false => BuildCache::Directory {
+            id: build_cache_id(toolchain, target, tags),
+        },
+    }
+}
+
+/// The download step: `golb step modules` with what fetching needs (the
+/// proxy settings and the credentials' helpers).
+pub fn download_command(modules: &Modules) -> GoCommand {
+    let mut env = module_env(modules);
+    env.extend(credential_env(modules));
+    GoCommand {
+        args: modules_args(),
+        env,
+    }
+}
+
+/// The dependency step: its jobs in one command, with the build's settings
+/// but no target (each job sets its own) and modules from the snapshot only.
+pub fn dependencies_command(
+    jobs: &[Job],
+    modules: &Modules,
+    build_platform: &Platform,
+) -> GoCommand {
+    let mut env = build_env(modules, build_platform);
+    env.retain(|(k, _)| !matches!(k.as_str(), "GOOS" | "GOARCH" | "GOARM" | "GOAMD64"));
+    env.extend(dependencies_env());
+    GoCommand {
+        args: dependencies_args(jobs),
+        env,
+    }
+}
+
+/// One binary's `go build` for `target`, with its build cache.
+pub fn build_step(
+    build: &GoBuild<'_>,
+    module: &GoModule,
+    modules: &Modules,
+    target: &Platform,
+    cache: &BuildCache,
+) -> GoCommand {
+    let mut env = build_env(modules, target);
+    if *cache == BuildCache::Program {
+        env.push(("GOCACHE".into(), SCRATCH_GOCACHE.into()));
+        env.push(("GOCACHEPROG".into(), build_gocacheprog()));
+    }
+    GoCommand {
+        args: build_command(build, module),
+        env,
+    }
+}
+
+/// `go test` or `go vet` over the spec's packages on the build platform.
+pub fn check_command(
+    check: GoCheck,
+    module: &GoModule,
+    test: &crate::spec::Test,
+    modules: &Modules,
+    build_platform: &Platform,
+) -> GoCommand {
+    let args = match check {
+        GoCheck::Test => test_args(module, &test.flags, &test.packages),
+        GoCheck::Vet => vet_args(module, &test.packages),
+    };
+    GoCommand {
+        args,
+        env: build_env(modules, build_platform),
+    }
+}
+
 /// The first Go release whose `go` runs a GOCACHEPROG program without an
 /// experiment flag.
 const GOCACHEPROG_SINCE: (u32, u32) = (1, 24);
@@ -138,7 +302,7 @@ pub fn dependencies_job(
     target: &Platform,
     tags: &[&str],
     packages: &[String],
-) -> crate::steps::dependencies::Job {
+) -> Job {
     let mut args: Vec<String> = [
         "go",
         "list",
@@ -158,14 +322,14 @@ pub fn dependencies_job(
     args.push("-f".to_string());
     args.push("{{with .Error}}{{$.ImportPath}}: {{.}}{{end}}".to_string());
     args.extend(packages.iter().cloned());
-    crate::steps::dependencies::Job {
+    Job {
         env: target_env(target).into_iter().collect(),
         args,
     }
 }
 
 /// The dependency step's command: its jobs, in order.
-pub fn dependencies_args(jobs: &[crate::steps::dependencies::Job]) -> Vec<String> {
+pub fn dependencies_args(jobs: &[Job]) -> Vec<String> {
     let mut args: Vec<String> = [GOLB_BIN, "step", "dependencies"]
         .map(String::from)
         .to_vec();
@@ -504,6 +668,32 @@ mod tests {
             path: "example.com/hello".into(),
             ..GoModule::default()
         }
+    }
+
+    fn module_with_go_line() -> GoModule {
+        let files = [(
+            "go.mod".to_string(),
+            b"module example.com/hello\ngo 1.26.0\n".to_vec(),
+        )]
+        .into();
+        GoModule::from_files("", &files).unwrap()
+    }
+
+    #[test]
+    fn the_builder_follows_the_spec_then_go_mod() {
+        let spec = Spec::parse("golb.toml", "[builder]\ngo = \"1.25\"\n").unwrap();
+        let (image, toolchain) = builder_image(&spec, &module_with_go_line()).unwrap();
+        assert_eq!(image.to_string(), "docker.io/library/golang:1.25");
+        assert_eq!(toolchain.release, "1.25");
+
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        let (image, _) = builder_image(&spec, &module_with_go_line()).unwrap();
+        assert_eq!(image.to_string(), "docker.io/library/golang:1.26");
+
+        let spec =
+            Spec::parse("golb.toml", "[builder]\nimage = \"127.0.0.1:5000/go:x\"\n").unwrap();
+        let (image, _) = builder_image(&spec, &module_with_go_line()).unwrap();
+        assert_eq!(image.to_string(), "127.0.0.1:5000/go:x");
     }
 
     #[test]

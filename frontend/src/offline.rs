@@ -8,7 +8,7 @@ use crate::context_fs;
 use crate::dockerignore;
 use crate::driver::{DriverError, Found, Host, Reads, Role, SpecSource};
 use crate::image_ref::ImageRef;
-use crate::plan::ResolvedImage;
+use crate::plan::SourceImage;
 use golb_proto::llb::{self, Location, Platform, SourceFile, State};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -88,8 +88,8 @@ impl Host for FsHost {
         _role: Role,
         reference: &ImageRef,
         _platform: &Platform,
-    ) -> Result<ResolvedImage, DriverError> {
-        Ok(ResolvedImage {
+    ) -> Result<SourceImage, DriverError> {
+        Ok(SourceImage {
             reference: reference.clone(),
             config: serde_json::json!({}),
             replacement: None,
@@ -99,7 +99,7 @@ impl Host for FsHost {
 
     async fn directories_in(
         &self,
-        _image: &State,
+        _image: llb::pb::Definition,
         _paths: &BTreeSet<String>,
     ) -> Result<Option<BTreeSet<String>>, DriverError> {
         Ok(None)

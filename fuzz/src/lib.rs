@@ -10,9 +10,9 @@ use golb::checks::{self, SourceSnapshot};
 use golb::go_module::{self, GoModule};
 use golb::image_ref::ImageRef;
 use golb::options::FrontendOptions;
-use golb::plan::{self, PlanInput, ResolvedImage, Target};
+use golb::plan::{self, PlanInput, SourceImage, Target};
 use golb::spec::{self, Spec, SpecFile};
-use golb::{overrides, dockerignore, image_config, named_context, subrequests};
+use golb::{dockerignore, image_config, named_context, overrides, subrequests};
 use golb_proto::gateway::errdefs;
 use golb_proto::llb::{self, Local, Platform, SourceFile, State};
 use prost::Message;
@@ -80,7 +80,7 @@ pub fn spec(data: &[u8]) {
     let binaries = plan::binaries(&spec, &module);
     let _ = plan::default_entrypoint(&spec, &binaries);
     let (Ok((builder, _)), Ok(base)) = (
-        plan::builder_image(&spec, &module),
+        golb::go_build::builder_image(&spec, &module),
         plan::runtime_base(&spec),
     ) else {
         return;
@@ -122,7 +122,7 @@ pub fn spec(data: &[u8]) {
         ssh: &[],
         cache_ids: &[],
     });
-    let unresolved = |reference: ImageRef| ResolvedImage {
+    let unresolved = |reference: ImageRef| SourceImage {
         reference,
         config: serde_json::json!({}),
         replacement: None,

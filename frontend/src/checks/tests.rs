@@ -34,7 +34,8 @@ fn check_in(
         snapshot = snapshot.with_file(path, *text);
     }
     let binaries = plan::binaries(&spec, &module);
-    let (builder, _) = plan::builder_image(&spec, &module).unwrap_or_else(|e| panic!("{e}"));
+    let (builder, _) =
+        crate::go_build::builder_image(&spec, &module).unwrap_or_else(|e| panic!("{e}"));
     let base = plan::runtime_base(&spec).unwrap_or_else(|e| panic!("{e}"));
     run(&CheckInput {
         spec: &spec,

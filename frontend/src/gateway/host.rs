@@ -7,7 +7,7 @@ use crate::dockerignore;
 use crate::driver::{DriverError, Found, Host, Reads, Role, SpecSource};
 use crate::image_ref::ImageRef;
 use crate::options::FrontendOptions;
-use crate::plan::ResolvedImage;
+use crate::plan::SourceImage;
 use golb_proto::gateway::{Bridge, FrontendEnv, RefId};
 use golb_proto::llb::{self, Local, Platform, SourceFile, State};
 use std::cell::RefCell;
@@ -117,7 +117,9 @@ impl Host for BridgeHost<'_> {
             return Ok(None);
         }
         let mut bridge = self.bridge.clone();
-        Ok(Some(bridge.read_file(&reference, dockerignore::FILE).await?))
+        Ok(Some(
+            bridge.read_file(&reference, dockerignore::FILE).await?,
+        ))
     }
 
     fn session_for(&self, name: &str) -> Option<String> {
@@ -143,13 +145,17 @@ impl Host for BridgeHost<'_> {
             requests.spawn(async move {
                 let at = if dir.is_empty() { "/" } else { dir.as_str() };
                 // A missing directory is not an error: what is in it just is not there.
-                let names = bridge.read_dir(&reference, at, "").await.ok().map(|entries| {
-                    entries
-                        .into_iter()
-                        .filter(|e| e.mode & GO_MODE_DIR == 0)
-                        .map(|e| e.path.rsplit('/').next().unwrap_or(&e.path).to_string())
-                        .collect()
-                });
+                let names = bridge
+                    .read_dir(&reference, at, "")
+                    .await
+                    .ok()
+                    .map(|entries| {
+                        entries
+                            .into_iter()
+                            .filter(|e| e.mode & GO_MODE_DIR == 0)
+                            .map(|e| e.path.rsplit('/').next().unwrap_or(&e.path).to_string())
+                            .collect()
+                    });
                 Answer::Listed(dir, names)
             });
         }
@@ -182,7 +188,7 @@ impl Host for BridgeHost<'_> {
         role: Role,
         reference: &ImageRef,
         platform: &Platform,
-    ) -> Result<ResolvedImage, DriverError> {
+    ) -> Result<SourceImage, DriverError> {
         resolve::resolve(
             &self.bridge,
             self.env,
@@ -197,10 +203,9 @@ impl Host for BridgeHost<'_> {
     /// Those of `paths` that are directories in `image`, solved for the look.
     async fn directories_in(
         &self,
-        image: &State,
+        definition: llb::pb::Definition,
         paths: &BTreeSet<String>,
     ) -> Result<Option<BTreeSet<String>>, DriverError> {
-        let definition = image.marshal(&[])?;
         let mut bridge = self.bridge.clone();
         let reference = bridge.solve(definition, Vec::new()).await?;
         let mut stats = tokio::task::JoinSet::new();

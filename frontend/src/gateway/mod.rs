@@ -18,9 +18,7 @@ pub use resolve::input_image_config;
 
 use crate::driver::{self, DriverError};
 use crate::options::FrontendOptions;
-use golb_proto::gateway::{
-    self, errdefs, Bridge, Caps, FrontendEnv, PlatformImage, ReturnResult,
-};
+use golb_proto::gateway::{self, errdefs, Bridge, Caps, FrontendEnv, PlatformImage, ReturnResult};
 use golb_proto::llb::{Location, Platform};
 
 /// gRPC status codes used in errors returned to BuildKit.
@@ -120,9 +118,9 @@ fn error_status(error: &FrontendError) -> errdefs::Status {
             Some(status) => errdefs::from_tonic(status),
             None => errdefs::plain_error(UNKNOWN, &e.to_string()),
         },
-        FrontendError::Driver(
-            e @ (DriverError::Precondition(_) | DriverError::Module(_)),
-        ) => errdefs::plain_error(FAILED_PRECONDITION, &e.to_string()),
+        FrontendError::Driver(e @ (DriverError::Precondition(_) | DriverError::Module(_))) => {
+            errdefs::plain_error(FAILED_PRECONDITION, &e.to_string())
+        }
         FrontendError::Subrequest(name) => errdefs::unsupported_subrequest(name),
         e => errdefs::plain_error(INVALID_ARGUMENT, &e.to_string()),
     }

@@ -6,7 +6,7 @@ use super::session_for;
 use crate::driver::{DriverError, Role};
 use crate::image_ref::ImageRef;
 use crate::named_context;
-use crate::plan::ResolvedImage;
+use crate::plan::SourceImage;
 use golb_proto::gateway::{Bridge, FrontendEnv};
 use golb_proto::llb::{Local, OciLayout, Platform, State};
 use std::collections::BTreeMap;
@@ -19,7 +19,7 @@ pub async fn resolve(
     role: Role,
     reference: &ImageRef,
     platform: &Platform,
-) -> Result<ResolvedImage, DriverError> {
+) -> Result<SourceImage, DriverError> {
     let mut bridge = bridge.clone();
     let role_name = role.name();
     let found = named_context::replacement(&env.opts, role_name, reference, platform)
@@ -40,7 +40,7 @@ pub async fn resolve(
             if let Some(session) = session_for(env, &name) {
                 local = local.session_id(session);
             }
-            Ok(ResolvedImage {
+            Ok(SourceImage {
                 reference: reference.clone(),
                 config: serde_json::json!({}),
                 replacement: Some(local.build()),
@@ -73,7 +73,7 @@ pub async fn resolve(
                     "[{role_name}] {named} from the client's OCI layout ({platform})"
                 ))
                 .build();
-            Ok(ResolvedImage {
+            Ok(SourceImage {
                 reference: named,
                 config,
                 replacement: Some(files),
@@ -98,7 +98,7 @@ pub async fn resolve(
             let files = State::from_definition(definition.clone())
                 .map_err(|e| DriverError::Invalid(format!("input {name:?}: {e}")))?;
             let config = input_image_config(&env.opts, &name)?;
-            Ok(ResolvedImage {
+            Ok(SourceImage {
                 reference: reference.clone(),
                 config,
                 replacement: Some(files),
@@ -139,7 +139,7 @@ async fn resolve_image(
     platform: &Platform,
     resolve_mode: Option<&str>,
     role: Role,
-) -> Result<ResolvedImage, DriverError> {
+) -> Result<SourceImage, DriverError> {
     let mode = resolve_mode.unwrap_or("default");
     let log_name = resolve_log_name(role.name(), &reference.to_string(), platform, mode);
     let resolved = bridge
@@ -158,7 +158,7 @@ async fn resolve_image(
     };
     let config = crate::image_config::parse_base(&pinned.to_string(), &resolved.config)
         .map_err(|e| DriverError::Precondition(e.to_string()))?;
-    Ok(ResolvedImage {
+    Ok(SourceImage {
         reference: pinned,
         config,
         replacement: None,

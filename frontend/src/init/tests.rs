@@ -48,7 +48,7 @@ fn assert_checks_pass(repo: &Path, text: &str) -> Spec {
     let spec = Spec::parse("golb.toml", text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let module = GoModule::from_dir(repo, &spec.builder.module_dir).unwrap();
     let binaries = plan::binaries(&spec, &module);
-    let (builder, _) = plan::builder_image(&spec, &module).unwrap();
+    let (builder, _) = crate::go_build::builder_image(&spec, &module).unwrap();
     let base = plan::runtime_base(&spec).unwrap();
     plan::default_entrypoint(&spec, &binaries).unwrap();
     let files = SourceSnapshot::from_dir(repo, &checks::wanted_dirs(&module, &binaries)).unwrap();

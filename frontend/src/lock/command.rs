@@ -117,8 +117,8 @@ fn spec_images(args: &LockArgs) -> Result<Vec<ImageRef>, Failure> {
         context: args.context.clone(),
         build_args: Vec::new(),
     })?;
-    let (builder, _) =
-        plan::builder_image(&spec, &module).map_err(|e| Failure::problem(e.to_string()))?;
+    let (builder, _) = crate::go_build::builder_image(&spec, &module)
+        .map_err(|e| Failure::problem(e.to_string()))?;
     let runtime = plan::runtime_base(&spec).map_err(|e| Failure::problem(e.to_string()))?;
     let mut images = vec![builder];
     if !images.contains(&runtime) {

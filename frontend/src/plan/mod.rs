@@ -1,0 +1,533 @@
+//! The Go build plan: a checked spec, the module's facts and the resolved
+//! images in, one LLB graph and image config per target platform out. The
+//! Go steps (go_steps.rs) turn go_build's commands into execs; the runtime
+//! layers (layers.rs) lay the files and binaries over the base.
+//!
+//! The graph, by construction:
+//!   builder image ── go mod download (inputs: go.mod/go.sum only) ── go build per binary
+//!                                                   (context bind-mounted read-only, output to scratch)
+//!   runtime base ── one FileOp copying only the binaries = exactly one layer
+
+mod go_steps;
+mod layers;
+
+pub use layers::{base_source, file_destination_paths};
+
+use crate::go_build::{self, GoCheck};
+use crate::go_module::{self, GoModule};
+use crate::go_packages::GoSources;
+use crate::image_config::{self, RuntimeImage};
+use crate::image_ref::ImageRef;
+pub use crate::options::{BuildOptions, BuildTarget, NoCache, Step};
+use crate::spec::{self, Location, Spec, SpecError, DEFAULT_RUNTIME_BASE};
+use go_steps::GoSteps;
+use golb_proto::llb::{Image, Platform, State};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// Index of the spec file in the Definition's source map.
+const SPEC_SOURCE: usize = 0;
+
+/// An image the build starts from (the builder, a runtime base), after
+/// resolution: pinned by digest when the resolver gave one (always, through
+/// BuildKit), with its config. proto's `gateway::ResolvedImage` is the raw
+/// answer of BuildKit's resolver this is made from.
+#[derive(Clone, Debug)]
+pub struct SourceImage {
+    pub reference: ImageRef,
+    pub config: Value,
+    /// A named build context (`--build-context NAME=DIR`) standing in for
+    /// the image: its files are used instead of pulling `reference`.
+    pub replacement: Option<State>,
+    /// Which of the `[[file]]` destinations and their parent directories are
+    /// directories in this image, when the frontend looked (it does for
+    /// runtime bases when the spec has `[[file]]`s); None when unknown.
+    pub existing_dirs: Option<BTreeSet<String>>,
+}
+
+/// One target platform, with its runtime base resolved for that platform
+/// (only the `image` target needs one).
+pub struct Target {
+    pub platform: Platform,
+    pub base: Option<SourceImage>,
+}
+
+pub struct PlanInput<'a> {
+    pub spec: &'a Spec,
+    pub module: &'a GoModule,
+    /// What the module's own packages import and embed (`go_packages`).
+    pub sources: &'a GoSources,
+    pub context: State,
+    /// golb's own image, mounted into the steps that run `golb step …`.
+    pub golb: State,
+    pub builder: &'a SourceImage,
+    pub build_platform: &'a Platform,
+    pub targets: Vec<Target>,
+    pub build_target: BuildTarget,
+    pub options: &'a BuildOptions,
+}
+
+/// The result for one platform: its filesystem as LLB, and its image config
+/// when it is an image.
+pub struct PlatformPlan {
+    pub platform: Platform,
+    pub state: State,
+    pub config: Option<Value>,
+}
+
+/// A binary with every default applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BinaryPlan {
+    pub name: String,
+    pub package: String,
+    pub ldflags: Vec<String>,
+    pub tags: Vec<String>,
+    pub location: Location,
+}
+
+impl BinaryPlan {
+    pub fn image_path(&self) -> String {
+        format!("{}/{}", go_build::BINARY_DIR, self.name)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Module(#[from] go_module::GoModuleError),
+    #[error("golb built an invalid graph (a bug, please report it): {0}")]
+    Llb(#[from] golb_proto::llb::LlbError),
+}
+
+/// The runtime base the spec asks for, or distroless static nonroot.
+pub fn runtime_base(spec: &Spec) -> Result<ImageRef, SpecError> {
+    match &spec.runtime.base {
+        Some(base) => {
+            ImageRef::parse(&base.value).map_err(|e| spec.error_at(base.location, e.to_string()))
+        }
+        None => ImageRef::parse(DEFAULT_RUNTIME_BASE)
+            .map_err(|e| spec.error_at(Location::default(), e.to_string())),
+    }
+}
+
+/// The binaries to build, with names defaulted. With no `[[binary]]` the
+/// module root is built, named after the module path.
+pub fn binaries(spec: &Spec, module: &GoModule) -> Vec<BinaryPlan> {
+    if spec.binaries.is_empty() {
+        return vec![BinaryPlan {
+            name: module.default_binary_name(),
+            package: ".".to_string(),
+            ldflags: vec![],
+            tags: vec![],
+            location: SPEC_TOP,
+        }];
+    }
+    spec.binaries
+        .iter()
+        .map(|b| BinaryPlan {
+            name: spec::default_binary_name(b).unwrap_or_else(|| module.default_binary_name()),
+            package: b.package.value.clone(),
+            ldflags: b.ldflags.iter().map(|f| f.value.clone()).collect(),
+            tags: b.tags.iter().map(|t| t.value.clone()).collect(),
+            location: b.location,
+        })
+        .collect()
+}
+
+/// The entrypoint when the spec sets none: the one binary. With several,
+/// the spec must choose, or the image would start something arbitrary.
+pub fn default_entrypoint(
+    spec: &Spec,
+    binaries: &[BinaryPlan],
+) -> Result<Option<Vec<String>>, SpecError> {
+    if spec.runtime.entrypoint.is_some() {
+        return Ok(None);
+    }
+    match binaries {
+        [only] => Ok(Some(vec![only.image_path()])),
+        _ => {
+            let names: Vec<String> = binaries.iter().map(BinaryPlan::image_path).collect();
+            Err(spec.error_at(
+                spec.runtime.location.unwrap_or(binaries[1].location),
+                format!(
+                    "{} binaries are built, so [runtime] must say which one starts: entrypoint = [{:?}] (one of {})",
+                    binaries.len(),
+                    names[0],
+                    names.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// Plans the whole build: one result per target platform (one in all for
+/// `test` and `vet`, which run on the build platform).
+pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
+    let spec = input.spec;
+    let binaries = binaries(spec, input.module);
+    let go = GoSteps::new(&input)?;
+
+    let check = match input.build_target {
+        BuildTarget::Test => Some(GoCheck::Test),
+        BuildTarget::Vet => Some(GoCheck::Vet),
+        BuildTarget::Image | BuildTarget::Binaries => None,
+    };
+    if let Some(check) = check {
+        return Ok(vec![PlatformPlan {
+            platform: input.build_platform.clone(),
+            state: go_steps::check_module(&input, &go, check)?,
+            config: None,
+        }]);
+    }
+
+    let entrypoint = match input.build_target {
+        BuildTarget::Image => default_entrypoint(spec, &binaries)?,
+        _ => None,
+    };
+    let build_inputs = go_steps::build_inputs(&input);
+    let compiled = go_steps::compile_dependencies(&input, &go, &binaries)?;
+    let mut images = Vec::new();
+    for target in &input.targets {
+        let mut built = Vec::new();
+        for binary in &binaries {
+            let dependencies = compiled.clone();
+            built.push((
+                binary.clone(),
+                go_steps::build_binary(
+                    &input,
+                    &go,
+                    &build_inputs,
+                    dependencies,
+                    binary,
+                    &target.platform,
+                )?,
+            ));
+        }
+        let image = match (&input.build_target, &target.base) {
+            (BuildTarget::Image, Some(base)) => {
+                let created = image_config::rfc3339(input.options.source_date_epoch);
+                let names: Vec<&str> = binaries.iter().map(|b| b.name.as_str()).collect();
+                let config = image_config::runtime_config(
+                    &base.config,
+                    &RuntimeImage {
+                        spec: &spec.runtime,
+                        default_entrypoint: entrypoint.clone(),
+                        platform: &target.platform,
+                        created: &created,
+                        layer_descriptions: spec
+                            .files
+                            .iter()
+                            .map(|f| format!("golb: COPY {} {}", f.src, f.dest))
+                            .chain([format!(
+                                "golb: COPY {} {}/",
+                                names.join(" "),
+                                go_build::BINARY_DIR
+                            )])
+                            .collect(),
+                    },
+                );
+                let with_files = layers::files_layers(
+                    &input,
+                    base_source(spec, base, &target.platform, input.options),
+                    base.existing_dirs.as_ref(),
+                );
+                let state = layers::binaries_layer(
+                    &input,
+                    target,
+                    with_files,
+                    &built,
+                    go_build::BINARY_DIR,
+                );
+                PlatformPlan {
+                    platform: target.platform.clone(),
+                    state,
+                    config: Some(config),
+                }
+            }
+            _ => {
+                let state = layers::binaries_layer(&input, target, State::scratch(), &built, "");
+                PlatformPlan {
+                    platform: target.platform.clone(),
+                    state,
+                    config: None,
+                }
+            }
+        };
+        images.push(image);
+    }
+    Ok(images)
+}
+
+/// Where an op comes from when no key of the spec asked for it: the spec's
+/// first line, so every op still points at the file that made it.
+const SPEC_TOP: Location = Location::TOP;
+
+fn image_source(
+    reference: &ImageRef,
+    platform: &Platform,
+    name: String,
+    options: &BuildOptions,
+) -> Image {
+    let image = Image::new(reference.to_string())
+        .platform(platform.clone())
+        .custom_name(name);
+    match &options.image_resolve_mode {
+        Some(mode) => image.resolve_mode(mode.clone()),
+        None => image,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module() -> GoModule {
+        let files = [(
+            "go.mod".to_string(),
+            b"module example.com/hello\ngo 1.26.0\n".to_vec(),
+        )]
+        .into();
+        GoModule::from_files("", &files).unwrap()
+    }
+
+    #[test]
+    fn without_binaries_the_module_root_is_built() {
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        let binaries = binaries(&spec, &module());
+        assert_eq!(binaries.len(), 1);
+        assert_eq!(
+            (binaries[0].name.as_str(), binaries[0].package.as_str()),
+            ("hello", ".")
+        );
+        assert_eq!(
+            default_entrypoint(&spec, &binaries).unwrap(),
+            Some(vec!["/usr/local/bin/hello".to_string()])
+        );
+    }
+
+    #[test]
+    fn several_binaries_need_an_explicit_entrypoint() {
+        let text =
+            "[[binary]]\npackage = \"./cmd/server\"\n[[binary]]\npackage = \"./cmd/migrate\"\n";
+        let spec = Spec::parse("golb.toml", text).unwrap();
+        let err = default_entrypoint(&spec, &binaries(&spec, &module())).unwrap_err();
+        assert!(err.to_string().starts_with("golb.toml:3:1:"), "{err}");
+        assert!(err.to_string().contains("/usr/local/bin/server"), "{err}");
+
+        let chosen = format!("{text}[runtime]\nentrypoint = [\"/usr/local/bin/server\"]\n");
+        let spec = Spec::parse("golb.toml", &chosen).unwrap();
+        assert_eq!(
+            default_entrypoint(&spec, &binaries(&spec, &module())).unwrap(),
+            None
+        );
+    }
+
+    /// A module that requires another, so its plan has a download step.
+    fn module_with_requirement() -> GoModule {
+        let files = [(
+            "go.mod".to_string(),
+            b"module example.com/hello\ngo 1.26.0\nrequire example.com/lib v1.0.0\n".to_vec(),
+        )]
+        .into();
+        GoModule::from_files("", &files).unwrap()
+    }
+
+    /// An exec op of a planned build.
+    #[derive(Debug)]
+    struct PlannedExec {
+        name: String,
+        args: Vec<String>,
+        ignore_cache: bool,
+        hosts: Vec<String>,
+    }
+
+    /// The exec ops of the plan of an empty spec for `module` and
+    /// `platforms`, each listed once however many platforms share it.
+    fn planned_execs(
+        module: &GoModule,
+        platforms: &[&str],
+        target: BuildTarget,
+        options: &BuildOptions,
+    ) -> Vec<PlannedExec> {
+        use golb_proto::llb::pb;
+        use prost::Message;
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        let unresolved = |reference: ImageRef| SourceImage {
+            reference,
+            config: serde_json::json!({}),
+            replacement: None,
+            existing_dirs: None,
+        };
+        let builder = unresolved(go_build::builder_image(&spec, module).unwrap().0);
+        let sources = GoSources::default();
+        let images = plan(PlanInput {
+            spec: &spec,
+            module,
+            sources: &sources,
+            context: golb_proto::llb::Local::new("context").build(),
+            golb: golb_proto::llb::Image::new("golb").build(),
+            builder: &builder,
+            build_platform: &Platform::linux_amd64(),
+            targets: platforms
+                .iter()
+                .map(|p| Target {
+                    platform: Platform::parse(p).unwrap(),
+                    base: Some(unresolved(runtime_base(&spec).unwrap())),
+                })
+                .collect(),
+            build_target: target,
+            options,
+        })
+        .unwrap();
+        let spec_file = golb_proto::llb::SourceFile {
+            filename: "golb.toml".into(),
+            data: Vec::new(),
+            language: "toml".into(),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        let mut execs = Vec::new();
+        for image in images {
+            let def = image
+                .state
+                .marshal(std::slice::from_ref(&spec_file))
+                .unwrap();
+            for bytes in &def.def {
+                let digest = golb_proto::llb::digest(bytes);
+                let op = pb::Op::decode(bytes.as_slice()).unwrap();
+                let Some(pb::op::Op::Exec(exec)) = op.op else {
+                    continue;
+                };
+                if !seen.insert(digest.clone()) {
+                    continue;
+                }
+                let md = &def.metadata[&digest];
+                let meta = exec.meta.unwrap_or_default();
+                execs.push(PlannedExec {
+                    name: md
+                        .description
+                        .get("llb.customname")
+                        .cloned()
+                        .unwrap_or_default(),
+                    args: meta.args,
+                    ignore_cache: md.ignore_cache,
+                    hosts: meta
+                        .extra_hosts
+                        .iter()
+                        .map(|h| format!("{}={}", h.host, h.ip))
+                        .collect(),
+                });
+            }
+        }
+        execs
+    }
+
+    #[test]
+    fn no_cache_reaches_the_steps_it_names() {
+        let names_ignoring = |target, no_cache| {
+            let options = BuildOptions {
+                no_cache,
+                ..BuildOptions::default()
+            };
+            let mut names: Vec<String> = planned_execs(
+                &module_with_requirement(),
+                &["linux/amd64"],
+                target,
+                &options,
+            )
+            .into_iter()
+            .filter(|e| e.ignore_cache)
+            .map(|e| e.name)
+            .collect();
+            names.sort();
+            names
+        };
+        assert!(names_ignoring(BuildTarget::Image, NoCache::Off).is_empty());
+        assert_eq!(
+            names_ignoring(BuildTarget::Image, NoCache::All),
+            [
+                "[golb] go build . → hello (linux/amd64)",
+                "[golb] go mod download"
+            ]
+        );
+        assert_eq!(
+            names_ignoring(BuildTarget::Image, NoCache::Steps(vec![Step::Build])),
+            ["[golb] go build . → hello (linux/amd64)"]
+        );
+        assert_eq!(
+            names_ignoring(
+                BuildTarget::Test,
+                NoCache::Steps(vec![Step::Download, Step::Vet])
+            ),
+            ["[golb] go mod download"]
+        );
+        assert_eq!(
+            names_ignoring(BuildTarget::Vet, NoCache::Steps(vec![Step::Vet])),
+            ["[golb] go vet ./..."]
+        );
+    }
+
+    #[test]
+    fn added_hosts_reach_every_step_that_runs_go() {
+        let options = BuildOptions {
+            extra_hosts: vec![("goproxy.corp.test".into(), "10.0.0.7".parse().unwrap())],
+            ..BuildOptions::default()
+        };
+        for target in [BuildTarget::Image, BuildTarget::Test, BuildTarget::Vet] {
+            let execs = planned_execs(
+                &module_with_requirement(),
+                &["linux/amd64"],
+                target,
+                &options,
+            );
+            assert_eq!(execs.len(), 2, "{target:?}: {execs:?}");
+            for exec in execs {
+                assert_eq!(exec.hosts, ["goproxy.corp.test=10.0.0.7"], "{}", exec.name);
+            }
+        }
+        let plain = planned_execs(
+            &module_with_requirement(),
+            &["linux/amd64"],
+            BuildTarget::Image,
+            &BuildOptions::default(),
+        );
+        assert!(plain.iter().all(|e| e.hosts.is_empty()));
+    }
+
+    #[test]
+    fn the_default_runtime_base_is_distroless_nonroot() {
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        assert_eq!(
+            runtime_base(&spec).unwrap().to_string(),
+            "gcr.io/distroless/static-debian12:nonroot"
+        );
+    }
+
+    #[test]
+    fn one_download_for_all_platforms_and_none_without_requirements() {
+        let platforms = ["linux/amd64", "linux/arm64", "linux/arm/v7"];
+        let count = |module: &GoModule, command: &str| {
+            planned_execs(
+                module,
+                &platforms,
+                BuildTarget::Image,
+                &BuildOptions::default(),
+            )
+            .iter()
+            .filter(|e| e.args.join(" ").contains(command))
+            .count()
+        };
+        assert_eq!(count(&module_with_requirement(), "golb step modules"), 1);
+        assert_eq!(
+            count(&module_with_requirement(), "go build"),
+            3,
+            "one per platform"
+        );
+        assert_eq!(
+            count(&module(), "golb step modules"),
+            0,
+            "hello requires nothing"
+        );
+    }
+}
