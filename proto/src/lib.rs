@@ -9,3 +9,4 @@
 pub mod gateway;
 pub mod llb;
 pub mod registry;
+pub mod subrequests;

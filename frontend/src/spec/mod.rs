@@ -1019,40 +1019,11 @@ fn ssh_strings(mut blob: &[u8]) -> Option<Vec<&[u8]>> {
 
 /// Standard base64 with padding, as OpenSSH writes keys; `None` if malformed.
 fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    if text.is_empty() || !text.len().is_multiple_of(4) {
+    use base64::Engine as _;
+    if text.is_empty() {
         return None;
     }
-    let value = |c: u8| -> Option<u32> {
-        match c {
-            b'A'..=b'Z' => Some(u32::from(c - b'A')),
-            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    };
-    let bytes = text.as_bytes();
-    let padding = bytes.iter().rev().take_while(|&&c| c == b'=').count();
-    if padding > 2 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    for (i, chunk) in bytes.chunks(4).enumerate() {
-        let last = i == bytes.len() / 4 - 1;
-        let mut n = 0u32;
-        for (j, &c) in chunk.iter().enumerate() {
-            let v = if c == b'=' && last && j >= 4 - padding {
-                0
-            } else {
-                value(c)?
-            };
-            n = (n << 6) | v;
-        }
-        let keep = if last { 3 - padding } else { 3 };
-        out.extend_from_slice(&n.to_be_bytes()[1..1 + keep]);
-    }
-    Some(out)
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
 }
 
 fn port_number(n: i64) -> Option<u16> {

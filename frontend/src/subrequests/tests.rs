@@ -29,40 +29,6 @@ fn keys(value: &Value) -> Vec<&str> {
 const SPEC: &str = "# syntax=golb\n[builder]\ngo = \"1.26\"\n\n[[binary]]\npackage = \"./cmd/server\"\n\n[runtime]\nexpose = [8080]\n";
 
 #[test]
-fn base64_is_standard_with_padding() {
-    for (plain, encoded) in [
-        ("", ""),
-        ("f", "Zg=="),
-        ("fo", "Zm8="),
-        ("foo", "Zm9v"),
-        ("foob", "Zm9vYg=="),
-        ("name = 1\n", "bmFtZSA9IDEK"),
-    ] {
-        assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
-    }
-    assert_eq!(base64(&[0xfb, 0xff]), "+/8=");
-}
-
-#[test]
-fn tabwriter_pads_every_cell_but_the_last() {
-    let rows = vec![
-        vec!["NAME".to_string(), "V".to_string(), "D".to_string()],
-        vec!["x".to_string(), "1.0.0".to_string(), "é".to_string()],
-    ];
-    assert_eq!(tabwriter(&rows, 1), "NAME V     D\nx    1.0.0 é\n");
-    assert_eq!(
-        tabwriter(
-            &[
-                vec!["SECRET".into(), "REQUIRED".into()],
-                vec!["id".into(), String::new()]
-            ],
-            3
-        ),
-        "SECRET   REQUIRED\nid       \n"
-    );
-}
-
-#[test]
 fn metadata_uses_buildkits_keys() {
     let reply = lint(&LintInput {
         spec: &spec_file(SPEC),
@@ -150,7 +116,7 @@ fn targets_name_golbs_targets_with_the_default_marked() {
     let reply = targets(&file, Some(&spec));
     let value = json_of(&reply);
     assert_eq!(keys(&value), ["sources", "targets"]);
-    assert_eq!(value["sources"], json!([base64(SPEC.as_bytes())]));
+    assert_eq!(value["sources"], json!([go_bytes(SPEC.as_bytes())]));
     let list = value["targets"].as_array().unwrap();
     let names: Vec<&str> = list.iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["image", "binaries", "test", "vet"]);
@@ -265,7 +231,7 @@ fn outline_lists_build_args_secrets_and_ssh() {
     );
     assert_eq!(value["ssh"], json!([{"name": "default", "required": true}]));
     assert_eq!(value["cache"], json!([{"ID": "golb/gomodcache"}]));
-    assert_eq!(value["sources"], json!([base64(SPEC.as_bytes())]));
+    assert_eq!(value["sources"], json!([go_bytes(SPEC.as_bytes())]));
 
     let text = text_of(&reply);
     let description = BuildTarget::ALL[1].2;
@@ -384,8 +350,8 @@ fn lint_reports_findings_as_warnings_with_their_sources() {
     assert_eq!(
         value["sources"],
         json!([
-            {"filename": "golb.toml", "data": base64(SPEC.as_bytes()), "language": "toml"},
-            {"filename": "cmd/server/main.go", "data": base64(main_go.as_bytes()), "language": "go"},
+            {"filename": "golb.toml", "data": go_bytes(SPEC.as_bytes()), "language": "toml"},
+            {"filename": "cmd/server/main.go", "data": go_bytes(main_go.as_bytes()), "language": "go"},
         ])
     );
     let warnings = value["warnings"].as_array().unwrap();
@@ -476,50 +442,4 @@ fn a_spec_that_does_not_parse_is_the_build_error() {
         json_of(&reply)["buildError"],
         json!({"message": "no go.mod", "location": {}})
     );
-}
-
-#[test]
-fn source_printing_follows_buildkits_padding() {
-    let source = PbSourceInfo {
-        filename: "f".into(),
-        data: String::new(),
-        language: String::new(),
-        text: "1\n2\n3\n4\n5\n6\n7\n8\n9".into(),
-    };
-    let range = |start: i32, end: i32| PbRange {
-        start: PbPosition {
-            line: start,
-            character: 0,
-        },
-        end: PbPosition {
-            line: end,
-            character: 0,
-        },
-    };
-    // One line: up to four lines of context in all, taken from both sides.
-    let one = print_source(&source, &[range(5, 5)]);
-    assert_eq!(
-        one.lines()
-            .filter(|l| l.contains(" | "))
-            .map(|l| l[..4].trim().to_string())
-            .collect::<Vec<_>>(),
-        ["3", "4", "5", "6", "7"]
-    );
-    // At the top, the context comes from below; several lines get less.
-    let top = print_source(&source, &[range(1, 1)]);
-    assert!(
-        top.starts_with("f:1\n") && top.contains("   3 |") && !top.contains("   4 |"),
-        "{top}"
-    );
-    let span = print_source(&source, &[range(4, 6)]);
-    assert!(
-        span.contains("   3 |") && span.contains("   7 |") && !span.contains("   2 |"),
-        "{span}"
-    );
-    assert_eq!(
-        print_source(&source, &[range(42, 42)]),
-        "",
-        "past the end: nothing"
-    );
-    assert_eq!(print_source(&source, &[]), "");
 }
