@@ -9,7 +9,7 @@ use crate::offline::{self, FsHost};
 use crate::options::parse_platforms;
 use crate::overrides;
 use crate::spec::Spec;
-use golb_proto::llb::{self, SourceFile};
+use golb_proto::llb::SourceFile;
 use prost::Message;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -107,6 +107,11 @@ pub struct LlbArgs {
     /// the frontend image BuildKit runs).
     #[arg(long, value_name = "REF")]
     pub frontend_image: Option<String>,
+    /// Plan with a gateway build's inputs (its options and resolved images),
+    /// as `buildx build --call golb.plan,format=json` prints them under
+    /// "replay": the output is then the Definition that build solved.
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
 }
 
 fn parse_build_arg(pair: &str) -> Result<(String, String), String> {
@@ -185,6 +190,7 @@ pub fn check(args: &CheckArgs) -> Result<(), Failure> {
     let host = FsHost {
         context: context.clone(),
         frontend_image: crate::release::frontend_image(),
+        replay: None,
     };
     let opts = offline_opts(&args.spec, &[]);
     let checked = offline::block_on(driver::check(&host, &opts))
@@ -245,7 +251,14 @@ pub fn llb(args: &LlbArgs, out: &mut impl Write) -> Result<(), Failure> {
     if let Some(target) = &args.target {
         opts.insert("target".into(), target.clone());
     }
+    let replay = args.replay.as_deref().map(read_replay).transpose()?;
+    if let Some(replay) = &replay {
+        for (key, value) in &replay.opts {
+            opts.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+    }
     let host = FsHost {
+        replay,
         context: context_of(&args.spec, args.context.as_deref()),
         frontend_image: args
             .frontend_image
@@ -262,19 +275,27 @@ pub fn llb(args: &LlbArgs, out: &mut impl Write) -> Result<(), Failure> {
         .next()
         .ok_or_else(|| Failure::problem("the plan produced no result"))?;
     let bytes = if args.dump {
-        let mut text = llb::dump(&first.definition).map_err(|e| Failure::problem(e.to_string()))?;
-        let config: serde_json::Value =
-            serde_json::from_slice(&first.config).unwrap_or(serde_json::Value::Null);
-        text.push_str("\n# image config\n");
-        text.push_str(&serde_json::to_string_pretty(&config).unwrap_or_default());
-        text.push('\n');
-        text.into_bytes()
+        crate::replay::dump(&first)
+            .map_err(|e| Failure::problem(e.to_string()))?
+            .into_bytes()
     } else {
         first.definition.encode_to_vec()
     };
     out.write_all(&bytes)
         .map_err(|e| Failure::problem(format!("writing the Definition: {e}")))?;
     Ok(())
+}
+
+/// A replay file: a gateway build's inputs (replay.rs).
+fn read_replay(path: &Path) -> Result<crate::replay::Replay, Failure> {
+    let text =
+        std::fs::read(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    serde_json::from_slice(&text).map_err(|e| {
+        Failure::usage(format!(
+            "{}: not a golb replay ({e}): write the \"replay\" object of `buildx build --call golb.plan,format=json`",
+            path.display()
+        ))
+    })
 }
 
 fn plan_offline(host: &FsHost, opts: &BTreeMap<String, String>) -> Result<driver::Build, Failure> {

@@ -36,6 +36,7 @@ pub mod overrides;
 pub mod plan;
 pub mod purl;
 pub mod release;
+pub mod replay;
 pub mod sbom;
 pub mod schema;
 pub mod size;

@@ -9,6 +9,7 @@ use crate::dockerignore;
 use crate::driver::{DriverError, Found, Host, Reads, Role, SpecSource};
 use crate::image_ref::ImageRef;
 use crate::plan::SourceImage;
+use crate::replay::Replay;
 use golb_proto::llb::{self, Location, Platform, SourceFile, State};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,8 @@ pub struct FsHost {
     pub context: PathBuf,
     /// The golb image the steps that run `golb step` mount.
     pub frontend_image: String,
+    /// A gateway build's resolved images, to plan with instead of tags.
+    pub replay: Option<Replay>,
 }
 
 impl FsHost {
@@ -85,10 +88,25 @@ impl Host for FsHost {
 
     async fn resolve(
         &self,
-        _role: Role,
+        role: Role,
         reference: &ImageRef,
-        _platform: &Platform,
+        platform: &Platform,
     ) -> Result<SourceImage, DriverError> {
+        let recorded = self
+            .replay
+            .as_ref()
+            .and_then(|r| r.find(role, &reference.to_string(), platform));
+        if let Some(recorded) = recorded {
+            let pinned = ImageRef::parse(&recorded.pinned).map_err(|e| {
+                DriverError::Invalid(format!("the replay's {}: {e}", recorded.pinned))
+            })?;
+            return Ok(SourceImage {
+                reference: pinned,
+                config: recorded.config.clone(),
+                replacement: None,
+                existing_dirs: None,
+            });
+        }
         Ok(SourceImage {
             reference: reference.clone(),
             config: serde_json::json!({}),
@@ -106,6 +124,17 @@ impl Host for FsHost {
     }
 
     fn frontend_image(&self) -> Result<State, DriverError> {
+        if let Some(encoded) = self.replay.as_ref().and_then(|r| r.frontend.as_ref()) {
+            use base64::Engine as _;
+            use prost::Message as _;
+            let invalid = |e: String| DriverError::Invalid(format!("the replay's frontend: {e}"));
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map_err(|e| invalid(e.to_string()))?;
+            let definition = llb::pb::Definition::decode(bytes.as_slice())
+                .map_err(|e| invalid(e.to_string()))?;
+            return State::from_definition(definition).map_err(|e| invalid(e.to_string()));
+        }
         Ok(llb::Image::new(self.frontend_image.clone())
             .platform(self.build_platform())
             .custom_name(format!("[golb] {}", self.frontend_image))

@@ -8,6 +8,7 @@ use crate::driver::{DriverError, Found, Host, Reads, Role, SpecSource};
 use crate::image_ref::ImageRef;
 use crate::options::FrontendOptions;
 use crate::plan::SourceImage;
+use crate::replay::ResolvedRecord;
 use golb_proto::gateway::{Bridge, FrontendEnv, RefId};
 use golb_proto::llb::{self, Local, Platform, SourceFile, State};
 use std::cell::RefCell;
@@ -29,6 +30,8 @@ pub struct BridgeHost<'a> {
     context: tokio::sync::OnceCell<RefId>,
     /// The vertex that loaded the spec: warnings about the spec attach to it.
     spec_vertex: RefCell<Option<String>>,
+    /// Every image resolved, for `--call golb.plan` (replay.rs).
+    resolved: RefCell<Vec<ResolvedRecord>>,
 }
 
 impl<'a> BridgeHost<'a> {
@@ -39,7 +42,28 @@ impl<'a> BridgeHost<'a> {
             options,
             context: tokio::sync::OnceCell::new(),
             spec_vertex: RefCell::new(None),
+            resolved: RefCell::new(Vec::new()),
         }
+    }
+
+    /// golb's own image, as the Definition BuildKit gives every frontend.
+    pub fn frontend_definition(&self) -> Result<llb::pb::Definition, DriverError> {
+        use prost::Message;
+        let bytes = std::fs::read(FRONTEND_DEFINITION).map_err(|e| {
+            DriverError::Precondition(format!(
+                "cannot read {FRONTEND_DEFINITION} ({e}): golb needs BuildKit v0.10 or newer, which tells a frontend its own image there"
+            ))
+        })?;
+        llb::pb::Definition::decode(bytes.as_slice()).map_err(|e| {
+            DriverError::Invalid(format!(
+                "{FRONTEND_DEFINITION} is not an LLB definition: {e}"
+            ))
+        })
+    }
+
+    /// The images resolved so far.
+    pub fn resolved(&self) -> Vec<ResolvedRecord> {
+        self.resolved.borrow().clone()
     }
 
     fn local(&self, name: &str) -> Local {
@@ -189,7 +213,7 @@ impl Host for BridgeHost<'_> {
         reference: &ImageRef,
         platform: &Platform,
     ) -> Result<SourceImage, DriverError> {
-        resolve::resolve(
+        let image = resolve::resolve(
             &self.bridge,
             self.env,
             self.options.build.image_resolve_mode.as_deref(),
@@ -197,7 +221,17 @@ impl Host for BridgeHost<'_> {
             reference,
             platform,
         )
-        .await
+        .await?;
+        if image.replacement.is_none() {
+            self.resolved.borrow_mut().push(ResolvedRecord {
+                role: role.name().to_string(),
+                asked: reference.to_string(),
+                platform: platform.to_string(),
+                pinned: image.reference.to_string(),
+                config: image.config.clone(),
+            });
+        }
+        Ok(image)
     }
 
     /// Those of `paths` that are directories in `image`, solved for the look.
@@ -230,17 +264,7 @@ impl Host for BridgeHost<'_> {
     /// golb's own image, as BuildKit ran it: the steps that run `golb step`
     /// then run exactly this version of golb.
     fn frontend_image(&self) -> Result<State, DriverError> {
-        use prost::Message;
-        let bytes = std::fs::read(FRONTEND_DEFINITION).map_err(|e| {
-            DriverError::Precondition(format!(
-                "cannot read {FRONTEND_DEFINITION} ({e}): golb needs BuildKit v0.10 or newer, which tells a frontend its own image there"
-            ))
-        })?;
-        let definition = llb::pb::Definition::decode(bytes.as_slice()).map_err(|e| {
-            DriverError::Invalid(format!(
-                "{FRONTEND_DEFINITION} is not an LLB definition: {e}"
-            ))
-        })?;
+        let definition = self.frontend_definition()?;
         State::from_definition(definition)
             .map_err(|e| DriverError::Invalid(format!("{FRONTEND_DEFINITION}: {e}")))
     }

@@ -7,6 +7,7 @@ use super::FrontendError;
 use crate::driver::{self, Host};
 use crate::options::FrontendOptions;
 use crate::overrides;
+use crate::replay::{self, PlanReply, Replay};
 use crate::spec::SpecFile;
 use crate::subrequests;
 use golb_proto::gateway::FrontendEnv;
@@ -45,6 +46,7 @@ pub async fn answer(
                 build_error,
             }))
         }
+        replay::REQUEST => plan_reply(host, env).await,
         other => Err(FrontendError::Subrequest(other.to_string())),
     }
 }
@@ -107,4 +109,38 @@ fn outline(
         cache_ids: &[crate::go_build::MODULE_CACHE_ID.to_string()],
     })
     .map_err(|e| FrontendError::Invalid(e.to_string()))
+}
+
+/// `--call golb.plan`: the build's inputs and the dump of each platform's
+/// Definition, for `golb llb --replay` to be compared with (replay.rs).
+async fn plan_reply(
+    host: &BridgeHost<'_>,
+    env: &FrontendEnv,
+) -> Result<subrequests::Reply, FrontendError> {
+    use base64::Engine as _;
+    use prost::Message as _;
+    let build = driver::build(host, &env.opts).await?;
+    let mut dumps = Vec::new();
+    for planned in &build.results {
+        dumps.push(replay::dump(planned).map_err(driver::DriverError::from)?);
+    }
+    let frontend = host.frontend_definition()?;
+    let reply = PlanReply {
+        replay: Replay {
+            opts: Replay::record_opts(&env.opts),
+            images: host.resolved(),
+            frontend: Some(
+                base64::engine::general_purpose::STANDARD.encode(frontend.encode_to_vec()),
+            ),
+        },
+        dumps,
+    };
+    let json = serde_json::to_vec_pretty(&reply)
+        .map_err(|e| FrontendError::Invalid(format!("the plan reply: {e}")))?;
+    Ok(subrequests::Reply {
+        text: json.clone(),
+        json,
+        version: golb_proto::subrequests::VERSION.to_string(),
+        status_code: None,
+    })
 }
