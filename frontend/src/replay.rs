@@ -9,7 +9,7 @@
 use crate::driver::{Planned, Role};
 use golb_proto::llb::{self, Platform};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The request id: what `buildx build --call golb.plan,format=json` sends.
 pub const REQUEST: &str = "frontend.golb.plan";
@@ -38,6 +38,11 @@ pub struct Replay {
     /// golb's own image, as the Definition BuildKit gave the frontend
     /// (protobuf, base64).
     pub frontend: Option<String>,
+    /// What the build found when it looked into a runtime base for the
+    /// `[[file]]` destinations: by the looked-at image's op digest, the
+    /// paths that are directories there.
+    #[serde(default)]
+    pub directories: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// What `--call golb.plan` returns: the inputs and, per platform, the dump
@@ -62,6 +67,14 @@ impl Replay {
             .iter()
             .find(|r| r.role == role && r.asked == asked && r.platform == platform)
     }
+}
+
+/// The digest of the op a Definition ends with: what a look into an image
+/// is recorded by.
+pub fn head_digest(definition: &llb::pb::Definition) -> Option<String> {
+    use prost::Message;
+    let terminal = llb::pb::Op::decode(definition.def.last()?.as_slice()).ok()?;
+    terminal.inputs.first().map(|input| input.digest.clone())
 }
 
 /// The readable form of one planned platform: the Definition's dump, then

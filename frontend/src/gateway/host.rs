@@ -8,11 +8,11 @@ use crate::driver::{DriverError, Found, Host, Reads, Role, SpecSource};
 use crate::image_ref::ImageRef;
 use crate::options::FrontendOptions;
 use crate::plan::SourceImage;
-use crate::replay::ResolvedRecord;
+use crate::replay::{head_digest, ResolvedRecord};
 use golb_proto::gateway::{Bridge, FrontendEnv, RefId};
 use golb_proto::llb::{self, Local, Platform, SourceFile, State};
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Go's `os.ModeDir` bit in the modes BuildKit reports.
 const GO_MODE_DIR: u32 = 1 << 31;
@@ -32,6 +32,8 @@ pub struct BridgeHost<'a> {
     spec_vertex: RefCell<Option<String>>,
     /// Every image resolved, for `--call golb.plan` (replay.rs).
     resolved: RefCell<Vec<ResolvedRecord>>,
+    /// Every look into an image, for `--call golb.plan`.
+    looked: RefCell<BTreeMap<String, BTreeSet<String>>>,
 }
 
 impl<'a> BridgeHost<'a> {
@@ -43,6 +45,7 @@ impl<'a> BridgeHost<'a> {
             context: tokio::sync::OnceCell::new(),
             spec_vertex: RefCell::new(None),
             resolved: RefCell::new(Vec::new()),
+            looked: RefCell::new(BTreeMap::new()),
         }
     }
 
@@ -59,6 +62,11 @@ impl<'a> BridgeHost<'a> {
                 "{FRONTEND_DEFINITION} is not an LLB definition: {e}"
             ))
         })
+    }
+
+    /// The looks into images so far (`directories_in`), by image.
+    pub fn looked(&self) -> BTreeMap<String, BTreeSet<String>> {
+        self.looked.borrow().clone()
     }
 
     /// The images resolved so far.
@@ -240,6 +248,7 @@ impl Host for BridgeHost<'_> {
         definition: llb::pb::Definition,
         paths: &BTreeSet<String>,
     ) -> Result<Option<BTreeSet<String>>, DriverError> {
+        let image = head_digest(&definition);
         let mut bridge = self.bridge.clone();
         let reference = bridge.solve(definition, Vec::new()).await?;
         let mut stats = tokio::task::JoinSet::new();
@@ -257,6 +266,9 @@ impl Host for BridgeHost<'_> {
             if stat?.is_some_and(|s| s.is_dir()) {
                 dirs.insert(path);
             }
+        }
+        if let Some(image) = image {
+            self.looked.borrow_mut().insert(image, dirs.clone());
         }
         Ok(Some(dirs))
     }
@@ -281,13 +293,6 @@ impl Host for BridgeHost<'_> {
             eprintln!("golb: {message}");
         }
     }
-}
-
-/// The digest of the op a Definition ends in.
-fn head_digest(definition: &llb::pb::Definition) -> Option<String> {
-    use prost::Message;
-    let terminal = llb::pb::Op::decode(definition.def.last()?.as_slice()).ok()?;
-    terminal.inputs.first().map(|input| input.digest.clone())
 }
 
 async fn names_in(

@@ -129,6 +129,7 @@ async fn plan_reply(
         replay: Replay {
             opts: Replay::record_opts(&env.opts),
             images: host.resolved(),
+            directories: host.looked(),
             frontend: Some(
                 base64::engine::general_purpose::STANDARD.encode(frontend.encode_to_vec()),
             ),
