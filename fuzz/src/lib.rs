@@ -6,13 +6,12 @@
 //! Several targets take several texts in one input, separated by NUL bytes:
 //! a fuzzer mutates them together, and a seed is written with `printf`.
 
-use golb::checks::{self, SourceSnapshot};
+use golb::checks;
 use golb::go_module::{self, GoModule};
 use golb::image_ref::ImageRef;
-use golb::options::FrontendOptions;
-use golb::plan::{self, PlanInput, SourceImage, Target};
+use golb::plan::{self, SourceImage};
 use golb::spec::{self, Spec, SpecFile};
-use golb::{dockerignore, image_config, named_context, overrides, subrequests};
+use golb::{dockerignore, driver, image_config, named_context, offline, overrides, subrequests};
 use golb_proto::gateway::errdefs;
 use golb_proto::llb::{self, Local, Platform, SourceFile, State};
 use prost::Message;
@@ -34,86 +33,69 @@ fn opts(text: &[u8]) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Spec parser and checker, then the whole offline path the gateway takes
-/// after reading: build args, module, checks, subrequest replies, plan,
-/// marshal, dump. Input: `spec \0 go.mod \0 main.go \0 options`.
+/// Spec parser and checker, then the driver's whole pipeline as the gateway
+/// runs it (`driver::build` and `driver::check`, through a [`MemoryHost`]):
+/// build args, module, package walk, checks, subrequest replies, plan,
+/// marshal, dump. Input: `spec \0 go.mod \0 main.go \0 options`; every
+/// directory of the context holds that main.go.
+/// Property: every spec error is located inside the spec.
 pub fn spec(data: &[u8]) {
     let [spec_bytes, go_mod, go_file, options] = parts(data, 4)[..] else {
         return;
     };
-    let name = "golb.toml";
-    let file = SpecFile {
-        name: name.to_string(),
-        text: String::from_utf8_lossy(spec_bytes).into_owned(),
+    let mut opts = opts(options);
+    opts.insert("filename".into(), "golb.toml".into());
+    let host = MemoryHost {
+        spec: spec_bytes.to_vec(),
+        go_mod: go_mod.to_vec(),
+        go_file: go_file.to_vec(),
     };
-    let opts = opts(options);
-    let mut spec = match Spec::parse_bytes(name, spec_bytes) {
-        Ok(spec) => spec,
-        Err(errors) => {
-            // Every rejection is located inside the file (property).
-            let lines = u32::try_from(file.text.lines().count() + 1).unwrap_or(u32::MAX);
-            for e in &errors.0 {
-                assert!(
-                    e.location.line >= 1 && e.location.line <= lines && e.location.col >= 1,
-                    "{e}"
-                );
-            }
-            let failure = subrequests::BuildFailure::from(&errors);
-            subrequests::lint(&subrequests::LintInput {
-                spec: &file,
-                files: &SourceSnapshot::new(),
-                findings: &[],
-                build_error: Some(failure),
-            });
-            let ranges: Vec<llb::Location> = errors.0.iter().map(|e| e.location).collect();
-            errdefs::source_error(3, &errors.to_string(), &source_file(spec_bytes), &ranges);
-            return;
+    let lines =
+        u32::try_from(String::from_utf8_lossy(spec_bytes).lines().count() + 1).unwrap_or(u32::MAX);
+    let located = |errors: &[spec::SpecError]| {
+        for e in errors {
+            assert!(
+                e.location.line >= 1 && e.location.line <= lines && e.location.col >= 1,
+                "{e}"
+            );
         }
     };
-    subrequests::targets(&file, Some(&spec));
-    overrides::apply(&mut spec, &opts);
-    let dir = spec.builder.module_dir.clone();
-    let files = BTreeMap::from([(go_module::join(&dir, go_module::GO_MOD), go_mod.to_vec())]);
-    let Ok(module) = GoModule::from_files(&dir, &files) else {
+    let Ok(built) = offline::block_on(driver::build(&host, &opts)) else {
         return;
     };
-    let binaries = plan::binaries(&spec, &module);
-    let _ = plan::default_entrypoint(&spec, &binaries);
-    let (Ok((builder, _)), Ok(base)) = (
-        golb::go_build::builder_image(&spec, &module),
-        plan::runtime_base(&spec),
-    ) else {
-        return;
-    };
-    let go_text = String::from_utf8_lossy(go_file);
-    let mut snapshot = SourceSnapshot::new().with_file(
-        go_module::join(&dir, "go.mod"),
-        String::from_utf8_lossy(go_mod),
-    );
-    for wanted in checks::wanted_dirs(&module, &binaries) {
-        snapshot = snapshot
-            .with_dir(&wanted)
-            .with_file(format!("{wanted}/main.go"), go_text.clone());
+    match built {
+        Ok(build) => {
+            for planned in &build.results {
+                llb::dump(&planned.definition).expect("golb's own Definition dumps");
+            }
+        }
+        Err(driver::DriverError::Spec { errors, file }) => {
+            located(&errors.0);
+            let ranges: Vec<llb::Location> = errors.0.iter().map(|e| e.location).collect();
+            errdefs::source_error(3, &errors.to_string(), &file, &ranges);
+        }
+        Err(_) => {}
     }
-    let builder_go = checks::builder_go_release(&spec, &builder);
-    let findings = checks::run(&checks::CheckInput {
-        spec: &spec,
-        module: &module,
-        binaries: &binaries,
-        builder: &builder,
-        base: &base,
-        builder_go: builder_go.as_deref(),
-        files: &snapshot,
-    });
+    let Ok(Ok(check)) = offline::block_on(driver::check(&host, &opts)) else {
+        return;
+    };
+    let file = SpecFile {
+        name: check.file.filename.clone(),
+        text: String::from_utf8_lossy(&check.file.data).into_owned(),
+    };
+    if let Some(failure) = &check.failure {
+        located(&failure.errors);
+    }
     subrequests::lint(&subrequests::LintInput {
         spec: &file,
-        files: &snapshot,
-        findings: &findings,
-        build_error: None,
+        files: &check.files,
+        findings: &check.findings,
+        build_error: check.failure.map(|f| subrequests::BuildFailure {
+            message: f.message,
+            locations: f.errors.iter().map(|e| e.location).collect(),
+        }),
     });
-    let Ok(options) = FrontendOptions::from_opts(&opts) else {
-        return;
-    };
+    subrequests::targets(&file, check.spec.as_ref());
     let _ = subrequests::outline(&subrequests::OutlineInput {
         spec: &file,
         target: opts.get("target").map(String::as_str),
@@ -122,51 +104,93 @@ pub fn spec(data: &[u8]) {
         ssh: &[],
         cache_ids: &[],
     });
-    let unresolved = |reference: ImageRef| SourceImage {
-        reference,
-        config: serde_json::json!({}),
-        replacement: None,
-        existing_dirs: None,
-    };
-    let targets = if options.platforms.is_empty() {
-        vec![Platform::linux_amd64()]
-    } else {
-        options.platforms.clone()
-    };
-    let sources = golb::go_packages::GoSources::default();
-    let Ok(images) = plan::plan(PlanInput {
-        spec: &spec,
-        module: &module,
-        sources: &sources,
-        context: Local::new("context").build(),
-        golb: llb::Image::new("golb").build(),
-        builder: &unresolved(builder),
-        build_platform: &Platform::linux_amd64(),
-        targets: targets
-            .into_iter()
-            .map(|platform| Target {
-                platform,
-                base: Some(unresolved(base.clone())),
-            })
-            .collect(),
-        build_target: options.target,
-        options: &options.build,
-    }) else {
-        return;
-    };
-    for image in images {
-        if let Ok(definition) = image.state.marshal(&[source_file(spec_bytes)]) {
-            llb::dump(&definition).expect("golb's own Definition dumps");
-        }
-    }
 }
 
-fn source_file(data: &[u8]) -> SourceFile {
-    SourceFile {
-        filename: "golb.toml".to_string(),
-        data: data.to_vec(),
-        language: "toml".to_string(),
+/// A build context in memory for the `spec` target: the spec, go.mod at the
+/// root, and the same main.go in every directory; images stay unresolved.
+struct MemoryHost {
+    spec: Vec<u8>,
+    go_mod: Vec<u8>,
+    go_file: Vec<u8>,
+}
+
+impl driver::Host for MemoryHost {
+    async fn spec(&self, filename: &str) -> Result<driver::SpecSource, driver::DriverError> {
+        Ok(driver::SpecSource {
+            file: SourceFile {
+                filename: filename.to_string(),
+                data: self.spec.clone(),
+                language: "toml".to_string(),
+            },
+            dockerignore: None,
+        })
     }
+
+    async fn context_dockerignore(&self) -> Result<Option<Vec<u8>>, driver::DriverError> {
+        Ok(None)
+    }
+
+    fn session_for(&self, _name: &str) -> Option<String> {
+        None
+    }
+
+    async fn read(
+        &self,
+        _context: &State,
+        reads: driver::Reads,
+    ) -> Result<driver::Found, driver::DriverError> {
+        let mut found = driver::Found::default();
+        for dir in reads.dirs {
+            let mut names = std::collections::BTreeSet::from(["main.go".to_string()]);
+            if dir.is_empty() {
+                names.insert("go.mod".to_string());
+            }
+            found.listed.insert(dir, Some(names));
+        }
+        for path in reads.files {
+            let data = if path == "go.mod" {
+                Ok(self.go_mod.clone())
+            } else if path == "main.go" || path.ends_with("/main.go") {
+                Ok(self.go_file.clone())
+            } else {
+                Err("no such file or directory".to_string())
+            };
+            found.read.insert(path, data);
+        }
+        Ok(found)
+    }
+
+    async fn resolve(
+        &self,
+        _role: driver::Role,
+        reference: &ImageRef,
+        _platform: &Platform,
+    ) -> Result<SourceImage, driver::DriverError> {
+        Ok(SourceImage {
+            reference: reference.clone(),
+            config: serde_json::json!({}),
+            replacement: None,
+            existing_dirs: None,
+        })
+    }
+
+    async fn directories_in(
+        &self,
+        _image: llb::pb::Definition,
+        _paths: &std::collections::BTreeSet<String>,
+    ) -> Result<Option<std::collections::BTreeSet<String>>, driver::DriverError> {
+        Ok(None)
+    }
+
+    fn frontend_image(&self) -> Result<State, driver::DriverError> {
+        Ok(llb::Image::new("golb").build())
+    }
+
+    fn build_platform(&self) -> Platform {
+        Platform::linux_amd64()
+    }
+
+    async fn warn(&self, _message: &str) {}
 }
 
 /// go.mod and go.work reading, both rounds, as the gateway does them.
