@@ -10,8 +10,10 @@
 
 mod go_steps;
 mod layers;
+mod sbom_step;
 
 pub use layers::{base_source, file_destination_paths};
+pub use sbom_step::SBOM_PATH;
 
 use crate::go_build::{self, GoCheck};
 use crate::go_module::{self, GoModule};
@@ -73,6 +75,9 @@ pub struct PlatformPlan {
     pub platform: Platform,
     pub state: State,
     pub config: Option<Value>,
+    /// The SBOM step's output (the document at [`SBOM_PATH`]), when the
+    /// build asked golb for one.
+    pub sbom: Option<State>,
 }
 
 /// A binary with every default applied.
@@ -179,6 +184,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
             platform: input.build_platform.clone(),
             state: go_steps::check_module(&input, &go, check)?,
             config: None,
+            sbom: None,
         }]);
     }
 
@@ -240,18 +246,34 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                     &built,
                     go_build::BINARY_DIR,
                 );
+                let sbom = match input.options.sbom {
+                    true => Some(sbom_step::sbom(
+                        &input,
+                        &go,
+                        target,
+                        &built,
+                        go_build::BINARY_DIR,
+                    )?),
+                    false => None,
+                };
                 PlatformPlan {
                     platform: target.platform.clone(),
                     state,
                     config: Some(config),
+                    sbom,
                 }
             }
             _ => {
                 let state = layers::binaries_layer(&input, target, State::scratch(), &built, "");
+                let sbom = match input.options.sbom {
+                    true => Some(sbom_step::sbom(&input, &go, target, &built, "")?),
+                    false => None,
+                };
                 PlatformPlan {
                     platform: target.platform.clone(),
                     state,
                     config: None,
+                    sbom,
                 }
             }
         };
