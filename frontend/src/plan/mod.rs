@@ -517,6 +517,91 @@ mod tests {
         assert!(plain.iter().all(|e| e.hosts.is_empty()));
     }
 
+    /// The args of the SBOM step of each planned platform.
+    fn sbom_args(options: &BuildOptions, target: BuildTarget) -> Vec<Option<Vec<String>>> {
+        use golb_proto::llb::pb;
+        use prost::Message;
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        let module = module_with_requirement();
+        let pinned = |reference: ImageRef| SourceImage {
+            reference: reference.pinned(&format!("sha256:{}", "a".repeat(64))),
+            config: serde_json::json!({}),
+            replacement: None,
+            existing_dirs: None,
+        };
+        let builder = pinned(go_build::builder_image(&spec, &module).unwrap().0);
+        let sources = GoSources::default();
+        let planned = plan(PlanInput {
+            spec: &spec,
+            module: &module,
+            sources: &sources,
+            context: golb_proto::llb::Local::new("context").build(),
+            golb: golb_proto::llb::Image::new("golb").build(),
+            builder: &builder,
+            build_platform: &Platform::linux_amd64(),
+            targets: ["linux/amd64", "linux/arm64"]
+                .iter()
+                .map(|p| Target {
+                    platform: Platform::parse(p).unwrap(),
+                    base: Some(pinned(runtime_base(&spec).unwrap())),
+                })
+                .collect(),
+            build_target: target,
+            options,
+        })
+        .unwrap();
+        planned
+            .into_iter()
+            .map(|p| {
+                let spec_file = golb_proto::llb::SourceFile {
+                    filename: "golb.toml".into(),
+                    data: Vec::new(),
+                    language: "toml".into(),
+                };
+                let def = p.sbom?.marshal(&[spec_file]).unwrap();
+                def.def.iter().find_map(|bytes| {
+                    match pb::Op::decode(bytes.as_slice()).unwrap().op {
+                        Some(pb::op::Op::Exec(exec)) => exec
+                            .meta
+                            .filter(|m| m.args.iter().any(|a| a == "sbom"))
+                            .map(|m| m.args),
+                        _ => None,
+                    }
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_sbom_step_per_platform_only_when_asked() {
+        let none = sbom_args(&BuildOptions::default(), BuildTarget::Image);
+        assert_eq!(none, [None, None]);
+        let asked = BuildOptions {
+            sbom: true,
+            ..BuildOptions::default()
+        };
+        let image = sbom_args(&asked, BuildTarget::Image);
+        for (args, platform) in image.iter().zip(["linux/amd64", "linux/arm64"]) {
+            let args = args.as_ref().expect("an SBOM step").join(" ");
+            assert!(args.contains(&format!("--platform {platform}")), "{args}");
+            assert!(args.contains("=/usr/local/bin/hello"), "{args}");
+            assert!(
+                args.contains("--runtime gcr.io/distroless/static-debian12:nonroot@sha256:"),
+                "{args}"
+            );
+            assert!(
+                args.contains("--builder docker.io/library/golang:"),
+                "{args}"
+            );
+        }
+        let binaries = sbom_args(&asked, BuildTarget::Binaries);
+        let args = binaries[0].as_ref().expect("an SBOM step").join(" ");
+        assert!(
+            args.contains("=/hello") && !args.contains("--runtime"),
+            "{args}"
+        );
+    }
+
     #[test]
     fn the_default_runtime_base_is_distroless_nonroot() {
         let spec = Spec::parse("golb.toml", "").unwrap();

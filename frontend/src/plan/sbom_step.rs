@@ -11,6 +11,7 @@
 use super::go_steps::{golb_mount, GoSteps};
 use super::{BinaryPlan, PlanError, PlanInput, Target, SPEC_SOURCE, SPEC_TOP};
 use crate::go_build;
+use crate::options::Step;
 use golb_proto::llb::{Exec, Mount, State};
 
 /// Where the step reads its inputs and writes the document.
@@ -80,6 +81,8 @@ pub(super) fn sbom(
         .into_iter()
         .fold(Exec::new(go.builder.clone(), args), Exec::mount)
         .custom_name(format!("[golb] SBOM ({})", target.platform))
+        // Part of the build: `--no-cache` makes the document again too.
+        .ignore_cache(input.options.no_cache.covers(Step::Build))
         .network_none()
         .location(SPEC_SOURCE, SPEC_TOP);
     Ok(exec.build().output(OUT)?)
