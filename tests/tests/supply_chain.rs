@@ -474,19 +474,7 @@ fn sbom_of_real_binaries_validates_and_is_deterministic() {
 
         // The modules it lists are the binary's, as `go version -m` says.
         let doc: Value = serde_json::from_slice(&first).unwrap();
-        let listed: BTreeSet<String> = doc["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p["primaryPackagePurpose"] == "LIBRARY" && p["name"] != "stdlib")
-            .map(|p| {
-                format!(
-                    "{} {}",
-                    p["name"].as_str().unwrap(),
-                    p["versionInfo"].as_str().unwrap()
-                )
-            })
-            .collect();
+        let (listed, _) = sbom_modules(&doc);
         assert_eq!(listed, go_version_m(&binary));
         let files: Vec<&str> = doc["files"]
             .as_array()
