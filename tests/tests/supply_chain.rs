@@ -939,3 +939,90 @@ fn govulncheck_reports_the_called_vulnerability_and_golb_gates_on_it() {
     assert_eq!(results[0]["level"], "error");
     assert_eq!(results[1]["level"], "warning");
 }
+
+// ---------------------------------------------------------------------------
+// Provenance
+// ---------------------------------------------------------------------------
+
+/// `--provenance=mode=max` on a golb build: BuildKit's SLSA provenance names
+/// golb's inputs: the golb frontend image, the builder and the runtime base,
+/// each by digest, the spec file, and golb's steps in the LLB it records.
+#[test]
+fn provenance_mode_max_names_golbs_inputs() {
+    let h = harness();
+    let work = TempDir::new("provenance");
+    copy_tree(&example_dir("hello"), work.path());
+    let name = format!(
+        "{}/golb-e2e/provenance:{}",
+        h.registry(),
+        std::process::id()
+    );
+    let output = format!("type=image,name={name},push=true");
+    run_ok(&mut buildx_golb(
+        h,
+        work.path(),
+        &["--provenance=mode=max", "--output", &output],
+    ));
+    let inspected = run(h.command("buildx").args([
+        "imagetools",
+        "inspect",
+        "--format",
+        "{{json .Provenance}}",
+        &name,
+    ]));
+    assert!(inspected.status.success(), "{}", text(&inspected));
+    let provenance: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    let definition = &provenance["SLSA"]["buildDefinition"];
+    assert_eq!(
+        definition["externalParameters"]["configSource"]["path"],
+        "golb.toml"
+    );
+    let uris: Vec<String> = definition["resolvedDependencies"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no resolvedDependencies: {provenance}"))
+        .iter()
+        .filter(|d| {
+            d["digest"]["sha256"]
+                .as_str()
+                .is_some_and(|s| s.len() == 64)
+        })
+        .map(|d| d["uri"].as_str().unwrap().to_string())
+        .collect();
+    let frontend = h.frontend().rsplit_once(':').unwrap();
+    for wanted in [
+        format!(
+            "pkg:docker/{}@{}",
+            frontend.0.replace(':', "%3A"),
+            frontend.1
+        ),
+        "pkg:docker/golang@".to_string(),
+        "pkg:docker/gcr.io/distroless/static-debian12@nonroot".to_string(),
+    ] {
+        assert!(
+            uris.iter().any(|u| u.starts_with(&wanted)),
+            "{wanted} not among {uris:?}"
+        );
+    }
+    // golb's steps, with their commands: `go build` and `golb step`.
+    let llb = &definition["internalParameters"]["buildConfig"]["llbDefinition"];
+    let commands: Vec<String> = llb
+        .as_array()
+        .unwrap_or_else(|| panic!("no llbDefinition: {provenance}"))
+        .iter()
+        .filter_map(|step| step["op"]["Op"]["exec"]["meta"]["args"].as_array())
+        .map(|args| {
+            args.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert!(
+        commands.iter().any(|c| c.contains("go build")),
+        "{commands:?}"
+    );
+    assert!(
+        commands.iter().any(|c| c.contains("/run/golb/golb step")),
+        "{commands:?}"
+    );
+}
