@@ -121,7 +121,14 @@ pub const SSH_WITHOUT_KNOWN_HOSTS: Rule = Rule {
 };
 
 /// Every rule, for documentation and for looking up a finding's description.
-pub const RULES: [Rule; 9] = [
+pub const STALE_LOCK: Rule = Rule {
+    id: "StaleLock",
+    severity: Severity::Warning,
+    description:
+        "golb.lock does not pin an image the spec names by tag, or pins one it no longer names",
+};
+
+pub const RULES: [Rule; 10] = [
     CGO_IMPORT,
     GO_VERSION_TOO_NEW,
     TOOLCHAIN_TOO_NEW,
@@ -131,6 +138,7 @@ pub const RULES: [Rule; 9] = [
     REPLACE_OUTSIDE_CONTEXT,
     LDFLAGS_X_UNKNOWN_PACKAGE,
     SSH_WITHOUT_KNOWN_HOSTS,
+    STALE_LOCK,
 ];
 
 /// The rule with this id.
@@ -457,7 +465,7 @@ fn unpinned_images(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
             format!(
                 "the builder image {written} ({named_by}) is a tag: golb pins it by digest when it builds, but the spec \
                  does not, so the next build may use another image; pin it: [builder] image = \"{written}@sha256:…\" \
-                 (`docker buildx imagetools inspect {written}` shows the digest)"
+                 (`docker buildx imagetools inspect {written}` shows the digest), or run `golb lock` to pin it in golb.lock"
             ),
         ));
     }
@@ -476,8 +484,58 @@ fn unpinned_images(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
             format!(
                 "{whose} {written} is a tag: golb pins it by digest when it builds, but the spec does not, so the next \
                  build may use another image; pin it: [runtime] base = \"{written}@sha256:…\" \
-                 (`docker buildx imagetools inspect {written}` shows the digest)"
+                 (`docker buildx imagetools inspect {written}` shows the digest), or run `golb lock` to pin it in golb.lock"
             ),
+        ));
+    }
+}
+
+/// golb.lock against the images the spec names (`builder`, `base`): an
+/// image the lock pins is not unpinned (the build uses the locked digest),
+/// and a lock that lacks an image, or pins one the spec no longer names, is
+/// stale. Without a lock, [`UNPINNED_IMAGE`] already says what to do.
+pub fn lock_findings(
+    lock: Option<&crate::lock::Lock>,
+    spec: &Spec,
+    builder: &ImageRef,
+    base: &ImageRef,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(lock) = lock else {
+        return;
+    };
+    let file = crate::lock::beside_spec(&spec.file.name);
+    let builder_at = spec
+        .builder
+        .image
+        .as_ref()
+        .or(spec.builder.go.as_ref())
+        .map_or(LINE_ONE, |v| v.location);
+    let base_at = spec.runtime.base.as_ref().map_or(LINE_ONE, |v| v.location);
+    let locations = [(builder, builder_at), (base, base_at)];
+    findings.retain(|f| {
+        let locked = |(image, at): &(&ImageRef, Location)| {
+            f.location == FindingLocation::Spec(*at) && lock.entry(image).is_some()
+        };
+        f.rule != UNPINNED_IMAGE.id || !locations.iter().any(locked)
+    });
+    let staleness = lock.staleness(&[builder.clone(), base.clone()]);
+    for name in &staleness.missing {
+        let at = locations
+            .iter()
+            .find(|(image, _)| image.to_string() == *name)
+            .map_or(LINE_ONE, |(_, at)| *at);
+        findings.push(finding(
+            STALE_LOCK,
+            FindingLocation::Spec(at),
+            format!("{file} does not pin {name}, so builds resolve its tag; run `golb lock`"),
+        ));
+    }
+    for name in &staleness.unused {
+        findings.push(finding(
+            STALE_LOCK,
+            FindingLocation::Spec(LINE_ONE),
+            format!("{file} pins {name}, which the spec no longer names; run `golb lock`"),
         ));
     }
 }

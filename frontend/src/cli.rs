@@ -4,12 +4,8 @@
 //! tags when it solves the Definition).
 
 use crate::driver::{self, DriverError};
-use crate::go_module::GoModule;
 use crate::offline::{self, FsHost};
 use crate::options::parse_platforms;
-use crate::overrides;
-use crate::spec::Spec;
-use golb_proto::llb::SourceFile;
 use prost::Message;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -141,42 +137,20 @@ impl Failure {
     }
 }
 
-/// What `load` needs from either command.
-pub(crate) struct Args {
-    pub(crate) spec: PathBuf,
-    pub(crate) context: Option<PathBuf>,
-    pub(crate) build_args: Vec<(String, String)>,
-}
-
-/// `--build-arg K=V` as the `build-arg:K` options BuildKit would pass.
-fn build_arg_opts(args: &Args) -> BTreeMap<String, String> {
-    args.build_args
-        .iter()
-        .map(|(k, v)| (format!("build-arg:{k}"), v.clone()))
-        .collect()
-}
-
-/// Reads and checks a spec and its module, the way the gateway does.
-pub(crate) fn load(args: &Args) -> Result<(Spec, GoModule, SourceFile, PathBuf), Failure> {
-    let shown = args.spec.display().to_string();
-    let bytes = std::fs::read(&args.spec).map_err(|e| Failure::problem(format!("{shown}: {e}")))?;
-    let mut spec =
-        Spec::parse_bytes(&shown, &bytes).map_err(|errors| Failure::problem(errors.to_string()))?;
-    overrides::apply(&mut spec, &build_arg_opts(args));
-    let context = args.context.clone().unwrap_or_else(|| {
-        args.spec
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
-    });
-    let module = GoModule::from_dir(&context, &spec.builder.module_dir)
-        .map_err(|e| Failure::problem(format!("{}: {e}", context.display())))?;
-    let file = SourceFile {
-        filename: shown,
-        data: bytes,
-        language: "toml".to_string(),
+/// The images `golb lock` pins: the driver's, over the files on disk.
+pub(crate) fn offline_spec_images(
+    spec: &Path,
+    context: Option<&Path>,
+) -> Result<Vec<crate::image_ref::ImageRef>, Failure> {
+    let host = FsHost {
+        context: context_of(spec, context),
+        frontend_image: crate::release::frontend_image(),
+        replay: None,
     };
-    Ok((spec, module, file, context))
+    let opts = offline_opts(spec, &[]);
+    offline::block_on(driver::spec_images(&host, &opts))
+        .map_err(|e| Failure::problem(format!("golb: {e}")))?
+        .map_err(driver_failure)
 }
 
 /// `golb check`: every problem the frontend would report, without BuildKit,

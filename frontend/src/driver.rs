@@ -15,6 +15,7 @@ use crate::dockerignore;
 use crate::go_module::{self, GoModule, GoModuleError};
 use crate::go_packages::{self, GoSources, PackageWalk};
 use crate::image_ref::ImageRef;
+use crate::lock::{self, Lock, Pin};
 use crate::options::{BuildTarget, FrontendOptions, OptionsError};
 use crate::overrides;
 use crate::plan::{self, BinaryPlan, PlanInput, SourceImage, Target};
@@ -218,6 +219,9 @@ pub struct Planned {
     pub definition: llb::pb::Definition,
     /// The image config as JSON (empty for results that are not images).
     pub config: Vec<u8>,
+    /// golb's SBOM of this result, when the build asked for one: the
+    /// document sits at [`plan::SBOM_PATH`] in its result.
+    pub sbom: Option<llb::pb::Definition>,
 }
 
 /// A build, planned and marshaled.
@@ -251,6 +255,8 @@ pub async fn build<H: Host>(
         errors: SpecErrors(vec![e]),
         file: file.clone(),
     };
+    let lock = read_lock(host, &options, &context).await?;
+    let lock = &lock;
     let build_platform = host.build_platform();
     let platforms = if options.platforms.is_empty() {
         vec![build_platform.clone()]
@@ -263,7 +269,9 @@ pub async fn build<H: Host>(
     // with its packages.
     let bases = async {
         match options.target {
-            BuildTarget::Image => runtime_bases(host, &spec, &platforms, &options.build).await,
+            BuildTarget::Image => {
+                runtime_bases(host, &spec, lock, &platforms, &options.build).await
+            }
             _ => Ok(platforms.iter().map(|_| None).collect()),
         }
     };
@@ -273,6 +281,7 @@ pub async fn build<H: Host>(
         let build_platform = &build_platform;
         async move {
             let (reference, _) = chosen?;
+            let reference = pinned(lock, &reference, build_platform)?;
             host.resolve(Role::Builder, &reference, build_platform)
                 .await
         }
@@ -328,13 +337,44 @@ pub async fn build<H: Host>(
                 .map_err(|e| DriverError::Invalid(format!("the image config: {e}")))?,
             None => Vec::new(),
         };
+        let sbom = match &image.sbom {
+            Some(state) => Some(state.marshal(std::slice::from_ref(&file))?),
+            None => None,
+        };
         results.push(Planned {
             platform: image.platform,
             definition,
             config,
+            sbom,
         });
     }
     Ok(Build { file, results })
+}
+
+/// The builder and runtime images the spec names, after its defaults and
+/// the build arguments, each once: what `golb lock` pins.
+pub async fn spec_images<H: Host>(
+    host: &H,
+    opts: &BTreeMap<String, String>,
+) -> Result<Vec<ImageRef>, DriverError> {
+    let Loaded {
+        spec,
+        file,
+        context,
+        ..
+    } = load(host, opts).await?;
+    let module = read_module(host, &spec, &context).await?;
+    let spec_error = |e: SpecError| DriverError::Spec {
+        errors: SpecErrors(vec![e]),
+        file: file.clone(),
+    };
+    let (builder, _) = crate::go_build::builder_image(&spec, &module.module).map_err(spec_error)?;
+    let runtime = plan::runtime_base(&spec).map_err(spec_error)?;
+    let mut images = vec![builder];
+    if !images.contains(&runtime) {
+        images.push(runtime);
+    }
+    Ok(images)
 }
 
 /// The runtime base for each target platform, resolved, with the
@@ -343,6 +383,7 @@ pub async fn build<H: Host>(
 async fn runtime_bases<H: Host>(
     host: &H,
     spec: &Spec,
+    lock: &Option<Lock>,
     platforms: &[Platform],
     options: &crate::options::BuildOptions,
 ) -> Result<Vec<Option<SourceImage>>, DriverError> {
@@ -353,7 +394,8 @@ async fn runtime_bases<H: Host>(
     let file_paths = plan::file_destination_paths(spec);
     let mut bases = Vec::new();
     for platform in platforms {
-        let mut base = host.resolve(Role::Runtime, &reference, platform).await?;
+        let locked = pinned(lock, &reference, platform)?;
+        let mut base = host.resolve(Role::Runtime, &locked, platform).await?;
         if !file_paths.is_empty() {
             let state = plan::base_source(spec, &base, platform, options);
             // The base's op carries the spec's location: marshal it with the
@@ -364,6 +406,60 @@ async fn runtime_bases<H: Host>(
         bases.push(Some(base));
     }
     Ok(bases)
+}
+
+/// golb.lock beside the spec, read from the context, when there is one.
+async fn read_lock<H: Host>(
+    host: &H,
+    options: &FrontendOptions,
+    context: &State,
+) -> Result<Option<Lock>, DriverError> {
+    let path = lock::beside_spec(&options.filename);
+    let dir = path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+    let found = host
+        .read(
+            context,
+            Reads {
+                dirs: vec![dir],
+                files: vec![path.clone()],
+            },
+        )
+        .await?;
+    let mut files = BTreeMap::new();
+    existing(&found, std::slice::from_ref(&path), &mut files)
+        .map_err(|e| DriverError::Precondition(e.to_string()))?;
+    let Some(bytes) = files.get(&path) else {
+        return Ok(None);
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        DriverError::Invalid(format!("{path}: not UTF-8 text; run `golb lock` again"))
+    })?;
+    Lock::parse(&path, text)
+        .map(Some)
+        .map_err(|e| DriverError::Invalid(e.to_string()))
+}
+
+/// The reference to resolve for `image` on `platform`: the locked manifest
+/// by digest (no tag is resolved), or the image as the spec names it when
+/// it is named by digest or has no entry.
+fn pinned(
+    lock: &Option<Lock>,
+    image: &ImageRef,
+    platform: &Platform,
+) -> Result<ImageRef, DriverError> {
+    let Some(lock) = lock else {
+        return Ok(image.clone());
+    };
+    match lock
+        .pin(image, platform)
+        .map_err(|e| DriverError::Precondition(e.to_string()))?
+    {
+        Pin::Locked(digest) => Ok(ImageRef {
+            digest: Some(digest.to_string()),
+            ..image.clone()
+        }),
+        Pin::ByDigest | Pin::NotLocked => Ok(image.clone()),
+    }
 }
 
 /// The spec's own text as a source file, for errors found after parsing.
@@ -572,8 +668,9 @@ pub async fn check<H: Host>(
         spec,
         file,
         context,
-        ..
+        options,
     } = loaded;
+    let lock = read_lock(host, &options, &context).await?;
     let module = match read_module(host, &spec, &context).await {
         Ok(module) => module,
         Err(DriverError::Module(error)) => {
@@ -618,7 +715,7 @@ pub async fn check<H: Host>(
     };
     let files = snapshot(&module, &binaries);
     let builder_go = checks::builder_go_release(&spec, &builder);
-    let findings = checks::run(&checks::CheckInput {
+    let mut findings = checks::run(&checks::CheckInput {
         spec: &spec,
         module: &module.module,
         binaries: &binaries,
@@ -627,6 +724,7 @@ pub async fn check<H: Host>(
         builder_go: builder_go.as_deref(),
         files: &files,
     });
+    checks::lock_findings(lock.as_ref(), &spec, &builder, &base, &mut findings);
     let failure = (!errors.is_empty()).then(|| failure_of(errors));
     Ok(Check {
         file,

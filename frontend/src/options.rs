@@ -37,6 +37,9 @@ pub struct BuildOptions {
     pub image_resolve_mode: Option<String>,
     /// `--add-host`: `/etc/hosts` entries for every step that runs Go.
     pub extra_hosts: Vec<(String, IpAddr)>,
+    /// `--sbom` / `--attest type=sbom` without a `generator=`: golb writes
+    /// the SBOM itself. With a generator named, BuildKit runs that scanner.
+    pub sbom: bool,
 }
 
 /// The steps of a golb build that run a command, named as
@@ -193,6 +196,7 @@ impl FrontendOptions {
             Some(list) => parse_extra_hosts(list)?,
             None => Vec::new(),
         };
+        let sbom = opts.get("attest:sbom").is_some_and(|csv| golb_sbom(csv));
         Ok(FrontendOptions {
             target,
             filename: get("filename").unwrap_or(DEFAULT_FILENAME).to_string(),
@@ -202,12 +206,29 @@ impl FrontendOptions {
                 no_cache,
                 image_resolve_mode,
                 extra_hosts,
+                sbom,
             },
             request_id: get("requestid").map(String::from),
             spec_local: get("dockerfilekey").unwrap_or("dockerfile").to_string(),
             context_local: get("contextkey").unwrap_or("context").to_string(),
         })
     }
+}
+
+/// Whether `attest:sbom=<csv>` asks golb for its own SBOM: yes unless the
+/// request is disabled or names a scanner image (`generator=`), which the
+/// user chose over golb's; BuildKit runs it when golb attaches none.
+fn golb_sbom(csv: &str) -> bool {
+    let mut own = true;
+    for field in csv.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        let (key, value) = field.split_once('=').unwrap_or((field, ""));
+        match key.trim().to_ascii_lowercase().as_str() {
+            "generator" if !value.trim().is_empty() => own = false,
+            "disabled" if value.trim().eq_ignore_ascii_case("true") => own = false,
+            _ => {}
+        }
+    }
+    own
 }
 
 /// `no-cache`: empty for `--no-cache` (every step), else the comma list of
@@ -299,10 +320,23 @@ mod tests {
         assert_eq!(o.build.source_date_epoch, 0);
         assert_eq!(o.build.no_cache, NoCache::Off);
         assert!(o.build.extra_hosts.is_empty());
+        assert!(!o.build.sbom);
         assert_eq!(
             (o.spec_local.as_str(), o.context_local.as_str()),
             ("dockerfile", "context")
         );
+    }
+
+    #[test]
+    fn golb_writes_the_sbom_unless_a_scanner_is_named() {
+        let sbom = |value: &str| {
+            let opts = BTreeMap::from([("attest:sbom".to_string(), value.to_string())]);
+            FrontendOptions::from_opts(&opts).unwrap().build.sbom
+        };
+        assert!(sbom(""));
+        assert!(sbom("scan-context=false"));
+        assert!(!sbom("generator=docker/buildkit-syft-scanner"));
+        assert!(!sbom("disabled=true"));
     }
 
     #[test]

@@ -18,7 +18,9 @@
 
 use golb_e2e::goproxy::GoProxy;
 use golb_e2e::registries::{Auth, Pusher, TestRegistry};
-use golb_e2e::{harness, repo_root, run, text, TempDir};
+use golb_e2e::{
+    buildx_golb, copy_tree, example_dir, harness, repo_root, run, run_ok, text, TempDir,
+};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -269,6 +271,86 @@ fn lock_against_a_registry_behind_bearer_tokens() {
     );
 }
 
+/// The `golb.test` label of the image `name` (pushed to the harness registry).
+fn pushed_label(h: &golb_e2e::Harness, repo: &str, tag: &str) -> Value {
+    let registry = golb_e2e::Registry { host: h.registry() };
+    let manifest = registry.manifest(repo, tag);
+    registry.config(repo, &manifest)["config"]["Labels"]["golb.test"].clone()
+}
+
+/// The image build uses golb.lock: after the base's tag moves, the locked
+/// build keeps the old base (its label says so) while `golb lock --check`
+/// fails; `--call check` warns when the lock no longer matches the spec,
+/// and without the lock the build takes the moved tag.
+#[test]
+fn the_locked_build_keeps_the_old_base_after_a_retag() {
+    let h = harness();
+    let registry = h.registry();
+    let repo = format!("golb-e2e/lockbuild-{}", std::process::id());
+    let pusher = Pusher {
+        host: registry,
+        auth: Auth::None,
+    };
+    let work = TempDir::new("lock-build");
+    copy_tree(&example_dir("hello"), work.path());
+    let spec = |base_tag: &str| {
+        format!(
+            "# syntax=127.0.0.1:5000/golb:dev\n[builder]\nimage = \"{registry}/library/{}\"\n\n[[binary]]\npackage = \"./cmd/server\"\n\n[runtime]\nbase = \"{registry}/{repo}/base:{base_tag}\"\n",
+            h.var("GOLB_GOLANG_IMAGE")
+        )
+    };
+    std::fs::write(work.path().join("golb.toml"), spec("1")).unwrap();
+    let config = docker_config(work.path(), json!({}));
+    let (first, _) = pusher.index(&format!("{repo}/base"), "1", &["linux/amd64"], "first");
+    ok(&lock(work.path(), &config, false));
+    let (moved, _) = pusher.index(&format!("{repo}/base"), "1", &["linux/amd64"], "second");
+    assert_ne!(first, moved);
+    let checked = lock(work.path(), &config, true);
+    assert_eq!(checked.status.code(), Some(1), "{}", text(&checked));
+    assert!(text(&checked).contains("has moved"), "{}", text(&checked));
+
+    let build = |tag: &str| {
+        let output = format!("type=image,name={registry}/{repo}/app:{tag},push=true");
+        run_ok(&mut buildx_golb(
+            h,
+            work.path(),
+            &[
+                "--provenance=false",
+                "--platform",
+                "linux/amd64",
+                "--output",
+                &output,
+            ],
+        ))
+    };
+    let log = build("locked");
+    assert_eq!(
+        pushed_label(h, &format!("{repo}/app"), "locked"),
+        "first",
+        "the locked build keeps the old base:\n{log}"
+    );
+
+    // A spec that names another tag: the lock is stale, a warning only.
+    std::fs::write(work.path().join("golb.toml"), spec("2")).unwrap();
+    let checked = run(&mut buildx_golb(h, work.path(), &["--call", "check"]));
+    let said = text(&checked);
+    assert!(
+        said.contains("StaleLock")
+            && said.contains("does not pin")
+            && said.contains("no longer names"),
+        "{said}"
+    );
+    std::fs::write(work.path().join("golb.toml"), spec("1")).unwrap();
+
+    // Without the lock the tag is resolved again.
+    std::fs::remove_file(work.path().join("golb.lock")).unwrap();
+    build("unlocked");
+    assert_eq!(
+        pushed_label(h, &format!("{repo}/app"), "unlocked"),
+        "second"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // SBOM
 // ---------------------------------------------------------------------------
@@ -392,19 +474,7 @@ fn sbom_of_real_binaries_validates_and_is_deterministic() {
 
         // The modules it lists are the binary's, as `go version -m` says.
         let doc: Value = serde_json::from_slice(&first).unwrap();
-        let listed: BTreeSet<String> = doc["packages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p["primaryPackagePurpose"] == "LIBRARY" && p["name"] != "stdlib")
-            .map(|p| {
-                format!(
-                    "{} {}",
-                    p["name"].as_str().unwrap(),
-                    p["versionInfo"].as_str().unwrap()
-                )
-            })
-            .collect();
+        let (listed, _) = sbom_modules(&doc);
         assert_eq!(listed, go_version_m(&binary));
         let files: Vec<&str> = doc["files"]
             .as_array()
@@ -439,6 +509,210 @@ fn sbom_of_real_binaries_validates_and_is_deterministic() {
     assert_eq!(failed.status.code(), Some(1));
     assert!(text(&failed).contains("go.mod"), "{}", text(&failed));
     assert!(!out.exists());
+}
+
+/// The modules an SPDX document lists as linked libraries ("path version"),
+/// and the standard library's version.
+fn sbom_modules(doc: &Value) -> (BTreeSet<String>, String) {
+    let packages = doc["packages"].as_array().expect("packages");
+    let listed = packages
+        .iter()
+        .filter(|p| p["primaryPackagePurpose"] == "LIBRARY" && p["name"] != "stdlib")
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["name"].as_str().unwrap(),
+                p["versionInfo"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let stdlib = packages
+        .iter()
+        .find(|p| p["name"] == "stdlib")
+        .and_then(|p| p["versionInfo"].as_str())
+        .expect("the standard library is listed")
+        .to_string();
+    (listed, stdlib)
+}
+
+/// The Go release `go version -m` says built `binary`.
+fn go_release_of(binary: &Path) -> String {
+    let out = run(Command::new("go").args(["version", "-m"]).arg(binary));
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    listed
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("a go line")
+        .to_string()
+}
+
+fn sha256_hex(path: &Path) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+/// The SHA256 of the file at `name` in an SPDX document.
+fn file_sha256(doc: &Value, name: &str) -> String {
+    doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["fileName"] == name)
+        .and_then(|f| {
+            f["checksums"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["algorithm"] == "SHA256")
+        })
+        .and_then(|c| c["checksumValue"].as_str())
+        .unwrap_or_else(|| panic!("{name} is not in the SBOM"))
+        .to_string()
+}
+
+/// `--sbom=true` on the real BuildKit: one SPDX attestation per platform,
+/// golb's (BuildKit's scanner image cannot even be pulled here, so a scan
+/// would fail the build), whose modules are exactly those `go version -m`
+/// lists for the binary the image holds; it validates, and two clean builds
+/// give the same bytes. `--target binaries` writes it beside the binaries.
+#[test]
+fn the_image_build_attaches_golbs_sbom_per_platform() {
+    let h = harness();
+    let proxy = GoProxy::start_open(&repo_root().join("tests/fixtures/goproxy")).expect("GOPROXY");
+    let goproxy_arg = format!("GOPROXY={}", proxy.url());
+    let work = TempDir::new("sbom-build");
+    copy_tree(&example_dir("private"), work.path());
+    let spec = std::fs::read_to_string(work.path().join("golb.toml")).unwrap();
+    std::fs::write(
+        work.path().join("golb.toml"),
+        format!("{spec}\n[[file]]\nsrc = \"conf/site.conf\"\ndest = \"/etc/site/site.conf\"\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(work.path().join("conf")).unwrap();
+    std::fs::write(work.path().join("conf/site.conf"), "listen = :8080\n").unwrap();
+    std::fs::write(work.path().join(".dockerignore"), "out*\n").unwrap();
+    let platforms = ["linux/amd64", "linux/arm64"];
+    let common = [
+        "--sbom=true",
+        "--provenance=false",
+        "--platform",
+        "linux/amd64,linux/arm64",
+        "--build-arg",
+        goproxy_arg.as_str(),
+    ];
+
+    // The binaries target, twice (the second without any cache): the SBOM
+    // statement lies beside each platform's binary.
+    let binaries = |dest: &str, extra: &[&str]| {
+        let output = format!("type=local,dest={}", work.path().join(dest).display());
+        let mut args: Vec<&str> = common.to_vec();
+        args.extend(["--target", "binaries", "--output", &output]);
+        args.extend(extra);
+        run_ok(&mut buildx_golb(h, work.path(), &args))
+    };
+    let log = binaries("out", &[]);
+    binaries("out-again", &["--no-cache"]);
+    let mut binary_sha = std::collections::BTreeMap::new();
+    for platform in platforms {
+        let dir = work.path().join("out").join(platform.replace('/', "_"));
+        let statement_path = dir.join("sbom.spdx.json");
+        let statement: Value = serde_json::from_slice(
+            &std::fs::read(&statement_path)
+                .unwrap_or_else(|e| panic!("{}: {e}\n{log}", statement_path.display())),
+        )
+        .unwrap();
+        assert_eq!(statement["predicateType"], "https://spdx.dev/Document");
+        let again = work
+            .path()
+            .join("out-again")
+            .join(platform.replace('/', "_"))
+            .join("sbom.spdx.json");
+        assert_eq!(
+            std::fs::read(&statement_path).unwrap(),
+            std::fs::read(&again).unwrap(),
+            "two clean builds give the same SBOM ({platform})"
+        );
+        let doc = &statement["predicate"];
+        assert!(
+            doc["creationInfo"]["creators"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("Tool: golb-"),
+            "{doc}"
+        );
+        let binary = dir.join("server");
+        let (listed, stdlib) = sbom_modules(doc);
+        assert_eq!(listed, go_version_m(&binary), "{platform}");
+        assert!(listed.contains("golb.test/private/greeting v1.0.0"));
+        assert_eq!(stdlib, go_release_of(&binary));
+        assert_eq!(file_sha256(doc, "./server"), sha256_hex(&binary));
+        binary_sha.insert(platform, sha256_hex(&binary));
+
+        let predicate = work
+            .path()
+            .join(format!("{}.spdx.json", platform.replace('/', "_")));
+        std::fs::write(&predicate, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+        let validated = run(Command::new(tool("venv/bin/pyspdxtools"))
+            .arg("-i")
+            .arg(&predicate));
+        assert!(
+            validated.status.success(),
+            "pyspdxtools:\n{}",
+            text(&validated)
+        );
+    }
+
+    // The image, pushed: `imagetools inspect` shows one SBOM per platform,
+    // naming the binary the image holds, the file golb added and both
+    // images by digest.
+    let name = format!("{}/golb-e2e/sbom:{}", h.registry(), std::process::id());
+    let output = format!("type=image,name={name},push=true");
+    let mut args: Vec<&str> = common.to_vec();
+    args.extend(["--output", &output]);
+    let log = run_ok(&mut buildx_golb(h, work.path(), &args));
+    assert!(!log.contains("syft"), "BuildKit's scanner ran:\n{log}");
+    let inspected = run(h.command("buildx").args([
+        "imagetools",
+        "inspect",
+        "--format",
+        "{{json .SBOM}}",
+        &name,
+    ]));
+    assert!(inspected.status.success(), "{}", text(&inspected));
+    let sboms: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    for platform in platforms {
+        let doc = &sboms[platform]["SPDX"];
+        assert!(doc.is_object(), "no SBOM for {platform}: {sboms}");
+        assert_eq!(
+            file_sha256(doc, "./usr/local/bin/server"),
+            binary_sha[platform],
+            "the image's binary is the one the binaries target exported"
+        );
+        assert_eq!(
+            file_sha256(doc, "./etc/site/site.conf"),
+            format!(
+                "{:x}",
+                <sha2::Sha256 as sha2::Digest>::digest(b"listen = :8080\n")
+            )
+        );
+        let images: Vec<&Value> = doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["primaryPackagePurpose"] == "CONTAINER" && p["SPDXID"] != "SPDXRef-root")
+            .collect();
+        assert_eq!(images.len(), 2, "builder and runtime base: {doc}");
+        for image in images {
+            assert!(
+                image["versionInfo"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("sha256:"),
+                "{image}"
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -664,4 +938,91 @@ fn govulncheck_reports_the_called_vulnerability_and_golb_gates_on_it() {
     assert_eq!(results[0]["ruleId"], "GO-2099-0001");
     assert_eq!(results[0]["level"], "error");
     assert_eq!(results[1]["level"], "warning");
+}
+
+// ---------------------------------------------------------------------------
+// Provenance
+// ---------------------------------------------------------------------------
+
+/// `--provenance=mode=max` on a golb build: BuildKit's SLSA provenance names
+/// golb's inputs: the golb frontend image, the builder and the runtime base,
+/// each by digest, the spec file, and golb's steps in the LLB it records.
+#[test]
+fn provenance_mode_max_names_golbs_inputs() {
+    let h = harness();
+    let work = TempDir::new("provenance");
+    copy_tree(&example_dir("hello"), work.path());
+    let name = format!(
+        "{}/golb-e2e/provenance:{}",
+        h.registry(),
+        std::process::id()
+    );
+    let output = format!("type=image,name={name},push=true");
+    run_ok(&mut buildx_golb(
+        h,
+        work.path(),
+        &["--provenance=mode=max", "--output", &output],
+    ));
+    let inspected = run(h.command("buildx").args([
+        "imagetools",
+        "inspect",
+        "--format",
+        "{{json .Provenance}}",
+        &name,
+    ]));
+    assert!(inspected.status.success(), "{}", text(&inspected));
+    let provenance: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    let definition = &provenance["SLSA"]["buildDefinition"];
+    assert_eq!(
+        definition["externalParameters"]["configSource"]["path"],
+        "golb.toml"
+    );
+    let uris: Vec<String> = definition["resolvedDependencies"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no resolvedDependencies: {provenance}"))
+        .iter()
+        .filter(|d| {
+            d["digest"]["sha256"]
+                .as_str()
+                .is_some_and(|s| s.len() == 64)
+        })
+        .map(|d| d["uri"].as_str().unwrap().to_string())
+        .collect();
+    let frontend = h.frontend().rsplit_once(':').unwrap();
+    for wanted in [
+        format!(
+            "pkg:docker/{}@{}",
+            frontend.0.replace(':', "%3A"),
+            frontend.1
+        ),
+        "pkg:docker/golang@".to_string(),
+        "pkg:docker/gcr.io/distroless/static-debian12@nonroot".to_string(),
+    ] {
+        assert!(
+            uris.iter().any(|u| u.starts_with(&wanted)),
+            "{wanted} not among {uris:?}"
+        );
+    }
+    // golb's steps, with their commands: `go build` and `golb step`.
+    let llb = &definition["internalParameters"]["buildConfig"]["llbDefinition"];
+    let commands: Vec<String> = llb
+        .as_array()
+        .unwrap_or_else(|| panic!("no llbDefinition: {provenance}"))
+        .iter()
+        .filter_map(|step| step["op"]["Op"]["exec"]["meta"]["args"].as_array())
+        .map(|args| {
+            args.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    assert!(
+        commands.iter().any(|c| c.contains("go build")),
+        "{commands:?}"
+    );
+    assert!(
+        commands.iter().any(|c| c.contains("/run/golb/golb step")),
+        "{commands:?}"
+    );
 }

@@ -540,3 +540,48 @@ fn ssh_without_known_hosts_is_a_warning_at_the_ssh_key() {
         "{findings:#?}"
     );
 }
+
+#[test]
+fn a_lock_quiets_unpinned_images_it_pins_and_is_stale_when_it_misses_one() {
+    let spec_text = format!(
+        "[builder]\ngo = \"1.26\"\n\n[runtime]\nbase = \"gcr.io/distroless/static-debian12:nonroot\"\n{SERVER}"
+    );
+    let spec = Spec::parse("golb.toml", &spec_text).unwrap();
+    let builder = ImageRef::parse("golang:1.26").unwrap();
+    let base = ImageRef::parse("gcr.io/distroless/static-debian12:nonroot").unwrap();
+    let lock_text = format!(
+        "version = 1\n\n[[image]]\nname = \"docker.io/library/golang:1.26\"\ndigest = \"{DIGEST}\"\n\n[image.platforms]\n\"linux/amd64\" = \"{DIGEST}\"\n\n[[image]]\nname = \"docker.io/library/alpine:3\"\ndigest = \"{DIGEST}\"\n\n[image.platforms]\n\"linux/amd64\" = \"{DIGEST}\"\n"
+    );
+    let lock = crate::lock::Lock::parse("golb.lock", &lock_text).unwrap();
+    let mut findings = check(&spec_text, &[("cmd/server/main.go", MAIN)]);
+    assert_eq!(of(&findings, UNPINNED_IMAGE).len(), 2);
+    lock_findings(Some(&lock), &spec, &builder, &base, &mut findings);
+    // The builder is locked: only the base is unpinned, and the lock lacks it.
+    let unpinned = of(&findings, UNPINNED_IMAGE);
+    assert_eq!(unpinned.len(), 1, "{findings:?}");
+    assert_eq!(spec_line(unpinned[0]), 5);
+    let stale = of(&findings, STALE_LOCK);
+    assert_eq!(stale.len(), 2, "{findings:?}");
+    assert!(stale.iter().all(|f| f.severity == Severity::Warning));
+    assert_eq!(spec_line(stale[0]), 5);
+    assert!(
+        stale[0]
+            .message
+            .contains("does not pin gcr.io/distroless/static-debian12:nonroot"),
+        "{}",
+        stale[0].message
+    );
+    assert!(
+        stale[1]
+            .message
+            .contains("pins docker.io/library/alpine:3, which the spec no longer names"),
+        "{}",
+        stale[1].message
+    );
+
+    // Without a lock nothing changes.
+    let mut findings = check(&spec_text, &[("cmd/server/main.go", MAIN)]);
+    lock_findings(None, &spec, &builder, &base, &mut findings);
+    assert_eq!(of(&findings, UNPINNED_IMAGE).len(), 2);
+    assert!(of(&findings, STALE_LOCK).is_empty());
+}

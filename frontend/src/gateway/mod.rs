@@ -18,7 +18,9 @@ pub use resolve::input_image_config;
 
 use crate::driver::{self, DriverError};
 use crate::options::FrontendOptions;
-use golb_proto::gateway::{self, errdefs, Bridge, Caps, FrontendEnv, PlatformImage, ReturnResult};
+use golb_proto::gateway::{
+    self, errdefs, Attestation, Bridge, Caps, FrontendEnv, PlatformImage, ReturnResult,
+};
 use golb_proto::llb::{Location, Platform};
 
 /// gRPC status codes used in errors returned to BuildKit.
@@ -148,7 +150,15 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         let mut bridge = bridge.clone();
         let cache_imports = cache_imports.clone();
         solves.spawn(async move {
-            let reference = bridge.solve(planned.definition, cache_imports).await?;
+            let reference = bridge
+                .solve(planned.definition, cache_imports.clone())
+                .await?;
+            // The SBOM step reads the binaries the result holds: solving it
+            // after the result reuses them.
+            let sbom = match planned.sbom {
+                Some(definition) => Some(bridge.solve(definition, cache_imports).await?),
+                None => None,
+            };
             Ok::<_, gateway::GatewayError>((
                 index,
                 PlatformImage {
@@ -156,6 +166,7 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
                     r#ref: reference,
                     config: planned.config,
                 },
+                sbom,
             ))
         });
     }
@@ -164,11 +175,19 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         let solved = joined.map_err(task_failed)??;
         returned.push(solved);
     }
-    returned.sort_by_key(|(index, _)| *index);
-    Ok(ReturnResult {
-        images: returned.into_iter().map(|(_, image)| image).collect(),
-        ..ReturnResult::default()
-    })
+    returned.sort_by_key(|(index, _, _)| *index);
+    let mut result = ReturnResult::default();
+    for (_, image, sbom) in returned {
+        if let Some(sbom) = sbom {
+            result.attestations.insert(
+                image.platform.clone(),
+                vec![Attestation::spdx_sbom(sbom, crate::plan::SBOM_PATH)],
+            );
+        }
+        result.images.push(image);
+    }
+    result.check_caps(&caps)?;
+    Ok(result)
 }
 
 fn check_caps(caps: &Caps) -> Result<(), FrontendError> {

@@ -11,7 +11,6 @@ use golb_proto::registry::{Client, DockerConfig, Repository};
 use super::{Lock, LockedImage};
 use crate::cli::Failure;
 use crate::image_ref::ImageRef;
-use crate::plan;
 
 #[derive(Debug, clap::Args)]
 pub struct LockArgs {
@@ -110,21 +109,10 @@ fn check(client: &Client, lock_path: &Path, images: &[ImageRef]) -> Result<(), F
     }
 }
 
-/// The builder and runtime images the spec names (after its defaults), each once.
+/// The builder and runtime images the spec names, read as the build reads
+/// them (the driver's load and module read).
 fn spec_images(args: &LockArgs) -> Result<Vec<ImageRef>, Failure> {
-    let (spec, module, _, _) = crate::cli::load(&crate::cli::Args {
-        spec: args.spec.clone(),
-        context: args.context.clone(),
-        build_args: Vec::new(),
-    })?;
-    let (builder, _) = crate::go_build::builder_image(&spec, &module)
-        .map_err(|e| Failure::problem(e.to_string()))?;
-    let runtime = plan::runtime_base(&spec).map_err(|e| Failure::problem(e.to_string()))?;
-    let mut images = vec![builder];
-    if !images.contains(&runtime) {
-        images.push(runtime);
-    }
-    Ok(images)
+    crate::cli::offline_spec_images(&args.spec, args.context.as_deref())
 }
 
 fn repository(image: &ImageRef) -> Repository {

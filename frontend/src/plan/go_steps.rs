@@ -133,11 +133,11 @@ fn download_modules(input: &PlanInput<'_>, files: &ModuleFiles, builder: State) 
 /// that read only them (the download and the dependency compile) are keyed
 /// by ordinary step keys a fresh runner can match without looking at the
 /// content of their inputs again.
-struct ModuleFiles {
+pub(super) struct ModuleFiles {
     /// go.mod, go.work, the local modules' go.mod, and vendor/ when vendored.
     graph: State,
     /// go.sum and go.work.sum, when the build has any.
-    sums: Option<State>,
+    pub(super) sums: Option<State>,
 }
 
 fn module_files(input: &PlanInput<'_>) -> ModuleFiles {
@@ -205,7 +205,7 @@ impl ModuleFiles {
 /// the binary: BuildKit keys a read-only mount on its content, and the
 /// image's root directory is not the same on every builder (the frontend
 /// container that ran from it leaves mount points behind), while the binary is.
-fn golb_mount(input: &PlanInput<'_>) -> Mount {
+pub(super) fn golb_mount(input: &PlanInput<'_>) -> Mount {
     Mount::readonly_bind(go_build::GOLB_BIN, input.golb.clone()).selector(go_build::GOLB_IN_IMAGE)
 }
 
@@ -222,9 +222,9 @@ fn with_modules(exec: Exec, go: &GoSteps) -> Exec {
 /// What every Go step of a plan shares.
 pub(super) struct GoSteps {
     /// The builder image's filesystem.
-    builder: State,
+    pub(super) builder: State,
     /// The module files, copied out of the context (`module_files`).
-    files: ModuleFiles,
+    pub(super) files: ModuleFiles,
     /// The download step's module cache, when there is one.
     modules: Option<State>,
     toolchain: Toolchain,

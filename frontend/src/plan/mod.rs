@@ -10,8 +10,10 @@
 
 mod go_steps;
 mod layers;
+mod sbom_step;
 
 pub use layers::{base_source, file_destination_paths};
+pub use sbom_step::SBOM_PATH;
 
 use crate::go_build::{self, GoCheck};
 use crate::go_module::{self, GoModule};
@@ -73,6 +75,9 @@ pub struct PlatformPlan {
     pub platform: Platform,
     pub state: State,
     pub config: Option<Value>,
+    /// The SBOM step's output (the document at [`SBOM_PATH`]), when the
+    /// build asked golb for one.
+    pub sbom: Option<State>,
 }
 
 /// A binary with every default applied.
@@ -179,6 +184,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
             platform: input.build_platform.clone(),
             state: go_steps::check_module(&input, &go, check)?,
             config: None,
+            sbom: None,
         }]);
     }
 
@@ -240,18 +246,34 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                     &built,
                     go_build::BINARY_DIR,
                 );
+                let sbom = match input.options.sbom {
+                    true => Some(sbom_step::sbom(
+                        &input,
+                        &go,
+                        target,
+                        &built,
+                        go_build::BINARY_DIR,
+                    )?),
+                    false => None,
+                };
                 PlatformPlan {
                     platform: target.platform.clone(),
                     state,
                     config: Some(config),
+                    sbom,
                 }
             }
             _ => {
                 let state = layers::binaries_layer(&input, target, State::scratch(), &built, "");
+                let sbom = match input.options.sbom {
+                    true => Some(sbom_step::sbom(&input, &go, target, &built, "")?),
+                    false => None,
+                };
                 PlatformPlan {
                     platform: target.platform.clone(),
                     state,
                     config: None,
+                    sbom,
                 }
             }
         };
@@ -493,6 +515,91 @@ mod tests {
             &BuildOptions::default(),
         );
         assert!(plain.iter().all(|e| e.hosts.is_empty()));
+    }
+
+    /// The args of the SBOM step of each planned platform.
+    fn sbom_args(options: &BuildOptions, target: BuildTarget) -> Vec<Option<Vec<String>>> {
+        use golb_proto::llb::pb;
+        use prost::Message;
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        let module = module_with_requirement();
+        let pinned = |reference: ImageRef| SourceImage {
+            reference: reference.pinned(&format!("sha256:{}", "a".repeat(64))),
+            config: serde_json::json!({}),
+            replacement: None,
+            existing_dirs: None,
+        };
+        let builder = pinned(go_build::builder_image(&spec, &module).unwrap().0);
+        let sources = GoSources::default();
+        let planned = plan(PlanInput {
+            spec: &spec,
+            module: &module,
+            sources: &sources,
+            context: golb_proto::llb::Local::new("context").build(),
+            golb: golb_proto::llb::Image::new("golb").build(),
+            builder: &builder,
+            build_platform: &Platform::linux_amd64(),
+            targets: ["linux/amd64", "linux/arm64"]
+                .iter()
+                .map(|p| Target {
+                    platform: Platform::parse(p).unwrap(),
+                    base: Some(pinned(runtime_base(&spec).unwrap())),
+                })
+                .collect(),
+            build_target: target,
+            options,
+        })
+        .unwrap();
+        planned
+            .into_iter()
+            .map(|p| {
+                let spec_file = golb_proto::llb::SourceFile {
+                    filename: "golb.toml".into(),
+                    data: Vec::new(),
+                    language: "toml".into(),
+                };
+                let def = p.sbom?.marshal(&[spec_file]).unwrap();
+                def.def.iter().find_map(|bytes| {
+                    match pb::Op::decode(bytes.as_slice()).unwrap().op {
+                        Some(pb::op::Op::Exec(exec)) => exec
+                            .meta
+                            .filter(|m| m.args.iter().any(|a| a == "sbom"))
+                            .map(|m| m.args),
+                        _ => None,
+                    }
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_sbom_step_per_platform_only_when_asked() {
+        let none = sbom_args(&BuildOptions::default(), BuildTarget::Image);
+        assert_eq!(none, [None, None]);
+        let asked = BuildOptions {
+            sbom: true,
+            ..BuildOptions::default()
+        };
+        let image = sbom_args(&asked, BuildTarget::Image);
+        for (args, platform) in image.iter().zip(["linux/amd64", "linux/arm64"]) {
+            let args = args.as_ref().expect("an SBOM step").join(" ");
+            assert!(args.contains(&format!("--platform {platform}")), "{args}");
+            assert!(args.contains("=/usr/local/bin/hello"), "{args}");
+            assert!(
+                args.contains("--runtime gcr.io/distroless/static-debian12:nonroot@sha256:"),
+                "{args}"
+            );
+            assert!(
+                args.contains("--builder docker.io/library/golang:"),
+                "{args}"
+            );
+        }
+        let binaries = sbom_args(&asked, BuildTarget::Binaries);
+        let args = binaries[0].as_ref().expect("an SBOM step").join(" ");
+        assert!(
+            args.contains("=/hello") && !args.contains("--runtime"),
+            "{args}"
+        );
     }
 
     #[test]
