@@ -130,7 +130,19 @@ pub fn builder_image(spec: &Spec, module: &GoModule) -> Result<(ImageRef, Toolch
         })?,
     };
     let reference = ImageRef::parse(&format!("golang:{release}"))
-        .map_err(|e| spec.error_at(spec.builder.location.unwrap_or_default(), e.to_string()))?;
+        .map_err(|e| {
+            let at = spec.builder.location.unwrap_or(Location::TOP);
+            match &spec.builder.go {
+                Some(_) => spec.error_at(at, e.to_string()),
+                // The release came from go.mod: say so, and how to choose one.
+                None => spec.error_at(
+                    at,
+                    format!(
+                        "go.mod's `go` line {release:?} is not a Go release ({e}): fix go.mod, or set [builder] go = \"1.26\""
+                    ),
+                ),
+            }
+        })?;
     Ok((reference, Toolchain { release }))
 }
 
@@ -677,6 +689,26 @@ mod tests {
         )]
         .into();
         GoModule::from_files("", &files).unwrap()
+    }
+
+    #[test]
+    fn a_go_line_that_is_no_release_is_an_error_at_the_spec_top() {
+        let files = [(
+            "go.mod".to_string(),
+            b"module example.com/ws\n\ngo '.26\n".to_vec(),
+        )]
+        .into();
+        let module = GoModule::from_files("", &files).unwrap();
+        let spec = Spec::parse("golb.toml", "[[binary]]\npackage = \".\"\n").unwrap();
+        let Err(error) = builder_image(&spec, &module) else {
+            // go.mod's reader may refuse the line itself: then there is no release to check.
+            return;
+        };
+        assert!(
+            error.location.line >= 1 && error.location.col >= 1,
+            "{error}"
+        );
+        assert!(error.to_string().contains("go.mod's `go` line"), "{error}");
     }
 
     #[test]

@@ -113,7 +113,7 @@ pub fn runtime_base(spec: &Spec) -> Result<ImageRef, SpecError> {
             ImageRef::parse(&base.value).map_err(|e| spec.error_at(base.location, e.to_string()))
         }
         None => ImageRef::parse(DEFAULT_RUNTIME_BASE)
-            .map_err(|e| spec.error_at(Location::default(), e.to_string())),
+            .map_err(|e| spec.error_at(Location::TOP, e.to_string())),
     }
 }
 
