@@ -218,6 +218,8 @@ pub struct Planned {
     pub definition: llb::pb::Definition,
     /// The image config as JSON (empty for results that are not images).
     pub config: Vec<u8>,
+    /// The image's size step (summary and gate), solved beside the image.
+    pub size: Option<llb::pb::Definition>,
 }
 
 /// A build, planned and marshaled.
@@ -263,7 +265,9 @@ pub async fn build<H: Host>(
     // with its packages.
     let bases = async {
         match options.target {
-            BuildTarget::Image => runtime_bases(host, &spec, &platforms, &options.build).await,
+            BuildTarget::Image | BuildTarget::Size => {
+                runtime_bases(host, &spec, &platforms, &options.build).await
+            }
             _ => Ok(platforms.iter().map(|_| None).collect()),
         }
     };
@@ -328,10 +332,15 @@ pub async fn build<H: Host>(
                 .map_err(|e| DriverError::Invalid(format!("the image config: {e}")))?,
             None => Vec::new(),
         };
+        let size = match &image.size {
+            Some(size) => Some(size.marshal(std::slice::from_ref(&file))?),
+            None => None,
+        };
         results.push(Planned {
             platform: image.platform,
             definition,
             config,
+            size,
         });
     }
     Ok(Build { file, results })

@@ -13,6 +13,7 @@
 mod host;
 mod requests;
 mod resolve;
+mod size;
 
 pub use resolve::input_image_config;
 
@@ -148,14 +149,25 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         let mut bridge = bridge.clone();
         let cache_imports = cache_imports.clone();
         solves.spawn(async move {
-            let reference = bridge.solve(planned.definition, cache_imports).await?;
+            let mut size_bridge = bridge.clone();
+            let image = bridge.solve(planned.definition, cache_imports.clone());
+            let size = async {
+                match planned.size {
+                    Some(size) => size::solve(&mut size_bridge, size, cache_imports)
+                        .await
+                        .map(Some),
+                    None => Ok(None),
+                }
+            };
+            let (reference, size) = tokio::join!(image, size);
             Ok::<_, gateway::GatewayError>((
                 index,
                 PlatformImage {
                     platform: planned.platform,
-                    r#ref: reference,
+                    r#ref: reference?,
                     config: planned.config,
                 },
+                size?,
             ))
         });
     }
@@ -164,7 +176,12 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         let solved = joined.map_err(task_failed)??;
         returned.push(solved);
     }
-    returned.sort_by_key(|(index, _)| *index);
+    returned.sort_by_key(|(index, _, _)| *index);
+    size::report(&host, &returned).await?;
+    let returned: Vec<(usize, PlatformImage)> = returned
+        .into_iter()
+        .map(|(i, image, _)| (i, image))
+        .collect();
     Ok(ReturnResult {
         images: returned.into_iter().map(|(_, image)| image).collect(),
         ..ReturnResult::default()

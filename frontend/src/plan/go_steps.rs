@@ -11,7 +11,7 @@ use crate::image_config;
 use crate::options::{BuildOptions, Step};
 use golb_proto::llb::{CacheSharing, Copy, Exec, File, Mkfile, Mount, Platform, State};
 
-fn builder_state(input: &PlanInput<'_>) -> State {
+pub(super) fn builder_state(input: &PlanInput<'_>) -> State {
     let builder = &input.builder.reference;
     let mut image = image_source(
         builder,
@@ -205,7 +205,7 @@ impl ModuleFiles {
 /// the binary: BuildKit keys a read-only mount on its content, and the
 /// image's root directory is not the same on every builder (the frontend
 /// container that ran from it leaves mount points behind), while the binary is.
-fn golb_mount(input: &PlanInput<'_>) -> Mount {
+pub(super) fn golb_mount(input: &PlanInput<'_>) -> Mount {
     Mount::readonly_bind(go_build::GOLB_BIN, input.golb.clone()).selector(go_build::GOLB_IN_IMAGE)
 }
 

@@ -10,8 +10,10 @@
 
 mod go_steps;
 mod layers;
+mod size_step;
 
 pub use layers::{base_source, file_destination_paths};
+pub use size_step::{GATE_FILE, SUMMARY_FILE};
 
 use crate::go_build::{self, GoCheck};
 use crate::go_module::{self, GoModule};
@@ -19,6 +21,7 @@ use crate::go_packages::GoSources;
 use crate::image_config::{self, RuntimeImage};
 use crate::image_ref::ImageRef;
 pub use crate::options::{BuildOptions, BuildTarget, NoCache, Step};
+use crate::preset;
 use crate::spec::{self, Location, Spec, SpecError, DEFAULT_RUNTIME_BASE};
 use go_steps::GoSteps;
 use golb_proto::llb::{Image, Platform, State};
@@ -73,6 +76,9 @@ pub struct PlatformPlan {
     pub platform: Platform,
     pub state: State,
     pub config: Option<Value>,
+    /// The image's size step (`size_step`): solved beside every image for
+    /// its summary and gate.
+    pub size: Option<State>,
 }
 
 /// A binary with every default applied.
@@ -101,9 +107,15 @@ pub enum PlanError {
     Llb(#[from] golb_proto::llb::LlbError),
 }
 
-/// The runtime base the spec asks for, or distroless static nonroot.
+/// The image the runtime base resolves: a preset's (`crate::preset`), the
+/// one the spec names, or distroless static nonroot.
 pub fn runtime_base(spec: &Spec) -> Result<ImageRef, SpecError> {
     match &spec.runtime.base {
+        Some(base) if preset::Preset::named(&base.value).is_some() => {
+            let image =
+                preset::Preset::named(&base.value).map_or(DEFAULT_RUNTIME_BASE, |p| p.image());
+            ImageRef::parse(image).map_err(|e| spec.error_at(base.location, e.to_string()))
+        }
         Some(base) => {
             ImageRef::parse(&base.value).map_err(|e| spec.error_at(base.location, e.to_string()))
         }
@@ -115,12 +127,13 @@ pub fn runtime_base(spec: &Spec) -> Result<ImageRef, SpecError> {
 /// The binaries to build, with names defaulted. With no `[[binary]]` the
 /// module root is built, named after the module path.
 pub fn binaries(spec: &Spec, module: &GoModule) -> Vec<BinaryPlan> {
+    let preset_tags = preset::extra_tags(spec);
     if spec.binaries.is_empty() {
         return vec![BinaryPlan {
             name: module.default_binary_name(),
             package: ".".to_string(),
             ldflags: vec![],
-            tags: vec![],
+            tags: preset_tags,
             location: SPEC_TOP,
         }];
     }
@@ -130,7 +143,12 @@ pub fn binaries(spec: &Spec, module: &GoModule) -> Vec<BinaryPlan> {
             name: spec::default_binary_name(b).unwrap_or_else(|| module.default_binary_name()),
             package: b.package.value.clone(),
             ldflags: b.ldflags.iter().map(|f| f.value.clone()).collect(),
-            tags: b.tags.iter().map(|t| t.value.clone()).collect(),
+            tags: b
+                .tags
+                .iter()
+                .map(|t| t.value.clone())
+                .chain(preset_tags.iter().cloned())
+                .collect(),
             location: b.location,
         })
         .collect()
@@ -172,18 +190,19 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
     let check = match input.build_target {
         BuildTarget::Test => Some(GoCheck::Test),
         BuildTarget::Vet => Some(GoCheck::Vet),
-        BuildTarget::Image | BuildTarget::Binaries => None,
+        BuildTarget::Image | BuildTarget::Binaries | BuildTarget::Size => None,
     };
     if let Some(check) = check {
         return Ok(vec![PlatformPlan {
             platform: input.build_platform.clone(),
             state: go_steps::check_module(&input, &go, check)?,
             config: None,
+            size: None,
         }]);
     }
 
     let entrypoint = match input.build_target {
-        BuildTarget::Image => default_entrypoint(spec, &binaries)?,
+        BuildTarget::Image | BuildTarget::Size => default_entrypoint(spec, &binaries)?,
         _ => None,
     };
     let build_inputs = go_steps::build_inputs(&input);
@@ -206,20 +225,25 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
             ));
         }
         let image = match (&input.build_target, &target.base) {
-            (BuildTarget::Image, Some(base)) => {
+            (BuildTarget::Image | BuildTarget::Size, Some(base)) => {
                 let created = image_config::rfc3339(input.options.source_date_epoch);
                 let names: Vec<&str> = binaries.iter().map(|b| b.name.as_str()).collect();
+                let preset = preset::of_spec(spec).filter(|_| base.replacement.is_none());
                 let config = image_config::runtime_config(
-                    &base.config,
+                    &preset::base_config(preset, &base.config),
                     &RuntimeImage {
                         spec: &spec.runtime,
                         default_entrypoint: entrypoint.clone(),
                         platform: &target.platform,
                         created: &created,
-                        layer_descriptions: spec
-                            .files
-                            .iter()
-                            .map(|f| format!("golb: COPY {} {}", f.src, f.dest))
+                        layer_descriptions: (preset == Some(preset::Preset::Scratch))
+                            .then(|| preset::scratch_description(preset::wants_timezones(spec)))
+                            .into_iter()
+                            .chain(
+                                spec.files
+                                    .iter()
+                                    .map(|f| format!("golb: COPY {} {}", f.src, f.dest)),
+                            )
                             .chain([format!(
                                 "golb: COPY {} {}/",
                                 names.join(" "),
@@ -228,11 +252,9 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                             .collect(),
                     },
                 );
-                let with_files = layers::files_layers(
-                    &input,
-                    base_source(spec, base, &target.platform, input.options),
-                    base.existing_dirs.as_ref(),
-                );
+                let base_state = base_source(spec, base, &target.platform, input.options);
+                let with_files =
+                    layers::files_layers(&input, base_state.clone(), base.existing_dirs.as_ref());
                 let state = layers::binaries_layer(
                     &input,
                     target,
@@ -240,10 +262,21 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                     &built,
                     go_build::BINARY_DIR,
                 );
-                PlatformPlan {
-                    platform: target.platform.clone(),
-                    state,
-                    config: Some(config),
+                let size =
+                    size_step::size_step(&input, &target.platform, &built, &state, &base_state)?;
+                match input.build_target {
+                    BuildTarget::Size => PlatformPlan {
+                        platform: target.platform.clone(),
+                        state: size,
+                        config: None,
+                        size: None,
+                    },
+                    _ => PlatformPlan {
+                        platform: target.platform.clone(),
+                        state,
+                        config: Some(config),
+                        size: Some(size),
+                    },
                 }
             }
             _ => {
@@ -252,6 +285,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                     platform: target.platform.clone(),
                     state,
                     config: None,
+                    size: None,
                 }
             }
         };

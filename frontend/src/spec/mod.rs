@@ -78,7 +78,8 @@ pub struct RuntimeFile {
 }
 
 /// Build arguments golb defines itself; `[args]` may not redeclare them.
-pub const BUILTIN_ARGS: [&str; 13] = [
+pub const BUILTIN_ARGS: [&str; 14] = [
+    "SIZE_BASELINE",
     "VERSION",
     "VCS_REVISION",
     "VCS_SOURCE",
@@ -139,7 +140,16 @@ pub struct Binary {
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Runtime {
+    /// A preset name (`crate::preset`) or an image reference.
     pub base: Option<Located<String>>,
+    /// `timezones = true`: the image carries zone data (`crate::preset`).
+    pub timezones: Option<Located<bool>>,
+    /// The size gate's budgets, in bytes (`crate::size::gate`).
+    pub max_image_size: Option<Located<u64>>,
+    pub max_layer_size: Option<Located<u64>>,
+    pub max_growth: Option<Located<u64>>,
+    /// The growth budget's baseline image (build arg SIZE_BASELINE).
+    pub size_baseline: Option<Located<String>>,
     pub user: Option<Located<String>>,
     pub entrypoint: Option<Located<Vec<String>>>,
     pub args: Option<Located<Vec<String>>>,
@@ -513,6 +523,11 @@ impl Checker<'_> {
         }
         Runtime {
             base: raw.base.as_ref().map(|b| self.located(b)),
+            timezones: raw.timezones.as_ref().map(|t| self.located(t)),
+            max_image_size: self.budget(raw.max_image_size.as_ref(), "max_image_size"),
+            max_layer_size: self.budget(raw.max_layer_size.as_ref(), "max_layer_size"),
+            max_growth: self.budget(raw.max_growth.as_ref(), "max_growth"),
+            size_baseline: None,
             user: raw.user.as_ref().map(|u| self.located(u)),
             entrypoint: raw.entrypoint.as_ref().map(|e| self.located(e)),
             args: raw.args.as_ref().map(|a| self.located(a)),
@@ -800,6 +815,24 @@ impl Checker<'_> {
                     "package = {p:?} must be one main package inside the module, relative to its root: write e.g. \".\" or \"./cmd/server\""
                 ),
             );
+        }
+    }
+
+    /// A size budget (`"5MB"`), in bytes.
+    fn budget(&mut self, value: Option<&Spanned<String>>, key: &str) -> Option<Located<u64>> {
+        let value = value?;
+        match crate::size::gate::parse_bytes(value.get_ref()) {
+            Ok(bytes) => Some(Located {
+                value: bytes,
+                location: self.locate(value),
+            }),
+            Err(why) => {
+                self.error(
+                    self.locate(value),
+                    format!("{key}: {why}; write it like \"40MB\", \"512kB\" or \"20MiB\""),
+                );
+                None
+            }
         }
     }
 
