@@ -259,6 +259,14 @@ pub async fn build<H: Host>(
     } else {
         options.platforms.clone()
     };
+    let image = matches!(options.target, BuildTarget::Image | BuildTarget::Size);
+    let cgo = plan::cgo_errors(&spec, image, &platforms, &build_platform);
+    if !cgo.is_empty() {
+        return Err(DriverError::Spec {
+            errors: SpecErrors(cgo),
+            file: file.clone(),
+        });
+    }
 
     // Three chains need nothing from each other: the runtime bases (the spec
     // names them), the builder (the spec, or go.mod's go line) and the module
@@ -607,7 +615,7 @@ pub async fn check<H: Host>(
         crate::go_build::builder_image(&spec, &module.module),
         plan::runtime_base(&spec),
     );
-    let mut errors: Vec<SpecError> = Vec::new();
+    let mut errors: Vec<SpecError> = plan::cgo_errors(&spec, true, &[], &host.build_platform());
     if let Err(e) = plan::default_entrypoint(&spec, &binaries) {
         errors.push(e);
     }

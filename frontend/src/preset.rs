@@ -64,15 +64,35 @@ impl Preset {
         }
     }
 
-    /// Whether the preset's libc, if any, is glibc (cgo binaries need one):
-    /// none of the presets has it (distroless static and scratch have no
-    /// libc, Alpine has musl).
+    /// Why a cgo binary (linked against the builder's glibc) cannot run on
+    /// the preset: none has glibc (distroless static and scratch have no C
+    /// library, Alpine has musl).
     pub fn why_not_for_cgo(self) -> &'static str {
         match self {
             Preset::Distroless => "distroless is the static base: it has no C library, so a cgo binary cannot start (no dynamic loader)",
             Preset::Scratch => "scratch has no C library, so a cgo binary cannot start (no dynamic loader)",
             Preset::Alpine => "Alpine's C library is musl, and a binary linked against the builder's glibc does not run on it",
         }
+    }
+}
+
+/// Why an image named by reference has no glibc, when its name says so:
+/// distroless static, and Alpine (musl).
+pub fn not_glibc(reference: &str) -> Option<&'static str> {
+    let (path, tag) = match reference.rsplit_once(':') {
+        Some((path, tag)) if !tag.contains('/') => (path, tag),
+        _ => (reference, ""),
+    };
+    let path = path.split('@').next().unwrap_or(path);
+    let last = path.rsplit('/').next().unwrap_or(path);
+    if path.contains("distroless/static") {
+        Some(Preset::Distroless.why_not_for_cgo())
+    } else if last == "alpine" || tag.contains("alpine") {
+        Some(Preset::Alpine.why_not_for_cgo())
+    } else if last == "scratch" {
+        Some(Preset::Scratch.why_not_for_cgo())
+    } else {
+        None
     }
 }
 
@@ -189,6 +209,11 @@ mod tests {
             ["timetzdata"]
         );
         assert!(extra_tags(&spec("[runtime]\nbase = \"scratch\"\ntimezones = true\n")).is_empty());
+        assert!(not_glibc("golang:1.26-alpine").is_some());
+        assert!(not_glibc("registry.example.com/alpine@sha256:00").is_some());
+        assert!(not_glibc("gcr.io/distroless/static-debian12:nonroot").is_some());
+        assert!(not_glibc("gcr.io/distroless/base-debian12:nonroot").is_none());
+        assert!(not_glibc("localhost:5000/team/base").is_none());
     }
 
     #[test]

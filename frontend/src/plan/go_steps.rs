@@ -421,6 +421,7 @@ pub(super) fn build_binary(
         output_name: &binary.name,
         ldflags: binary.ldflags.iter().map(String::as_str).collect(),
         tags: tags.clone(),
+        cgo: binary.cgo,
     };
     let cache = go.cache(target, &tags);
     let command = go_build::build_step(&build, input.module, &input.spec.modules, target, &cache);

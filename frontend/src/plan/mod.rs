@@ -88,6 +88,8 @@ pub struct BinaryPlan {
     pub package: String,
     pub ldflags: Vec<String>,
     pub tags: Vec<String>,
+    /// Built with CGO_ENABLED=1.
+    pub cgo: bool,
     pub location: Location,
 }
 
@@ -124,6 +126,56 @@ pub fn runtime_base(spec: &Spec) -> Result<ImageRef, SpecError> {
     }
 }
 
+/// What `cgo = true` needs, as spec errors: a glibc runtime base (not a
+/// preset, not a static or Alpine image) when the build makes an image,
+/// and no cross-compiling (golb has no key for a cross C compiler).
+pub fn cgo_errors(
+    spec: &Spec,
+    image: bool,
+    platforms: &[Platform],
+    build_platform: &Platform,
+) -> Vec<SpecError> {
+    let Some((binary, cgo)) = spec
+        .binaries
+        .iter()
+        .find_map(|b| b.cgo.as_ref().filter(|c| c.value).map(|c| (b, c)))
+    else {
+        return Vec::new();
+    };
+    let mut errors = Vec::new();
+    if image {
+        let base = spec.runtime.base.as_ref();
+        let why = match preset::of_spec(spec) {
+            Some(p) => Some(p.why_not_for_cgo()),
+            None => base.and_then(|b| preset::not_glibc(&b.value)),
+        };
+        if let Some(why) = why {
+            let at = base.map_or(cgo.location, |b| b.location);
+            errors.push(spec.error_at(
+                at,
+                format!(
+                    "{} is built with cgo = true, so it needs glibc at run time, but {why}; name a glibc base, e.g. [runtime] base = \"gcr.io/distroless/base-debian12:nonroot\"",
+                    spec::default_binary_name(binary).unwrap_or_else(|| binary.package.value.clone())
+                ),
+            ));
+        }
+    }
+    let same = |p: &Platform| {
+        p.os == build_platform.os
+            && p.architecture == build_platform.architecture
+            && p.variant == build_platform.variant
+    };
+    if let Some(other) = platforms.iter().find(|p| !same(p)) {
+        errors.push(spec.error_at(
+            cgo.location,
+            format!(
+                "cgo = true cannot cross-compile: building for {other} on {build_platform} needs a C cross compiler for {other}, and golb has no key to name one yet; build for {build_platform} only (--platform {build_platform}), or on a {other} builder"
+            ),
+        ));
+    }
+    errors
+}
+
 /// The binaries to build, with names defaulted. With no `[[binary]]` the
 /// module root is built, named after the module path.
 pub fn binaries(spec: &Spec, module: &GoModule) -> Vec<BinaryPlan> {
@@ -134,6 +186,7 @@ pub fn binaries(spec: &Spec, module: &GoModule) -> Vec<BinaryPlan> {
             package: ".".to_string(),
             ldflags: vec![],
             tags: preset_tags,
+            cgo: false,
             location: SPEC_TOP,
         }];
     }
@@ -149,6 +202,7 @@ pub fn binaries(spec: &Spec, module: &GoModule) -> Vec<BinaryPlan> {
                 .map(|t| t.value.clone())
                 .chain(preset_tags.iter().cloned())
                 .collect(),
+            cgo: b.cgo.as_ref().is_some_and(|c| c.value),
             location: b.location,
         })
         .collect()

@@ -59,10 +59,10 @@ pub(super) fn size_step(
             args.push(budget.value.to_string());
         }
     }
-    let baseline = match &runtime.size_baseline {
-        Some(reference) => Some(baseline_image(input, reference, platform)),
-        None => None,
-    };
+    let baseline = runtime
+        .size_baseline
+        .as_ref()
+        .map(|reference| baseline_image(input, reference, platform));
     if baseline.is_some() {
         args.push("--baseline-root".into());
         args.push(format!("{DIR}/baseline"));

@@ -135,6 +135,8 @@ pub struct Binary {
     /// Added after the flags golb always sets (`-s -w -buildid=`).
     pub ldflags: Vec<Located<String>>,
     pub tags: Vec<Located<String>>,
+    /// `cgo = true`: CGO_ENABLED=1 for this binary.
+    pub cgo: Option<Located<bool>>,
     pub location: Location,
 }
 
@@ -443,6 +445,7 @@ impl Checker<'_> {
             name: raw.name.as_ref().map(|n| self.located(n)),
             ldflags: raw.ldflags.iter().map(|f| self.located(f)).collect(),
             tags: raw.tags.iter().map(|t| self.located(t)).collect(),
+            cgo: raw.cgo.as_ref().map(|c| self.located(c)),
             location,
         }
     }

@@ -136,6 +136,11 @@ pub struct RawBinary {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub tags: Vec<Spanned<String>>,
+    /// Build with cgo (CGO_ENABLED=1, the builder's gcc). Needs a builder image with gcc and a glibc
+    /// runtime base (e.g. gcr.io/distroless/base-debian12:nonroot); not with the distroless, scratch
+    /// or alpine presets, and not when cross-compiling.
+    #[schemars(with = "Option<bool>")]
+    pub cgo: Option<Spanned<bool>>,
 }
 
 /// `[runtime]`: the runtime image's base and config.
