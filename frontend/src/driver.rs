@@ -260,7 +260,10 @@ pub async fn build<H: Host>(
         options.platforms.clone()
     };
     let image = matches!(options.target, BuildTarget::Image | BuildTarget::Size);
-    let cgo = plan::cgo_errors(&spec, image, &platforms, &build_platform);
+    let mut cgo = plan::cgo_errors(&spec, image, &platforms, &build_platform);
+    if image {
+        cgo.extend(plan::upx_errors(&spec, &platforms));
+    }
     if !cgo.is_empty() {
         return Err(DriverError::Spec {
             errors: SpecErrors(cgo),

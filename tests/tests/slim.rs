@@ -366,3 +366,69 @@ fn cgo_sqlite_example_runs_on_the_glibc_base_and_static_bases_are_refused() {
         "the cgo binary did not use SQLite:\n{printed}"
     );
 }
+
+/// The compressed size of an image's last layer (golb's binaries).
+fn last_layer_bytes(tag: &str) -> u64 {
+    let registry = Registry {
+        host: harness().registry(),
+    };
+    let manifest = registry.manifest(REPO, tag);
+    let layers = manifest["layers"].as_array().unwrap();
+    layers.last().unwrap()["size"].as_u64().unwrap()
+}
+
+/// `compress = "upx"`: the image's binary packed by the UPX fixture,
+/// reproducibly, still running; a platform UPX cannot pack is refused at
+/// the spec's line.
+#[test]
+fn upx_packs_the_image_binary_reproducibly_and_it_still_runs() {
+    let h = harness();
+    let plain = hello_with("slim-upx-plain", "");
+    run_ok(&mut buildx_golb(
+        h,
+        plain.path(),
+        &["--output", &push("upx-plain")],
+    ));
+    let upx = hello_with(
+        "slim-upx",
+        &format!(
+            "compress = \"upx\"\nupx_image = \"{}\"\n",
+            h.var("GOLB_UPX_IMAGE")
+        ),
+    );
+    let log = run_ok(&mut buildx_golb(h, upx.path(), &["--output", &push("upx")]));
+    assert!(log.contains("[golb] upx server"), "{log}");
+    // The summary still attributes the unpacked binary.
+    assert!(log.contains("standard library"), "{log}");
+    let (packed, unpacked) = (last_layer_bytes("upx"), last_layer_bytes("upx-plain"));
+    assert!(
+        packed * 10 < unpacked * 9,
+        "packed {packed} vs plain {unpacked}"
+    );
+    eprintln!("golb's layer, compressed: plain {unpacked} B, upx {packed} B");
+    assert!(
+        run_in_image(h, &image(h, "upx"), &["/usr/local/bin/server", "-version"]).contains("1.2.3")
+    );
+
+    run_ok(&mut buildx_golb(
+        h,
+        upx.path(),
+        &["--no-cache", "--output", &push("upx-again")],
+    ));
+    let registry = Registry { host: h.registry() };
+    assert_eq!(
+        layers(&registry.manifest(REPO, "upx-again")),
+        layers(&registry.manifest(REPO, "upx"))
+    );
+
+    let failed = run_fails(&mut buildx_golb(
+        h,
+        upx.path(),
+        &["--platform", "linux/s390x", "--output", &push("upx-s390x")],
+    ));
+    assert!(
+        failed.contains("golb.toml:12:13")
+            && failed.contains("cannot pack binaries for linux/s390x"),
+        "{failed}"
+    );
+}

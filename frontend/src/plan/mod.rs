@@ -11,9 +11,11 @@
 mod go_steps;
 mod layers;
 mod size_step;
+mod upx;
 
 pub use layers::{base_source, file_destination_paths};
 pub use size_step::{GATE_FILE, SUMMARY_FILE};
+pub use upx::errors as upx_errors;
 
 use crate::go_build::{self, GoCheck};
 use crate::go_module::{self, GoModule};
@@ -309,11 +311,12 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                 let base_state = base_source(spec, base, &target.platform, input.options);
                 let with_files =
                     layers::files_layers(&input, base_state.clone(), base.existing_dirs.as_ref());
+                let shipped = upx::pack(&input, &target.platform, &built)?;
                 let state = layers::binaries_layer(
                     &input,
                     target,
                     with_files,
-                    &built,
+                    &shipped,
                     go_build::BINARY_DIR,
                 );
                 let size =

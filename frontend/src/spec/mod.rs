@@ -146,6 +146,8 @@ pub struct Runtime {
     pub base: Option<Located<String>>,
     /// `timezones = true`: the image carries zone data (`crate::preset`).
     pub timezones: Option<Located<bool>>,
+    /// `compress = "upx"`: the image's binaries packed by UPX from `upx_image`.
+    pub upx_image: Option<Located<String>>,
     /// The size gate's budgets, in bytes (`crate::size::gate`).
     pub max_image_size: Option<Located<u64>>,
     pub max_layer_size: Option<Located<u64>>,
@@ -527,6 +529,7 @@ impl Checker<'_> {
         Runtime {
             base: raw.base.as_ref().map(|b| self.located(b)),
             timezones: raw.timezones.as_ref().map(|t| self.located(t)),
+            upx_image: self.compress(raw),
             max_image_size: self.budget(raw.max_image_size.as_ref(), "max_image_size"),
             max_layer_size: self.budget(raw.max_layer_size.as_ref(), "max_layer_size"),
             max_growth: self.budget(raw.max_growth.as_ref(), "max_growth"),
@@ -818,6 +821,43 @@ impl Checker<'_> {
                     "package = {p:?} must be one main package inside the module, relative to its root: write e.g. \".\" or \"./cmd/server\""
                 ),
             );
+        }
+    }
+
+    /// `compress = "upx"` with the image `upx_image` names.
+    fn compress(&mut self, raw: &raw::RawRuntime) -> Option<Located<String>> {
+        if let Some(compress) = &raw.compress {
+            if compress.get_ref() != "upx" {
+                self.error(
+                    self.locate(compress),
+                    format!(
+                        "compress = {:?}: golb knows only \"upx\"",
+                        compress.get_ref()
+                    ),
+                );
+                return None;
+            }
+        }
+        match (&raw.compress, &raw.upx_image) {
+            (Some(_), Some(image)) => {
+                self.image_reference(image, "upx_image");
+                Some(self.located(image))
+            }
+            (Some(compress), None) => {
+                self.error(
+                    self.locate(compress),
+                    "compress = \"upx\" needs the image that holds UPX: upx_image = \"registry.example.com/tools/upx:4.2.2@sha256:…\"",
+                );
+                None
+            }
+            (None, Some(image)) => {
+                self.error(
+                    self.locate(image),
+                    "upx_image is only used with compress = \"upx\"; add it or remove upx_image",
+                );
+                None
+            }
+            (None, None) => None,
         }
     }
 

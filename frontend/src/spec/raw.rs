@@ -156,6 +156,12 @@ pub struct RawRuntime {
     /// (distroless has the zone data already).
     #[schemars(with = "Option<bool>")]
     pub timezones: Option<Spanned<bool>>,
+    /// "upx": pack the image's binaries with UPX (`upx --best --lzma`), from the image `upx_image` names.
+    #[schemars(with = "Option<String>")]
+    pub compress: Option<Spanned<String>>,
+    /// The image holding a pinned `upx` on its PATH, for compress = "upx" (pin it by digest).
+    #[schemars(with = "Option<String>")]
+    pub upx_image: Option<Spanned<String>>,
     /// Size gate: budget of the whole image (base + golb's layers), uncompressed file bytes: "40MB", "512kB", "20MiB".
     #[schemars(with = "Option<String>")]
     pub max_image_size: Option<Spanned<String>>,
