@@ -12,7 +12,6 @@
 
 use golb_e2e::*;
 use std::path::Path;
-use std::process::Command;
 
 const REPO: &str = "slim-hello";
 
@@ -250,21 +249,6 @@ fn size_target_and_the_gate_on_a_dependency_added() {
 
     // The HTML treemap of the size target, as a browser shows it.
     check_in_chromium(&tmp.path().join("after/size.html"), tmp.path());
-}
-
-fn chromium(profile: &Path, args: &[&str], page: &Path) -> std::process::Output {
-    run(Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(format!("file://{}", page.display())))
 }
 
 fn check_in_chromium(page: &Path, tmp: &Path) {
