@@ -587,6 +587,67 @@ mod tests {
     }
 
     #[test]
+    fn cgo_needs_a_glibc_base_and_no_cross_compiling() {
+        let amd64 = Platform::linux_amd64();
+        let arm64 = Platform::parse("linux/arm64").unwrap();
+        let errors = |text: &str, platforms: &[Platform]| {
+            let spec = Spec::parse("golb.toml", text).unwrap();
+            cgo_errors(&spec, true, platforms, &amd64)
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        let cgo = "[[binary]]\npackage = \"./cmd/notes\"\ncgo = true\n";
+        // The default base is the distroless preset: the error is at cgo.
+        let default = errors(cgo, &[amd64.clone()]);
+        assert_eq!(default.len(), 1, "{default:?}");
+        assert!(
+            default[0].starts_with("golb.toml:3:7: notes is built with cgo = true"),
+            "{default:?}"
+        );
+        let alpine = errors(
+            &format!("{cgo}[runtime]\nbase = \"alpine\"\n"),
+            &[amd64.clone()],
+        );
+        assert!(
+            alpine[0].starts_with("golb.toml:5:8:") && alpine[0].contains("musl"),
+            "{alpine:?}"
+        );
+        let glibc = format!("{cgo}[runtime]\nbase = \"gcr.io/distroless/base-debian12:nonroot\"\n");
+        assert!(errors(&glibc, &[amd64.clone()]).is_empty());
+        let cross = errors(&glibc, &[amd64.clone(), arm64]);
+        assert!(
+            cross[0].starts_with("golb.toml:3:7:") && cross[0].contains("cannot cross-compile"),
+            "{cross:?}"
+        );
+        assert!(errors("", &[Platform::linux_amd64()]).is_empty());
+    }
+
+    #[test]
+    fn upx_is_refused_where_it_cannot_pack_and_needs_its_image() {
+        let text = "[runtime]\ncompress = \"upx\"\nupx_image = \"tools/upx:4.2.2\"\n";
+        let spec = Spec::parse("golb.toml", text).unwrap();
+        assert!(upx_errors(&spec, &[Platform::linux_amd64()]).is_empty());
+        let s390x = upx_errors(&spec, &[Platform::parse("linux/s390x").unwrap()]);
+        assert!(
+            s390x[0].to_string().starts_with("golb.toml:3:13:"),
+            "{s390x:?}"
+        );
+        for (bad, at) in [
+            ("[runtime]\ncompress = \"upx\"\n", "golb.toml:2:12:"),
+            (
+                "[runtime]\ncompress = \"gzip\"\nupx_image = \"u\"\n",
+                "golb.toml:2:12:",
+            ),
+            ("[runtime]\nupx_image = \"u\"\n", "golb.toml:2:13:"),
+            ("[runtime]\nmax_growth = \"lots\"\n", "golb.toml:2:14:"),
+        ] {
+            let err = Spec::parse("golb.toml", bad).unwrap_err().to_string();
+            assert!(err.starts_with(at), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn the_default_runtime_base_is_distroless_nonroot() {
         let spec = Spec::parse("golb.toml", "").unwrap();
         assert_eq!(
