@@ -599,7 +599,7 @@ mod tests {
         };
         let cgo = "[[binary]]\npackage = \"./cmd/notes\"\ncgo = true\n";
         // The default base is the distroless preset: the error is at cgo.
-        let default = errors(cgo, &[amd64.clone()]);
+        let default = errors(cgo, std::slice::from_ref(&amd64));
         assert_eq!(default.len(), 1, "{default:?}");
         assert!(
             default[0].starts_with("golb.toml:3:7: notes is built with cgo = true"),
@@ -607,14 +607,14 @@ mod tests {
         );
         let alpine = errors(
             &format!("{cgo}[runtime]\nbase = \"alpine\"\n"),
-            &[amd64.clone()],
+            std::slice::from_ref(&amd64),
         );
         assert!(
             alpine[0].starts_with("golb.toml:5:8:") && alpine[0].contains("musl"),
             "{alpine:?}"
         );
         let glibc = format!("{cgo}[runtime]\nbase = \"gcr.io/distroless/base-debian12:nonroot\"\n");
-        assert!(errors(&glibc, &[amd64.clone()]).is_empty());
+        assert!(errors(&glibc, std::slice::from_ref(&amd64)).is_empty());
         let cross = errors(&glibc, &[amd64.clone(), arm64]);
         assert!(
             cross[0].starts_with("golb.toml:3:7:") && cross[0].contains("cannot cross-compile"),
