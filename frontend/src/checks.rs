@@ -346,7 +346,8 @@ fn binary_package(input: &CheckInput<'_>, binary: &BinaryPlan, findings: &mut Ve
             ),
         ));
     }
-    for (path, header) in &compiled {
+    // With `cgo = true` importing "C" is the point.
+    for (path, header) in compiled.iter().filter(|_| !binary.cgo) {
         for import in header.imports.iter().filter(|i| i.path == "C") {
             findings.push(finding(
                 CGO_IMPORT,

@@ -222,6 +222,8 @@ pub struct Planned {
     /// golb's SBOM of this result, when the build asked for one: the
     /// document sits at [`plan::SBOM_PATH`] in its result.
     pub sbom: Option<llb::pb::Definition>,
+    /// The image's size step (summary and gate), solved beside the image.
+    pub size: Option<llb::pb::Definition>,
 }
 
 /// A build, planned and marshaled.
@@ -263,13 +265,24 @@ pub async fn build<H: Host>(
     } else {
         options.platforms.clone()
     };
+    let image = matches!(options.target, BuildTarget::Image | BuildTarget::Size);
+    let mut cgo = plan::cgo_errors(&spec, image, &platforms, &build_platform);
+    if image {
+        cgo.extend(plan::upx_errors(&spec, &platforms));
+    }
+    if !cgo.is_empty() {
+        return Err(DriverError::Spec {
+            errors: SpecErrors(cgo),
+            file: file.clone(),
+        });
+    }
 
     // Three chains need nothing from each other: the runtime bases (the spec
     // names them), the builder (the spec, or go.mod's go line) and the module
     // with its packages.
     let bases = async {
         match options.target {
-            BuildTarget::Image => {
+            BuildTarget::Image | BuildTarget::Size => {
                 runtime_bases(host, &spec, lock, &platforms, &options.build).await
             }
             _ => Ok(platforms.iter().map(|_| None).collect()),
@@ -341,11 +354,16 @@ pub async fn build<H: Host>(
             Some(state) => Some(state.marshal(std::slice::from_ref(&file))?),
             None => None,
         };
+        let size = match &image.size {
+            Some(size) => Some(size.marshal(std::slice::from_ref(&file))?),
+            None => None,
+        };
         results.push(Planned {
             platform: image.platform,
             definition,
             config,
             sbom,
+            size,
         });
     }
     Ok(Build { file, results })
@@ -695,7 +713,7 @@ pub async fn check<H: Host>(
         crate::go_build::builder_image(&spec, &module.module),
         plan::runtime_base(&spec),
     );
-    let mut errors: Vec<SpecError> = Vec::new();
+    let mut errors: Vec<SpecError> = plan::cgo_errors(&spec, true, &[], &host.build_platform());
     if let Err(e) = plan::default_entrypoint(&spec, &binaries) {
         errors.push(e);
     }

@@ -77,6 +77,8 @@ pub struct GoBuild<'a> {
     pub output_name: &'a str,
     pub ldflags: Vec<&'a str>,
     pub tags: Vec<&'a str>,
+    /// CGO_ENABLED=1 (`cgo = true`); golb's default is 0.
+    pub cgo: bool,
 }
 
 /// A Go command as a step runs it: its arguments, and what golb sets in the
@@ -223,6 +225,12 @@ pub fn build_step(
     cache: &BuildCache,
 ) -> GoCommand {
     let mut env = build_env(modules, target);
+    if build.cgo {
+        // gcc from the builder; the binary links the builder's glibc
+        // dynamically, so the runtime base must have it (plan::cgo_errors).
+        env.retain(|(k, _)| k != "CGO_ENABLED");
+        env.push(("CGO_ENABLED".to_string(), "1".to_string()));
+    }
     if *cache == BuildCache::Program {
         env.push(("GOCACHE".into(), SCRATCH_GOCACHE.into()));
         env.push(("GOCACHEPROG".into(), build_gocacheprog()));
@@ -731,6 +739,7 @@ mod tests {
     #[test]
     fn build_flags_are_fixed_and_user_ldflags_come_last() {
         let build = GoBuild {
+            cgo: false,
             package: "./cmd/server",
             output_name: "server",
             ldflags: vec!["-X main.version=1.2.3"],
@@ -764,6 +773,7 @@ mod tests {
             ..module()
         };
         let build = GoBuild {
+            cgo: false,
             package: ".",
             output_name: "hello",
             ldflags: vec![],

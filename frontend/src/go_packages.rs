@@ -415,6 +415,7 @@ mod tests {
 
     fn binary(package: &str, tags: &[&str]) -> BinaryPlan {
         BinaryPlan {
+            cgo: false,
             name: "b".into(),
             package: package.into(),
             ldflags: vec![],

@@ -34,6 +34,7 @@ pub mod offline;
 pub mod options;
 pub mod overrides;
 pub mod plan;
+pub mod preset;
 pub mod purl;
 pub mod release;
 pub mod replay;

@@ -115,11 +115,13 @@ pub enum BuildTarget {
     Test,
     /// `go vet` over the module's packages.
     Vet,
+    /// The size report of each binary (JSON, Markdown, HTML treemap) and the image's summary.
+    Size,
 }
 
 impl BuildTarget {
     /// Every target with what it builds, for errors and `--call targets`.
-    pub const ALL: [(BuildTarget, &'static str, &'static str); 4] = [
+    pub const ALL: [(BuildTarget, &'static str, &'static str); 5] = [
         (
             BuildTarget::Image,
             "image",
@@ -136,6 +138,11 @@ impl BuildTarget {
             "go test over [test] packages with the build's caches; exports coverage.out",
         ),
         (BuildTarget::Vet, "vet", "go vet over [test] packages"),
+        (
+            BuildTarget::Size,
+            "size",
+            "size report per binary (size.json, size.md, size.html: bytes by module and package) and the image's summary",
+        ),
     ];
 
     pub fn parse(name: &str) -> Result<BuildTarget, String> {
@@ -428,7 +435,7 @@ mod tests {
         let err = FrontendOptions::from_opts(&opts(&[("target", "release")])).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown target \"release\": golb builds image, binaries, test, vet"
+            "unknown target \"release\": golb builds image, binaries, test, vet, size"
         );
     }
 }

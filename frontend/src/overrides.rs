@@ -27,7 +27,12 @@ pub fn builtin_descriptions() -> Vec<(&'static str, &'static str, &'static str)>
         ),
         ("GO_VERSION", "", "overrides [builder] go"),
         ("BUILDER_IMAGE", "", "overrides [builder] image"),
-        ("RUNTIME_BASE", "", "overrides [runtime] base"),
+        ("RUNTIME_BASE", "", crate::preset::BASE_DESCRIPTION),
+        (
+            "SIZE_BASELINE",
+            "",
+            "the image [runtime] max_growth compares with, e.g. the image built from main",
+        ),
         ("GOPROXY", "", "overrides [modules] proxy"),
         ("GOPRIVATE", "", "overrides [modules] private"),
         ("GONOSUMDB", "", "overrides [modules] nosumdb"),
@@ -82,6 +87,12 @@ pub fn apply(spec: &mut Spec, opts: &BTreeMap<String, String>) -> Applied {
         spec.runtime.base = Some(from_arg(
             base,
             spec.runtime.base.as_ref().map(|b| b.location),
+        ));
+    }
+    if let Some(baseline) = build_args.get("SIZE_BASELINE").filter(|b| !b.is_empty()) {
+        spec.runtime.size_baseline = Some(from_arg(
+            baseline,
+            spec.runtime.max_growth.as_ref().map(|g| g.location),
         ));
     }
     let modules = &mut spec.modules;

@@ -80,7 +80,7 @@ pub fn targets(file: &SpecFile, spec: Option<&Spec>) -> Reply {
         .iter()
         .map(|(target, name, description)| {
             let (base, location) = match target {
-                BuildTarget::Image => (
+                BuildTarget::Image | BuildTarget::Size => (
                     spec.and_then(|s| s.runtime.base.as_ref())
                         .map_or(DEFAULT_RUNTIME_BASE.to_string(), |b| b.value.clone()),
                     spec.and_then(|s| s.runtime.location),

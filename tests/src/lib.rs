@@ -812,3 +812,21 @@ pub fn module_from_proxy(h: &Harness, module_at_version: &str, into: &Path) {
     // The module cache is read-only; the copy must take a golb.toml.
     run_ok(Command::new("chmod").args(["-R", "u+w"]).arg(into));
 }
+
+/// Headless Chromium (installed by `scripts/harness up`) on a local page,
+/// with its own profile directory; `args` say what to do (`--dump-dom`,
+/// `--screenshot=…`).
+pub fn chromium(profile: &Path, args: &[&str], page: &Path) -> Output {
+    run(Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(format!("file://{}", page.display())))
+}

@@ -4,7 +4,6 @@
 //! and a screenshot decoded and checked for the treemap's colours.
 
 use golb_e2e::*;
-use std::path::Path;
 use std::process::Command;
 
 /// Colours the report gives the standard library and the first two
@@ -12,21 +11,6 @@ use std::process::Command;
 const STD: [u8; 3] = [0x7f, 0x8c, 0x8d];
 const FIRST_DEPENDENCY: [u8; 3] = [0xe6, 0x55, 0x0d];
 const SECOND_DEPENDENCY: [u8; 3] = [0x31, 0xa3, 0x54];
-
-fn chromium(profile: &Path, args: &[&str], page: &Path) -> std::process::Output {
-    run(Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(format!("file://{}", page.display())))
-}
 
 #[test]
 fn html_report_renders_a_treemap_in_chromium() {

@@ -1,10 +1,8 @@
-//! The harness fixtures the image-slimming toolkit will build on, proven on
-//! the real BuildKit with plain Dockerfiles (golb's `cgo`, `compress` and
-//! base presets are not wired yet; docs/size.md):
-//! - the UPX image packs a Go binary reproducibly, and the packed binary runs;
-//! - the cgo builder compiles tests/fixtures/cgo-sqlite (SQLite's C sources), which
-//!   runs on the glibc base and cannot start on the static one;
-//! - the alpine stand-in has a shell and runs a Go binary as 65532.
+//! The UPX fixture the image-slimming toolkit will build on, proven on the
+//! real BuildKit with a plain Dockerfile (golb's `compress` is not wired
+//! yet; docs/size.md): the UPX image packs a Go binary reproducibly, and the
+//! packed binary runs. The cgo builder, the glibc base and the alpine
+//! stand-in are proven through golb itself in tests/tests/slim.rs.
 
 use golb_e2e::*;
 use std::path::Path;
@@ -105,75 +103,4 @@ RUN ["/server", "-version"]
         run_output(&log).contains("hello dev"),
         "the packed binary did not print its version:\n{log}"
     );
-}
-
-#[test]
-fn cgo_builder_builds_sqlite_which_needs_the_glibc_base() {
-    let h = harness();
-    let ctx = TempDir::new("slim-cgo");
-    copy_tree(&repo_root().join("tests/fixtures/cgo-sqlite"), ctx.path());
-    write(
-        ctx.path(),
-        "Dockerfile",
-        &format!(
-            r#"FROM {cgo} AS build
-WORKDIR /src
-COPY go.mod go.sum ./
-RUN --mount=type=cache,id=golb-e2e-cgo-mod,target=/go/pkg/mod ["go", "mod", "download"]
-COPY cmd ./cmd
-ENV CGO_ENABLED=1
-RUN --mount=type=cache,id=golb-e2e-cgo-mod,target=/go/pkg/mod --mount=type=cache,id=golb-e2e-cgo-build,target=/root/.cache/go-build ["go", "build", "-trimpath", "-ldflags", "-s -w -buildid=", "-o", "/out/notes", "./cmd/notes"]
-
-FROM gcr.io/distroless/base-debian12:nonroot AS glibc
-COPY --from=build /out/notes /usr/local/bin/notes
-RUN ["/usr/local/bin/notes", "-db", "/tmp/notes.db", "first", "second"]
-
-FROM gcr.io/distroless/static-debian12:nonroot AS static
-COPY --from=build /out/notes /usr/local/bin/notes
-RUN ["/usr/local/bin/notes", "-version"]
-"#,
-            cgo = h.var("GOLB_GOLANG_CGO_IMAGE")
-        ),
-    );
-    let log = build(ctx.path(), "glibc", &["--opt", "no-cache=glibc"]);
-    let printed = run_output(&log);
-    assert!(
-        printed.contains("sqlite 3.") && printed.contains(": 2 notes in /tmp/notes.db"),
-        "the cgo binary did not use SQLite:\n{log}"
-    );
-    // The same binary on the static base: no dynamic loader, so it cannot start.
-    let mut cmd = buildctl_dockerfile(h, ctx.path());
-    let failed = run_fails(cmd.args(["--opt", "target=static"]));
-    assert!(
-        failed.contains("no such file or directory"),
-        "expected the missing loader to stop it:\n{failed}"
-    );
-}
-
-#[test]
-fn alpine_stand_in_has_a_shell_and_runs_go_as_nonroot() {
-    let h = harness();
-    let ctx = TempDir::new("slim-alpine");
-    copy_tree(&example_dir("hello"), ctx.path());
-    write(
-        ctx.path(),
-        "Dockerfile",
-        &format!(
-            r#"{HELLO_BUILD}
-FROM {alpine} AS run
-COPY --from=build /out/server /usr/local/bin/server
-USER 65532:65532
-RUN /usr/local/bin/server -version && id -u && echo "shell $0"
-"#,
-            alpine = h.var("GOLB_ALPINE_IMAGE")
-        ),
-    );
-    let log = build(ctx.path(), "run", &["--opt", "no-cache=run"]);
-    let printed = run_output(&log);
-    for line in ["hello dev", "65532", "shell /bin/sh"] {
-        assert!(
-            printed.lines().any(|l| l.trim() == line),
-            "no {line:?} in:\n{log}"
-        );
-    }
 }

@@ -13,6 +13,7 @@
 mod host;
 mod requests;
 mod resolve;
+mod size;
 
 pub use resolve::input_image_config;
 
@@ -150,9 +151,18 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         let mut bridge = bridge.clone();
         let cache_imports = cache_imports.clone();
         solves.spawn(async move {
-            let reference = bridge
-                .solve(planned.definition, cache_imports.clone())
-                .await?;
+            let mut size_bridge = bridge.clone();
+            let image = bridge.solve(planned.definition, cache_imports.clone());
+            let size = async {
+                match planned.size {
+                    Some(size) => size::solve(&mut size_bridge, size, cache_imports.clone())
+                        .await
+                        .map(Some),
+                    None => Ok(None),
+                }
+            };
+            let (reference, size) = tokio::join!(image, size);
+            let reference = reference?;
             // The SBOM step reads the binaries the result holds: solving it
             // after the result reuses them.
             let sbom = match planned.sbom {
@@ -167,6 +177,7 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
                     config: planned.config,
                 },
                 sbom,
+                size?,
             ))
         });
     }
@@ -175,9 +186,14 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         let solved = joined.map_err(task_failed)??;
         returned.push(solved);
     }
-    returned.sort_by_key(|(index, _, _)| *index);
+    returned.sort_by_key(|(index, _, _, _)| *index);
+    let shown: Vec<_> = returned
+        .iter()
+        .map(|(_, image, _, size)| (image, size))
+        .collect();
+    size::report(&host, &shown).await?;
     let mut result = ReturnResult::default();
-    for (_, image, sbom) in returned {
+    for (_, image, sbom, _) in returned {
         if let Some(sbom) = sbom {
             result.attestations.insert(
                 image.platform.clone(),

@@ -11,7 +11,7 @@ use crate::image_config;
 use crate::options::{BuildOptions, Step};
 use golb_proto::llb::{CacheSharing, Copy, Exec, File, Mkfile, Mount, Platform, State};
 
-fn builder_state(input: &PlanInput<'_>) -> State {
+pub(super) fn builder_state(input: &PlanInput<'_>) -> State {
     let builder = &input.builder.reference;
     let mut image = image_source(
         builder,
@@ -421,6 +421,7 @@ pub(super) fn build_binary(
         output_name: &binary.name,
         ldflags: binary.ldflags.iter().map(String::as_str).collect(),
         tags: tags.clone(),
+        cgo: binary.cgo,
     };
     let cache = go.cache(target, &tags);
     let command = go_build::build_step(&build, input.module, &input.spec.modules, target, &cache);

@@ -4,6 +4,7 @@
 
 use super::{image_source, BinaryPlan, PlanInput, SourceImage, Target, SPEC_SOURCE, SPEC_TOP};
 use crate::options::BuildOptions;
+use crate::preset::{self, Preset};
 use crate::spec::Spec;
 use golb_proto::llb::{Copy, File, Mkdir, Platform, State};
 use std::collections::BTreeSet;
@@ -32,7 +33,18 @@ pub fn base_source(
         .map(|b| b.location)
         .or(runtime.location)
         .unwrap_or(SPEC_TOP);
-    image.location(SPEC_SOURCE, location).build()
+    let image = image.location(SPEC_SOURCE, location).build();
+    match preset::of_spec(spec) {
+        Some(Preset::Scratch) => preset::scratch_layer(
+            image,
+            preset::wants_timezones(spec),
+            options.source_date_epoch.saturating_mul(1_000_000_000),
+        )
+        .custom_name(format!("[golb] scratch preset ({platform})"))
+        .location(SPEC_SOURCE, location)
+        .build(),
+        _ => image,
+    }
 }
 
 /// The paths whose existence in the runtime base decides where each

@@ -11,9 +11,13 @@
 mod go_steps;
 mod layers;
 mod sbom_step;
+mod size_step;
+mod upx;
 
 pub use layers::{base_source, file_destination_paths};
 pub use sbom_step::SBOM_PATH;
+pub use size_step::{GATE_FILE, SUMMARY_FILE};
+pub use upx::errors as upx_errors;
 
 use crate::go_build::{self, GoCheck};
 use crate::go_module::{self, GoModule};
@@ -21,6 +25,7 @@ use crate::go_packages::GoSources;
 use crate::image_config::{self, RuntimeImage};
 use crate::image_ref::ImageRef;
 pub use crate::options::{BuildOptions, BuildTarget, NoCache, Step};
+use crate::preset;
 use crate::spec::{self, Location, Spec, SpecError, DEFAULT_RUNTIME_BASE};
 use go_steps::GoSteps;
 use golb_proto::llb::{Image, Platform, State};
@@ -78,6 +83,9 @@ pub struct PlatformPlan {
     /// The SBOM step's output (the document at [`SBOM_PATH`]), when the
     /// build asked golb for one.
     pub sbom: Option<State>,
+    /// The image's size step (`size_step`): solved beside every image for
+    /// its summary and gate.
+    pub size: Option<State>,
 }
 
 /// A binary with every default applied.
@@ -87,6 +95,8 @@ pub struct BinaryPlan {
     pub package: String,
     pub ldflags: Vec<String>,
     pub tags: Vec<String>,
+    /// Built with CGO_ENABLED=1.
+    pub cgo: bool,
     pub location: Location,
 }
 
@@ -106,9 +116,15 @@ pub enum PlanError {
     Llb(#[from] golb_proto::llb::LlbError),
 }
 
-/// The runtime base the spec asks for, or distroless static nonroot.
+/// The image the runtime base resolves: a preset's (`crate::preset`), the
+/// one the spec names, or distroless static nonroot.
 pub fn runtime_base(spec: &Spec) -> Result<ImageRef, SpecError> {
     match &spec.runtime.base {
+        Some(base) if preset::Preset::named(&base.value).is_some() => {
+            let image =
+                preset::Preset::named(&base.value).map_or(DEFAULT_RUNTIME_BASE, |p| p.image());
+            ImageRef::parse(image).map_err(|e| spec.error_at(base.location, e.to_string()))
+        }
         Some(base) => {
             ImageRef::parse(&base.value).map_err(|e| spec.error_at(base.location, e.to_string()))
         }
@@ -117,15 +133,67 @@ pub fn runtime_base(spec: &Spec) -> Result<ImageRef, SpecError> {
     }
 }
 
+/// What `cgo = true` needs, as spec errors: a glibc runtime base (not a
+/// preset, not a static or Alpine image) when the build makes an image,
+/// and no cross-compiling (golb has no key for a cross C compiler).
+pub fn cgo_errors(
+    spec: &Spec,
+    image: bool,
+    platforms: &[Platform],
+    build_platform: &Platform,
+) -> Vec<SpecError> {
+    let Some((binary, cgo)) = spec
+        .binaries
+        .iter()
+        .find_map(|b| b.cgo.as_ref().filter(|c| c.value).map(|c| (b, c)))
+    else {
+        return Vec::new();
+    };
+    let mut errors = Vec::new();
+    if image {
+        let base = spec.runtime.base.as_ref();
+        let why = match preset::of_spec(spec) {
+            Some(p) => Some(p.why_not_for_cgo()),
+            None => base.and_then(|b| preset::not_glibc(&b.value)),
+        };
+        if let Some(why) = why {
+            let at = base.map_or(cgo.location, |b| b.location);
+            errors.push(spec.error_at(
+                at,
+                format!(
+                    "{} is built with cgo = true, so it needs glibc at run time, but {why}; name a glibc base, e.g. [runtime] base = \"gcr.io/distroless/base-debian12:nonroot\"",
+                    spec::default_binary_name(binary).unwrap_or_else(|| binary.package.value.clone())
+                ),
+            ));
+        }
+    }
+    let same = |p: &Platform| {
+        p.os == build_platform.os
+            && p.architecture == build_platform.architecture
+            && p.variant == build_platform.variant
+    };
+    if let Some(other) = platforms.iter().find(|p| !same(p)) {
+        errors.push(spec.error_at(
+            cgo.location,
+            format!(
+                "cgo = true cannot cross-compile: building for {other} on {build_platform} needs a C cross compiler for {other}, and golb has no key to name one yet; build for {build_platform} only (--platform {build_platform}), or on a {other} builder"
+            ),
+        ));
+    }
+    errors
+}
+
 /// The binaries to build, with names defaulted. With no `[[binary]]` the
 /// module root is built, named after the module path.
 pub fn binaries(spec: &Spec, module: &GoModule) -> Vec<BinaryPlan> {
+    let preset_tags = preset::extra_tags(spec);
     if spec.binaries.is_empty() {
         return vec![BinaryPlan {
             name: module.default_binary_name(),
             package: ".".to_string(),
             ldflags: vec![],
-            tags: vec![],
+            tags: preset_tags,
+            cgo: false,
             location: SPEC_TOP,
         }];
     }
@@ -135,7 +203,13 @@ pub fn binaries(spec: &Spec, module: &GoModule) -> Vec<BinaryPlan> {
             name: spec::default_binary_name(b).unwrap_or_else(|| module.default_binary_name()),
             package: b.package.value.clone(),
             ldflags: b.ldflags.iter().map(|f| f.value.clone()).collect(),
-            tags: b.tags.iter().map(|t| t.value.clone()).collect(),
+            tags: b
+                .tags
+                .iter()
+                .map(|t| t.value.clone())
+                .chain(preset_tags.iter().cloned())
+                .collect(),
+            cgo: b.cgo.as_ref().is_some_and(|c| c.value),
             location: b.location,
         })
         .collect()
@@ -177,7 +251,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
     let check = match input.build_target {
         BuildTarget::Test => Some(GoCheck::Test),
         BuildTarget::Vet => Some(GoCheck::Vet),
-        BuildTarget::Image | BuildTarget::Binaries => None,
+        BuildTarget::Image | BuildTarget::Binaries | BuildTarget::Size => None,
     };
     if let Some(check) = check {
         return Ok(vec![PlatformPlan {
@@ -185,11 +259,12 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
             state: go_steps::check_module(&input, &go, check)?,
             config: None,
             sbom: None,
+            size: None,
         }]);
     }
 
     let entrypoint = match input.build_target {
-        BuildTarget::Image => default_entrypoint(spec, &binaries)?,
+        BuildTarget::Image | BuildTarget::Size => default_entrypoint(spec, &binaries)?,
         _ => None,
     };
     let build_inputs = go_steps::build_inputs(&input);
@@ -212,20 +287,25 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
             ));
         }
         let image = match (&input.build_target, &target.base) {
-            (BuildTarget::Image, Some(base)) => {
+            (BuildTarget::Image | BuildTarget::Size, Some(base)) => {
                 let created = image_config::rfc3339(input.options.source_date_epoch);
                 let names: Vec<&str> = binaries.iter().map(|b| b.name.as_str()).collect();
+                let preset = preset::of_spec(spec).filter(|_| base.replacement.is_none());
                 let config = image_config::runtime_config(
-                    &base.config,
+                    &preset::base_config(preset, &base.config),
                     &RuntimeImage {
                         spec: &spec.runtime,
                         default_entrypoint: entrypoint.clone(),
                         platform: &target.platform,
                         created: &created,
-                        layer_descriptions: spec
-                            .files
-                            .iter()
-                            .map(|f| format!("golb: COPY {} {}", f.src, f.dest))
+                        layer_descriptions: (preset == Some(preset::Preset::Scratch))
+                            .then(|| preset::scratch_description(preset::wants_timezones(spec)))
+                            .into_iter()
+                            .chain(
+                                spec.files
+                                    .iter()
+                                    .map(|f| format!("golb: COPY {} {}", f.src, f.dest)),
+                            )
                             .chain([format!(
                                 "golb: COPY {} {}/",
                                 names.join(" "),
@@ -234,16 +314,15 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                             .collect(),
                     },
                 );
-                let with_files = layers::files_layers(
-                    &input,
-                    base_source(spec, base, &target.platform, input.options),
-                    base.existing_dirs.as_ref(),
-                );
+                let base_state = base_source(spec, base, &target.platform, input.options);
+                let with_files =
+                    layers::files_layers(&input, base_state.clone(), base.existing_dirs.as_ref());
+                let shipped = upx::pack(&input, &target.platform, &built)?;
                 let state = layers::binaries_layer(
                     &input,
                     target,
                     with_files,
-                    &built,
+                    &shipped,
                     go_build::BINARY_DIR,
                 );
                 let sbom = match input.options.sbom {
@@ -256,11 +335,23 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                     )?),
                     false => None,
                 };
-                PlatformPlan {
-                    platform: target.platform.clone(),
-                    state,
-                    config: Some(config),
-                    sbom,
+                let size =
+                    size_step::size_step(&input, &target.platform, &built, &state, &base_state)?;
+                match input.build_target {
+                    BuildTarget::Size => PlatformPlan {
+                        platform: target.platform.clone(),
+                        state: size,
+                        config: None,
+                        sbom: None,
+                        size: None,
+                    },
+                    _ => PlatformPlan {
+                        platform: target.platform.clone(),
+                        state,
+                        config: Some(config),
+                        sbom,
+                        size: Some(size),
+                    },
                 }
             }
             _ => {
@@ -274,6 +365,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                     state,
                     config: None,
                     sbom,
+                    size: None,
                 }
             }
         };
@@ -600,6 +692,67 @@ mod tests {
             args.contains("=/hello") && !args.contains("--runtime"),
             "{args}"
         );
+    }
+
+    #[test]
+    fn cgo_needs_a_glibc_base_and_no_cross_compiling() {
+        let amd64 = Platform::linux_amd64();
+        let arm64 = Platform::parse("linux/arm64").unwrap();
+        let errors = |text: &str, platforms: &[Platform]| {
+            let spec = Spec::parse("golb.toml", text).unwrap();
+            cgo_errors(&spec, true, platforms, &amd64)
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+        };
+        let cgo = "[[binary]]\npackage = \"./cmd/notes\"\ncgo = true\n";
+        // The default base is the distroless preset: the error is at cgo.
+        let default = errors(cgo, std::slice::from_ref(&amd64));
+        assert_eq!(default.len(), 1, "{default:?}");
+        assert!(
+            default[0].starts_with("golb.toml:3:7: notes is built with cgo = true"),
+            "{default:?}"
+        );
+        let alpine = errors(
+            &format!("{cgo}[runtime]\nbase = \"alpine\"\n"),
+            std::slice::from_ref(&amd64),
+        );
+        assert!(
+            alpine[0].starts_with("golb.toml:5:8:") && alpine[0].contains("musl"),
+            "{alpine:?}"
+        );
+        let glibc = format!("{cgo}[runtime]\nbase = \"gcr.io/distroless/base-debian12:nonroot\"\n");
+        assert!(errors(&glibc, std::slice::from_ref(&amd64)).is_empty());
+        let cross = errors(&glibc, &[amd64.clone(), arm64]);
+        assert!(
+            cross[0].starts_with("golb.toml:3:7:") && cross[0].contains("cannot cross-compile"),
+            "{cross:?}"
+        );
+        assert!(errors("", &[Platform::linux_amd64()]).is_empty());
+    }
+
+    #[test]
+    fn upx_is_refused_where_it_cannot_pack_and_needs_its_image() {
+        let text = "[runtime]\ncompress = \"upx\"\nupx_image = \"tools/upx:4.2.2\"\n";
+        let spec = Spec::parse("golb.toml", text).unwrap();
+        assert!(upx_errors(&spec, &[Platform::linux_amd64()]).is_empty());
+        let s390x = upx_errors(&spec, &[Platform::parse("linux/s390x").unwrap()]);
+        assert!(
+            s390x[0].to_string().starts_with("golb.toml:3:13:"),
+            "{s390x:?}"
+        );
+        for (bad, at) in [
+            ("[runtime]\ncompress = \"upx\"\n", "golb.toml:2:12:"),
+            (
+                "[runtime]\ncompress = \"gzip\"\nupx_image = \"u\"\n",
+                "golb.toml:2:12:",
+            ),
+            ("[runtime]\nupx_image = \"u\"\n", "golb.toml:2:13:"),
+            ("[runtime]\nmax_growth = \"lots\"\n", "golb.toml:2:14:"),
+        ] {
+            let err = Spec::parse("golb.toml", bad).unwrap_err().to_string();
+            assert!(err.starts_with(at), "{bad}: {err}");
+        }
     }
 
     #[test]

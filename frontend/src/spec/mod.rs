@@ -78,7 +78,8 @@ pub struct RuntimeFile {
 }
 
 /// Build arguments golb defines itself; `[args]` may not redeclare them.
-pub const BUILTIN_ARGS: [&str; 13] = [
+pub const BUILTIN_ARGS: [&str; 14] = [
+    "SIZE_BASELINE",
     "VERSION",
     "VCS_REVISION",
     "VCS_SOURCE",
@@ -134,12 +135,25 @@ pub struct Binary {
     /// Added after the flags golb always sets (`-s -w -buildid=`).
     pub ldflags: Vec<Located<String>>,
     pub tags: Vec<Located<String>>,
+    /// `cgo = true`: CGO_ENABLED=1 for this binary.
+    pub cgo: Option<Located<bool>>,
     pub location: Location,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Runtime {
+    /// A preset name (`crate::preset`) or an image reference.
     pub base: Option<Located<String>>,
+    /// `timezones = true`: the image carries zone data (`crate::preset`).
+    pub timezones: Option<Located<bool>>,
+    /// `compress = "upx"`: the image's binaries packed by UPX from `upx_image`.
+    pub upx_image: Option<Located<String>>,
+    /// The size gate's budgets, in bytes (`crate::size::gate`).
+    pub max_image_size: Option<Located<u64>>,
+    pub max_layer_size: Option<Located<u64>>,
+    pub max_growth: Option<Located<u64>>,
+    /// The growth budget's baseline image (build arg SIZE_BASELINE).
+    pub size_baseline: Option<Located<String>>,
     pub user: Option<Located<String>>,
     pub entrypoint: Option<Located<Vec<String>>>,
     pub args: Option<Located<Vec<String>>>,
@@ -433,6 +447,7 @@ impl Checker<'_> {
             name: raw.name.as_ref().map(|n| self.located(n)),
             ldflags: raw.ldflags.iter().map(|f| self.located(f)).collect(),
             tags: raw.tags.iter().map(|t| self.located(t)).collect(),
+            cgo: raw.cgo.as_ref().map(|c| self.located(c)),
             location,
         }
     }
@@ -513,6 +528,12 @@ impl Checker<'_> {
         }
         Runtime {
             base: raw.base.as_ref().map(|b| self.located(b)),
+            timezones: raw.timezones.as_ref().map(|t| self.located(t)),
+            upx_image: self.compress(raw),
+            max_image_size: self.budget(raw.max_image_size.as_ref(), "max_image_size"),
+            max_layer_size: self.budget(raw.max_layer_size.as_ref(), "max_layer_size"),
+            max_growth: self.budget(raw.max_growth.as_ref(), "max_growth"),
+            size_baseline: None,
             user: raw.user.as_ref().map(|u| self.located(u)),
             entrypoint: raw.entrypoint.as_ref().map(|e| self.located(e)),
             args: raw.args.as_ref().map(|a| self.located(a)),
@@ -800,6 +821,61 @@ impl Checker<'_> {
                     "package = {p:?} must be one main package inside the module, relative to its root: write e.g. \".\" or \"./cmd/server\""
                 ),
             );
+        }
+    }
+
+    /// `compress = "upx"` with the image `upx_image` names.
+    fn compress(&mut self, raw: &raw::RawRuntime) -> Option<Located<String>> {
+        if let Some(compress) = &raw.compress {
+            if compress.get_ref() != "upx" {
+                self.error(
+                    self.locate(compress),
+                    format!(
+                        "compress = {:?}: golb knows only \"upx\"",
+                        compress.get_ref()
+                    ),
+                );
+                return None;
+            }
+        }
+        match (&raw.compress, &raw.upx_image) {
+            (Some(_), Some(image)) => {
+                self.image_reference(image, "upx_image");
+                Some(self.located(image))
+            }
+            (Some(compress), None) => {
+                self.error(
+                    self.locate(compress),
+                    "compress = \"upx\" needs the image that holds UPX: upx_image = \"registry.example.com/tools/upx:4.2.2@sha256:…\"",
+                );
+                None
+            }
+            (None, Some(image)) => {
+                self.error(
+                    self.locate(image),
+                    "upx_image is only used with compress = \"upx\"; add it or remove upx_image",
+                );
+                None
+            }
+            (None, None) => None,
+        }
+    }
+
+    /// A size budget (`"5MB"`), in bytes.
+    fn budget(&mut self, value: Option<&Spanned<String>>, key: &str) -> Option<Located<u64>> {
+        let value = value?;
+        match crate::size::gate::parse_bytes(value.get_ref()) {
+            Ok(bytes) => Some(Located {
+                value: bytes,
+                location: self.locate(value),
+            }),
+            Err(why) => {
+                self.error(
+                    self.locate(value),
+                    format!("{key}: {why}; write it like \"40MB\", \"512kB\" or \"20MiB\""),
+                );
+                None
+            }
         }
     }
 

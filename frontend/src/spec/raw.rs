@@ -136,15 +136,41 @@ pub struct RawBinary {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub tags: Vec<Spanned<String>>,
+    /// Build with cgo (CGO_ENABLED=1, the builder's gcc). Needs a builder image with gcc and a glibc
+    /// runtime base (e.g. gcr.io/distroless/base-debian12:nonroot); not with the distroless, scratch
+    /// or alpine presets, and not when cross-compiling.
+    #[schemars(with = "Option<bool>")]
+    pub cgo: Option<Spanned<bool>>,
 }
 
 /// `[runtime]`: the runtime image's base and config.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRuntime {
-    /// The runtime base image; default gcr.io/distroless/static-debian12:nonroot.
+    /// The runtime base: a preset ("distroless", the default: gcr.io/distroless/static-debian12:nonroot;
+    /// "scratch": empty plus CA certificates, passwd/group with nonroot 65532 and /tmp; "alpine": alpine:3.22
+    /// run as 65532) or an image reference.
     #[schemars(with = "Option<String>")]
     pub base: Option<Spanned<String>>,
+    /// The image carries time zone data: scratch gets /usr/share/zoneinfo, alpine builds with -tags timetzdata
+    /// (distroless has the zone data already).
+    #[schemars(with = "Option<bool>")]
+    pub timezones: Option<Spanned<bool>>,
+    /// "upx": pack the image's binaries with UPX (`upx --best --lzma`), from the image `upx_image` names.
+    #[schemars(with = "Option<String>")]
+    pub compress: Option<Spanned<String>>,
+    /// The image holding a pinned `upx` on its PATH, for compress = "upx" (pin it by digest).
+    #[schemars(with = "Option<String>")]
+    pub upx_image: Option<Spanned<String>>,
+    /// Size gate: budget of the whole image (base + golb's layers), uncompressed file bytes: "40MB", "512kB", "20MiB".
+    #[schemars(with = "Option<String>")]
+    pub max_image_size: Option<Spanned<String>>,
+    /// Size gate: budget of golb's layers (the image's bytes less the base's), uncompressed.
+    #[schemars(with = "Option<String>")]
+    pub max_layer_size: Option<Spanned<String>>,
+    /// Size gate: how much the image may grow since the baseline image named by the build arg SIZE_BASELINE, e.g. "5MB".
+    #[schemars(with = "Option<String>")]
+    pub max_growth: Option<Spanned<String>>,
     /// The user the container runs as; default: the base's if not root, else 65532:65532.
     #[schemars(with = "Option<String>")]
     pub user: Option<Spanned<String>>,

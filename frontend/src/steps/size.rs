@@ -3,6 +3,8 @@
 //! (`crate::size`) and writes the report files. Prints a one-line summary
 //! per binary, for the build output.
 
+use crate::go_binary::buildinfo::BuildInfo;
+use crate::size::gate::{self, Budget, ImageSize};
 use crate::size::{self, names::Modules, render, EmbeddedFile, SizeReport};
 use std::path::{Path, PathBuf};
 
@@ -14,9 +16,9 @@ pub struct SizeArgs {
     /// An unstripped twin (same build without -s -w) of the binary with the same file name.
     #[arg(long = "twin", value_name = "PATH")]
     pub twins: Vec<PathBuf>,
-    /// The main module's path, from the build info.
+    /// The main module's path; default: each binary's build info.
     #[arg(long, value_name = "PATH")]
-    pub main_module: String,
+    pub main_module: Option<String>,
     /// A dependency module's path, from the build info. Repeatable.
     #[arg(long = "module", value_name = "PATH")]
     pub modules: Vec<String>,
@@ -30,6 +32,35 @@ pub struct SizeArgs {
     pub markdown: Option<PathBuf>,
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// The gate and the build-output summary: the image's files, its base's, the budgets.
+    #[command(flatten)]
+    pub image: ImageArgs,
+}
+
+/// What the size step knows of the image around the binaries.
+#[derive(Debug, Default, clap::Args)]
+pub struct ImageArgs {
+    /// The whole image's filesystem (its uncompressed bytes are its files').
+    #[arg(long, value_name = "DIR")]
+    pub image_root: Option<PathBuf>,
+    /// The base's filesystem; golb's layers are the image less the base.
+    #[arg(long, value_name = "DIR")]
+    pub base_root: Option<PathBuf>,
+    /// The baseline image's filesystem (its binaries in usr/local/bin are attributed too).
+    #[arg(long, value_name = "DIR")]
+    pub baseline_root: Option<PathBuf>,
+    #[arg(long, value_name = "BYTES")]
+    pub max_image: Option<u64>,
+    #[arg(long, value_name = "BYTES")]
+    pub max_layer: Option<u64>,
+    #[arg(long, value_name = "BYTES")]
+    pub max_growth: Option<u64>,
+    /// Where the summary goes (also printed).
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// Where the gate's verdict goes: empty when within budget, else why not.
+    #[arg(long, value_name = "FILE")]
+    pub gate: Option<PathBuf>,
 }
 
 fn parse_embed(pair: &str) -> Result<(String, PathBuf), String> {
@@ -61,25 +92,13 @@ pub fn run(args: &SizeArgs) -> Result<String, String> {
     }
     let mut reports = Vec::new();
     for path in &args.binaries {
-        let name = file_name(path);
-        let binary = read(path)?;
-        let twin = match args.twins.iter().find(|t| file_name(t) == name) {
-            Some(twin) => Some(read(twin)?),
-            None => None,
-        };
-        let mut report = size::attribute(&size::Input {
-            name: &name,
-            binary: &binary,
-            modules: Modules {
-                main: &args.main_module,
-                dependencies: &args.modules,
-            },
-            twin: twin.as_deref(),
-            embedded: &embedded,
-        })
-        .map_err(|e| e.to_string())?;
-        keep_relevant_misses(&mut report);
-        reports.push(report);
+        let twin = args.twins.iter().find(|t| file_name(t) == file_name(path));
+        reports.push(report_of(
+            args,
+            path,
+            twin.map(PathBuf::as_path),
+            &embedded,
+        )?);
     }
     for (path, text) in [
         (
@@ -99,7 +118,137 @@ pub fn run(args: &SizeArgs) -> Result<String, String> {
             write_atomically(path, text.as_bytes())?;
         }
     }
-    Ok(reports.iter().map(summary).collect())
+    let mut text: String = reports.iter().map(summary).collect();
+    if let Some(root) = &args.image.image_root {
+        let (current, verdict) = gate(args, root, reports)?;
+        text = format!(
+            "image {} uncompressed: base {}, golb's layers {}\n{text}",
+            render::human(current.base_bytes + current.golb_layer_bytes),
+            render::human(current.base_bytes),
+            render::human(current.golb_layer_bytes),
+        );
+        if let Some(path) = &args.image.gate {
+            write_atomically(path, verdict.as_bytes())?;
+        }
+        if !verdict.is_empty() {
+            text.push_str(&verdict);
+            text.push('\n');
+        }
+    }
+    if let Some(path) = &args.image.summary {
+        write_atomically(path, text.as_bytes())?;
+    }
+    Ok(text)
+}
+
+/// One binary's report; the modules from its build info unless given.
+fn report_of(
+    args: &SizeArgs,
+    path: &Path,
+    twin: Option<&Path>,
+    embedded: &[EmbeddedFile],
+) -> Result<SizeReport, String> {
+    let name = file_name(path);
+    let binary = read(path)?;
+    let twin = match twin {
+        Some(twin) => Some(read(twin)?),
+        None => None,
+    };
+    let (main, dependencies) = match &args.main_module {
+        Some(main) => (main.clone(), args.modules.clone()),
+        None => {
+            let info = BuildInfo::read(&binary).map_err(|e| format!("{name}: {e}"))?;
+            let main = info.main.map(|m| m.path).unwrap_or(info.path);
+            (main, info.deps.into_iter().map(|m| m.path).collect())
+        }
+    };
+    let mut report = size::attribute(&size::Input {
+        name: &name,
+        binary: &binary,
+        modules: Modules {
+            main: &main,
+            dependencies: &dependencies,
+        },
+        twin: twin.as_deref(),
+        embedded,
+    })
+    .map_err(|e| e.to_string())?;
+    keep_relevant_misses(&mut report);
+    Ok(report)
+}
+
+/// The image's figures and the gate's verdict ("" within budget).
+fn gate(
+    args: &SizeArgs,
+    image_root: &Path,
+    reports: Vec<SizeReport>,
+) -> Result<(ImageSize, String), String> {
+    let image_bytes = tree_bytes(image_root)?;
+    let base_bytes = match &args.image.base_root {
+        Some(base) => tree_bytes(base)?,
+        None => 0,
+    };
+    let current = ImageSize {
+        base_bytes,
+        golb_layer_bytes: image_bytes.saturating_sub(base_bytes),
+        reports,
+    };
+    let baseline = match &args.image.baseline_root {
+        Some(root) => Some(baseline(args, root)?),
+        None => None,
+    };
+    let budget = Budget {
+        max_image: args.image.max_image,
+        max_layer: args.image.max_layer,
+        max_growth: args.image.max_growth,
+    };
+    let verdict = match gate::check(&current, baseline.as_ref(), &budget) {
+        Ok(()) => String::new(),
+        Err(errors) => gate::message(&errors),
+    };
+    Ok((current, verdict))
+}
+
+/// The baseline image's size, with reports of its Go binaries.
+fn baseline(args: &SizeArgs, root: &Path) -> Result<ImageSize, String> {
+    let mut reports = Vec::new();
+    let bin = root.join(crate::go_build::BINARY_DIR.trim_start_matches('/'));
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&bin)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    names.sort();
+    for path in names {
+        // Not every file of a baseline is a Go binary golb can read.
+        if let Ok(report) = report_of(args, &path, None, &[]) {
+            reports.push(report);
+        }
+    }
+    Ok(ImageSize {
+        base_bytes: tree_bytes(root)?,
+        golb_layer_bytes: 0,
+        reports,
+    })
+}
+
+/// Uncompressed bytes of a filesystem: its regular files' sizes.
+fn tree_bytes(root: &Path) -> Result<u64, String> {
+    let mut total = 0;
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+            let meta = entry
+                .metadata()
+                .map_err(|e| format!("{}: {e}", entry.path().display()))?;
+            if meta.is_dir() {
+                dirs.push(entry.path());
+            } else if meta.is_file() {
+                total += meta.len();
+            }
+        }
+    }
+    Ok(total)
 }
 
 /// An embedded file missing from a binary is news only when the embedding
@@ -168,12 +317,13 @@ mod tests {
         let args = SizeArgs {
             binaries: vec![binary],
             twins: vec![],
-            main_module: main,
+            main_module: Some(main),
             modules,
             embeds: vec![("main".into(), page.clone())],
             json: Some(dir.join("size.json")),
             markdown: Some(dir.join("size.md")),
             html: Some(dir.join("size.html")),
+            image: ImageArgs::default(),
         };
         let summary = run(&args).unwrap();
         assert!(summary.starts_with("site "), "{summary}");
@@ -213,12 +363,13 @@ mod tests {
         let args = SizeArgs {
             binaries: vec![dir.join("script")],
             twins: vec![],
-            main_module: "example.com/x".into(),
+            main_module: Some("example.com/x".into()),
             modules: vec![],
             embeds: vec![],
             json: Some(dir.join("size.json")),
             markdown: None,
             html: None,
+            image: ImageArgs::default(),
         };
         let err = run(&args).unwrap_err();
         assert!(err.starts_with("script: not an ELF file"), "{err}");

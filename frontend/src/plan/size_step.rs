@@ -1,0 +1,123 @@
+//! The size step of an image build: `golb step size` over the built
+//! binaries, the finished image and its base (and the baseline image the
+//! build argument SIZE_BASELINE names). It writes the reports the `size`
+//! target exports, the summary every image build shows, and the size
+//! gate's verdict, which the frontend turns into the build's failure.
+
+use super::go_steps::{builder_state, golb_mount};
+use super::{BinaryPlan, PlanInput, SPEC_SOURCE, SPEC_TOP};
+use crate::go_build;
+use crate::image_ref::ImageRef;
+use golb_proto::llb::{Exec, Mount, Platform, State};
+
+/// Where the step's files are, in the step and in its result.
+const DIR: &str = "/run/golb/size";
+const OUT: &str = "/run/golb/size/out";
+/// The summary the build output shows, in the step's result.
+pub const SUMMARY_FILE: &str = "summary.txt";
+/// The gate's verdict in the step's result: empty when within budget.
+pub const GATE_FILE: &str = "gate.txt";
+
+/// The size step for one platform: its result holds size.json, size.md,
+/// size.html, summary.txt and gate.txt.
+pub(super) fn size_step(
+    input: &PlanInput<'_>,
+    platform: &Platform,
+    built: &[(BinaryPlan, State)],
+    image: &State,
+    base: &State,
+) -> Result<State, golb_proto::llb::LlbError> {
+    let runtime = &input.spec.runtime;
+    let mut args: Vec<String> = vec![go_build::GOLB_BIN.into(), "step".into(), "size".into()];
+    for (binary, _) in built {
+        args.push("--binary".into());
+        args.push(format!("{DIR}/in/{0}/{0}", binary.name));
+    }
+    for (flag, file) in [
+        ("--json", "size.json"),
+        ("--markdown", "size.md"),
+        ("--html", "size.html"),
+        ("--summary", SUMMARY_FILE),
+        ("--gate", GATE_FILE),
+    ] {
+        args.push(flag.into());
+        args.push(format!("{OUT}/{file}"));
+    }
+    args.extend([
+        "--image-root".into(),
+        format!("{DIR}/image"),
+        "--base-root".into(),
+        format!("{DIR}/base"),
+    ]);
+    for (flag, budget) in [
+        ("--max-image", &runtime.max_image_size),
+        ("--max-layer", &runtime.max_layer_size),
+        ("--max-growth", &runtime.max_growth),
+    ] {
+        if let Some(budget) = budget {
+            args.push(flag.into());
+            args.push(budget.value.to_string());
+        }
+    }
+    let baseline = runtime
+        .size_baseline
+        .as_ref()
+        .map(|reference| baseline_image(input, reference, platform));
+    if baseline.is_some() {
+        args.push("--baseline-root".into());
+        args.push(format!("{DIR}/baseline"));
+    }
+    let location = [
+        &runtime.max_image_size,
+        &runtime.max_layer_size,
+        &runtime.max_growth,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|b| b.location)
+    .next()
+    .or(runtime.location)
+    .unwrap_or(SPEC_TOP);
+    let mut exec = Exec::new(builder_state(input), args)
+        .cwd("/")
+        .env("PATH", go_build::DEFAULT_PATH)
+        .mount(golb_mount(input))
+        .mount(Mount::readonly_bind(format!("{DIR}/image"), image.clone()))
+        .mount(Mount::readonly_bind(format!("{DIR}/base"), base.clone()))
+        .mount(Mount::scratch(OUT))
+        .network_none()
+        .custom_name(format!("[golb] size of the image ({platform})"))
+        .location(SPEC_SOURCE, location);
+    for (binary, output) in built {
+        exec = exec.mount(Mount::readonly_bind(
+            format!("{DIR}/in/{}", binary.name),
+            output.clone(),
+        ));
+    }
+    if let Some(baseline) = baseline {
+        exec = exec.mount(Mount::readonly_bind(format!("{DIR}/baseline"), baseline));
+    }
+    exec.build().output(OUT)
+}
+
+/// The baseline image for `platform`, as the build argument names it.
+fn baseline_image(
+    input: &PlanInput<'_>,
+    reference: &crate::spec::Located<String>,
+    platform: &Platform,
+) -> State {
+    // The spec checked nothing here (a build argument): an unparsable name
+    // is still passed on, for BuildKit to refuse with its own words.
+    let name = ImageRef::parse(&reference.value)
+        .map(|r| r.to_string())
+        .unwrap_or_else(|_| reference.value.clone());
+    let image = golb_proto::llb::Image::new(name.clone())
+        .platform(platform.clone())
+        .custom_name(format!("[size baseline] {name} ({platform})"))
+        .location(SPEC_SOURCE, reference.location);
+    let image = match &input.options.image_resolve_mode {
+        Some(mode) => image.resolve_mode(mode.clone()),
+        None => image,
+    };
+    image.build()
+}
