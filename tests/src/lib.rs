@@ -451,6 +451,8 @@ pub fn golb_llb_into_buildctl(h: &Harness, dir: &Path, args: &[&str]) -> (Vec<u8
 
 /// `buildctl prune --all`: drops every cache record of the daemon that no
 /// running build holds (layers, images, cache mounts, local sources).
+/// Not for the e2e suite: it turns every later test's builds cold; a test
+/// that needs empty caches builds on a [`TempDaemon`].
 pub fn prune_all(h: &Harness) {
     run_ok(h.command("buildctl").args(["prune", "--all"]));
 }

@@ -2,24 +2,37 @@
 //! byte, from empty caches; `SOURCE_DATE_EPOCH` (which buildx passes as a build
 //! argument) sets every time golb writes; and the graph golb solves does not
 //! change between two solves of the same request.
+//!
+//! "From empty caches" means a buildkitd of the build's own with an empty
+//! root ([`TempDaemon`]), not a pruned harness daemon: pruning that one
+//! would turn every later test file's builds cold (CI's time budget).
 
 use golb_e2e::{
-    buildx_golb, example_dir, golb_llb_into_buildctl, harness, layers, metadata_digest, prune_all,
-    rawjson_vertexes, run, run_ok, Harness, Registry, TempDir,
+    buildx_golb, example_dir, golb_llb_into_buildctl, harness, layers, metadata_digest,
+    rawjson_vertexes, run, run_ok, Harness, Registry, TempDaemon, TempDir,
 };
 use std::collections::BTreeMap;
 use std::process::Command;
 
 const REPO: &str = "golb-e2e/reproducible";
 
-/// One build of examples/hello, pushed to `REPO:tag`, as users run it; returns
-/// the image digest from `--metadata-file` and the rawjson progress.
+/// One build of examples/hello on the harness's daemon, pushed to
+/// `REPO:tag`, as users run it; returns the image digest from
+/// `--metadata-file` and the rawjson progress.
 fn build_hello(h: &Harness, tag: &str, source_date_epoch: Option<&str>) -> (String, String) {
-    build_example(h, "hello", tag, source_date_epoch)
+    build_example(h, None, "hello", tag, source_date_epoch)
+}
+
+/// [`build_hello`] of `example` from empty caches: on a new buildkitd with
+/// an empty root, stopped and removed afterwards.
+fn build_cold(h: &Harness, example: &str, tag: &str) -> (String, String) {
+    let daemon = TempDaemon::start(h, &format!("repro-{tag}"));
+    build_example(h, Some(&daemon), example, tag, None)
 }
 
 fn build_example(
     h: &Harness,
+    daemon: Option<&TempDaemon>,
     example: &str,
     tag: &str,
     source_date_epoch: Option<&str>,
@@ -27,18 +40,18 @@ fn build_example(
     let dir = TempDir::new(&format!("reproducible-{tag}"));
     let metadata = dir.path().join("metadata.json");
     let name = format!("{}/{REPO}:{tag}", h.registry());
-    let mut cmd = buildx_golb(
-        h,
-        &example_dir(example),
-        &[
-            "--progress=rawjson",
-            "--provenance=false",
-            "--metadata-file",
-            metadata.to_str().expect("UTF-8 path"),
-            "--output",
-            &format!("type=image,name={name},push=true"),
-        ],
-    );
+    let args = [
+        "--progress=rawjson",
+        "--provenance=false",
+        "--metadata-file",
+        metadata.to_str().expect("UTF-8 path"),
+        "--output",
+        &format!("type=image,name={name},push=true"),
+    ];
+    let mut cmd = match daemon {
+        Some(daemon) => daemon.buildx_golb(h, &example_dir(example), &args),
+        None => buildx_golb(h, &example_dir(example), &args),
+    };
     match source_date_epoch {
         Some(epoch) => cmd.env("SOURCE_DATE_EPOCH", epoch),
         None => cmd.env_remove("SOURCE_DATE_EPOCH"),
@@ -68,20 +81,16 @@ fn golb_ops(progress: &str) -> BTreeMap<String, String> {
 #[test]
 fn an_image_with_runtime_files_is_reproducible_too() {
     let h = harness();
-    prune_all(h);
-    let (first, _) = build_example(h, "assets", "assets-first", None);
-    prune_all(h);
-    let (second, _) = build_example(h, "assets", "assets-second", None);
+    let (first, _) = build_cold(h, "assets", "assets-first");
+    let (second, _) = build_cold(h, "assets", "assets-second");
     assert_eq!(first, second, "examples/assets gave two different images");
 }
 
 #[test]
 fn two_builds_from_empty_caches_give_the_same_image() {
     let h = harness();
-    prune_all(h);
-    let (first, first_progress) = build_hello(h, "first", None);
-    prune_all(h);
-    let (second, second_progress) = build_hello(h, "second", None);
+    let (first, first_progress) = build_cold(h, "hello", "first");
+    let (second, second_progress) = build_cold(h, "hello", "second");
     assert_eq!(
         first, second,
         "the same source, built twice from empty caches, gives the same image digest"
