@@ -345,10 +345,9 @@ pub fn ldflags(data: &[u8]) {
     }
 }
 
-/// The .go file scanner the checks use (build constraint, package, imports)
-/// and the file-selection rules. Input: a .go file.
-// TODO(lead): when the import scanner for the build step lands, drive it
-// here too, with `//go:embed` lines.
+/// The .go file scanner the checks use (build constraint, package, imports),
+/// the file-selection rules, `//go:embed` patterns and the walk of the
+/// build's own packages (`go_packages`). Input: a .go file.
 pub fn go_source(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let header = checks::go_source::scan(&text);
