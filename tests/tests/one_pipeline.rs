@@ -21,8 +21,9 @@ const EXAMPLES: &[&str] = &[
     "monorepo",
     "heavy",
     "private",
+    "sqlite",
 ];
-const TARGETS: &[&str] = &["image", "binaries", "test", "vet"];
+const TARGETS: &[&str] = &["image", "binaries", "test", "vet", "size"];
 
 #[test]
 fn the_gateway_and_golb_llb_give_the_same_definition_for_every_example_and_target() {
