@@ -169,16 +169,16 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
                 Some(definition) => Some(bridge.solve(definition, cache_imports).await?),
                 None => None,
             };
-            Ok::<_, gateway::GatewayError>((
+            Ok::<_, gateway::GatewayError>(Solved {
                 index,
-                PlatformImage {
+                image: PlatformImage {
                     platform: planned.platform,
                     r#ref: reference,
                     config: planned.config,
                 },
                 sbom,
-                size?,
-            ))
+                size: size?,
+            })
         });
     }
     let mut returned = Vec::new();
@@ -186,24 +186,30 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         let solved = joined.map_err(task_failed)??;
         returned.push(solved);
     }
-    returned.sort_by_key(|(index, _, _, _)| *index);
-    let shown: Vec<_> = returned
-        .iter()
-        .map(|(_, image, _, size)| (image, size))
-        .collect();
+    returned.sort_by_key(|solved| solved.index);
+    let shown: Vec<_> = returned.iter().map(|s| (&s.image, &s.size)).collect();
     size::report(&host, &shown).await?;
     let mut result = ReturnResult::default();
-    for (_, image, sbom, _) in returned {
-        if let Some(sbom) = sbom {
+    for solved in returned {
+        if let Some(sbom) = solved.sbom {
             result.attestations.insert(
-                image.platform.clone(),
+                solved.image.platform.clone(),
                 vec![Attestation::spdx_sbom(sbom, crate::plan::SBOM_PATH)],
             );
         }
-        result.images.push(image);
+        result.images.push(solved.image);
     }
     result.check_caps(&caps)?;
     Ok(result)
+}
+
+/// One platform's result, solved, with what is solved beside it.
+struct Solved {
+    /// Its place in the build's platforms: the Return keeps their order.
+    index: usize,
+    image: PlatformImage,
+    sbom: Option<gateway::RefId>,
+    size: Option<size::SizeResult>,
 }
 
 fn check_caps(caps: &Caps) -> Result<(), FrontendError> {
