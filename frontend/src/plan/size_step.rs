@@ -4,7 +4,7 @@
 //! target exports, the summary every image build shows, and the size
 //! gate's verdict, which the frontend turns into the build's failure.
 
-use super::go_steps::{builder_state, golb_mount};
+use super::go_steps::golb_mount;
 use super::{BinaryPlan, PlanInput, SPEC_SOURCE, SPEC_TOP};
 use crate::go_build;
 use crate::image_ref::ImageRef;
@@ -28,10 +28,17 @@ pub(super) fn size_step(
     base: &State,
 ) -> Result<State, golb_proto::llb::LlbError> {
     let runtime = &input.spec.runtime;
+    // The binaries are read where the image has them, so that a build whose
+    // image comes from an imported cache needs no `go build` result besides;
+    // packed by UPX they have no tables left to read, and are read as built.
+    let packed = runtime.upx_image.is_some();
     let mut args: Vec<String> = vec![go_build::GOLB_BIN.into(), "step".into(), "size".into()];
     for (binary, _) in built {
         args.push("--binary".into());
-        args.push(format!("{DIR}/in/{0}/{0}", binary.name));
+        args.push(match packed {
+            true => format!("{DIR}/in/{0}/{0}", binary.name),
+            false => format!("{DIR}/image{}/{}", go_build::BINARY_DIR, binary.name),
+        });
     }
     for (flag, file) in [
         ("--json", "size.json"),
@@ -78,7 +85,10 @@ pub(super) fn size_step(
     .next()
     .or(runtime.location)
     .unwrap_or(SPEC_TOP);
-    let mut exec = Exec::new(builder_state(input), args)
+    // golb's own image is the step's root: BuildKit has it already (it runs
+    // the frontend from it), where the builder image would be pulled on a
+    // fresh runner for a step that runs no Go.
+    let mut exec = Exec::new(input.golb.clone(), args)
         .cwd("/")
         .env("PATH", go_build::DEFAULT_PATH)
         .mount(golb_mount(input))
@@ -88,11 +98,13 @@ pub(super) fn size_step(
         .network_none()
         .custom_name(format!("[golb] size of the image ({platform})"))
         .location(SPEC_SOURCE, location);
-    for (binary, output) in built {
-        exec = exec.mount(Mount::readonly_bind(
-            format!("{DIR}/in/{}", binary.name),
-            output.clone(),
-        ));
+    if packed {
+        for (binary, output) in built {
+            exec = exec.mount(Mount::readonly_bind(
+                format!("{DIR}/in/{}", binary.name),
+                output.clone(),
+            ));
+        }
     }
     if let Some(baseline) = baseline {
         exec = exec.mount(Mount::readonly_bind(format!("{DIR}/baseline"), baseline));
