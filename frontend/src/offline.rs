@@ -101,18 +101,11 @@ impl Host for FsHost {
                 DriverError::Invalid(format!("the replay's {}: {e}", recorded.pinned))
             })?;
             return Ok(SourceImage {
-                reference: pinned,
                 config: recorded.config.clone(),
-                replacement: None,
-                existing_dirs: None,
+                ..SourceImage::unresolved(pinned)
             });
         }
-        Ok(SourceImage {
-            reference: reference.clone(),
-            config: serde_json::json!({}),
-            replacement: None,
-            existing_dirs: None,
-        })
+        Ok(SourceImage::unresolved(reference.clone()))
     }
 
     async fn directories_in(

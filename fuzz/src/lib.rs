@@ -166,12 +166,7 @@ impl driver::Host for MemoryHost {
         reference: &ImageRef,
         _platform: &Platform,
     ) -> Result<SourceImage, driver::DriverError> {
-        Ok(SourceImage {
-            reference: reference.clone(),
-            config: serde_json::json!({}),
-            replacement: None,
-            existing_dirs: None,
-        })
+        Ok(SourceImage::unresolved(reference.clone()))
     }
 
     async fn directories_in(

@@ -52,6 +52,19 @@ pub struct SourceImage {
     pub existing_dirs: Option<BTreeSet<String>>,
 }
 
+impl SourceImage {
+    /// An image left as the reference names it: no digest, no config (the
+    /// offline commands, where BuildKit resolves the tag when it solves).
+    pub fn unresolved(reference: ImageRef) -> SourceImage {
+        SourceImage {
+            reference,
+            config: serde_json::json!({}),
+            replacement: None,
+            existing_dirs: None,
+        }
+    }
+}
+
 /// One target platform, with its runtime base resolved for that platform
 /// (only the `image` target needs one).
 pub struct Target {
@@ -468,12 +481,7 @@ mod tests {
         use golb_proto::llb::pb;
         use prost::Message;
         let spec = Spec::parse("golb.toml", "").unwrap();
-        let unresolved = |reference: ImageRef| SourceImage {
-            reference,
-            config: serde_json::json!({}),
-            replacement: None,
-            existing_dirs: None,
-        };
+        let unresolved = SourceImage::unresolved;
         let builder = unresolved(go_build::builder_image(&spec, module).unwrap().0);
         let sources = GoSources::default();
         let images = plan(PlanInput {
@@ -615,11 +623,8 @@ mod tests {
         use prost::Message;
         let spec = Spec::parse("golb.toml", "").unwrap();
         let module = module_with_requirement();
-        let pinned = |reference: ImageRef| SourceImage {
-            reference: reference.pinned(&format!("sha256:{}", "a".repeat(64))),
-            config: serde_json::json!({}),
-            replacement: None,
-            existing_dirs: None,
+        let pinned = |reference: ImageRef| {
+            SourceImage::unresolved(reference.pinned(&format!("sha256:{}", "a".repeat(64))))
         };
         let builder = pinned(go_build::builder_image(&spec, &module).unwrap().0);
         let sources = GoSources::default();
