@@ -86,7 +86,7 @@ pub struct LlbArgs {
     /// Target platforms, comma-separated; the Definition is the first one's.
     #[arg(long, value_name = "P[,P…]")]
     pub platform: Option<String>,
-    /// What to build: image, binaries, test or vet.
+    /// What to build, as `--target` names it (`--call targets` lists them): image (the default), binaries, test, vet, size or vuln.
     #[arg(long, value_name = "T")]
     pub target: Option<String>,
     /// A build argument, as `--build-arg` passes it to BuildKit.

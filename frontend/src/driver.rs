@@ -99,6 +99,22 @@ impl Role {
     }
 }
 
+/// The session holding the local `name`: the one the client named for it
+/// (`local-sessionid:NAME`), else the build's own. A local source always
+/// names its session, as the Dockerfile frontend's do: BuildKit merges the
+/// vertices of concurrent builds that have the same digest, and a local
+/// without a session is then read from whichever build's session comes
+/// first, another build's spec or context (two builds on one builder, say
+/// `buildx bake` of two services, found that). BuildKit keys a local on its
+/// session either way, so naming it costs no cache hit.
+pub fn local_session(opts: &BTreeMap<String, String>, own: &str, name: &str) -> Option<String> {
+    opts.get(&format!("local-sessionid:{name}"))
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .or(Some(own).filter(|s| !s.is_empty()))
+        .map(String::from)
+}
+
 /// What differs between entry points. Methods take `&self` so that the
 /// driver can run independent requests at once.
 // The driver runs on one thread and awaits these futures itself; no caller
@@ -109,8 +125,8 @@ pub trait Host {
     async fn spec(&self, filename: &str) -> Result<SpecSource, DriverError>;
     /// The `.dockerignore` at the root of the context, when there is one.
     async fn context_dockerignore(&self) -> Result<Option<Vec<u8>>, DriverError>;
-    /// The session that holds the local named `name`, when it is not the
-    /// build's own (the offline host has none).
+    /// The session that holds the local named `name` (`local_session`);
+    /// None offline, where BuildKit takes the one session `buildctl` has.
     fn session_for(&self, name: &str) -> Option<String>;
     /// Lists and reads in `context` (the state [`context_source`] made).
     async fn read(&self, context: &State, reads: Reads) -> Result<Found, DriverError>;
@@ -224,6 +240,18 @@ pub struct Planned {
     pub sbom: Option<llb::pb::Definition>,
     /// The image's size step (summary and gate), solved beside the image.
     pub size: Option<llb::pb::Definition>,
+    /// govulncheck's scans, solved beside an image that gates on them or
+    /// attests them.
+    pub vuln: Option<PlannedVuln>,
+}
+
+/// A platform's vulnerability scans, marshaled.
+pub struct PlannedVuln {
+    pub definition: llb::pb::Definition,
+    /// The OpenVEX documents in its result.
+    pub openvex: Vec<String>,
+    /// Whether they are attached to the image as attestations.
+    pub attest: bool,
 }
 
 /// A build, planned and marshaled.
@@ -358,12 +386,21 @@ pub async fn build<H: Host>(
             Some(size) => Some(size.marshal(std::slice::from_ref(&file))?),
             None => None,
         };
+        let vuln = match &image.vuln {
+            Some(vuln) => Some(PlannedVuln {
+                definition: vuln.state.marshal(std::slice::from_ref(&file))?,
+                openvex: vuln.openvex.clone(),
+                attest: spec.vuln.attest,
+            }),
+            None => None,
+        };
         results.push(Planned {
             platform: image.platform,
             definition,
             config,
             sbom,
             size,
+            vuln,
         });
     }
     Ok(Build { file, results })
@@ -797,4 +834,32 @@ where
     C: std::future::Future,
 {
     tokio::join!(a, b, c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_session;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_local_names_the_session_the_client_named_else_the_builds_own() {
+        let opts: BTreeMap<String, String> = [
+            ("local-sessionid:context".to_string(), "other".to_string()),
+            ("local-sessionid:dockerfile".to_string(), String::new()),
+        ]
+        .into();
+        assert_eq!(
+            local_session(&opts, "own", "context").as_deref(),
+            Some("other")
+        );
+        assert_eq!(
+            local_session(&opts, "own", "dockerfile").as_deref(),
+            Some("own")
+        );
+        assert_eq!(
+            local_session(&opts, "own", "assets").as_deref(),
+            Some("own")
+        );
+        assert_eq!(local_session(&BTreeMap::new(), "", "context"), None);
+    }
 }

@@ -268,19 +268,9 @@ const GOCACHEPROG_SINCE: (u32, u32) = (1, 24);
 /// builder image named without a Go version) is taken to be recent: an older
 /// Go ignores the variable and still builds correctly, only slower.
 pub fn supports_gocacheprog(release: Option<&str>) -> bool {
-    let Some(release) = release else {
-        return true;
-    };
-    let mut parts = release.trim_start_matches("go").split('.');
-    let major = parts.next().and_then(|p| p.parse::<u32>().ok());
-    let minor = parts.next().and_then(|p| {
-        let digits: String = p.chars().take_while(char::is_ascii_digit).collect();
-        digits.parse::<u32>().ok()
-    });
-    match (major, minor) {
-        (Some(major), Some(minor)) => (major, minor) >= GOCACHEPROG_SINCE,
-        _ => true,
-    }
+    release
+        .and_then(release_number)
+        .is_none_or(|number| number >= GOCACHEPROG_SINCE)
 }
 
 /// `GOCACHEPROG` for the build step: the compiled dependencies first, then
@@ -648,6 +638,159 @@ pub fn vet_args(module: &GoModule, packages: &[String]) -> Vec<String> {
         .to_vec();
     args.extend(packages.iter().cloned());
     args
+}
+
+/// The govulncheck golb runs, pinned by the tool module below.
+pub const GOVULNCHECK_VERSION: &str = "v1.6.0";
+
+/// The tool module govulncheck is built from. Its go.sum pins every module
+/// of the tool, so the download is verified against it and asks no checksum
+/// database; `tools.go` is there for `go mod tidy` when the pin moves
+/// (`frontend/src/vuln/govulncheck/`, regenerated with `go get
+/// golang.org/x/vuln/cmd/govulncheck@VERSION && go mod tidy`).
+pub const GOVULNCHECK_MODULE: [(&str, &str); 3] = [
+    ("go.mod", include_str!("vuln/govulncheck/go.mod")),
+    ("go.sum", include_str!("vuln/govulncheck/go.sum")),
+    ("tools.go", include_str!("vuln/govulncheck/tools.go")),
+];
+
+/// The first Go release that builds that govulncheck: its module's go line.
+const GOVULNCHECK_GO: (u32, u32) = (1, 25);
+
+/// Where the tool module is mounted, and where the built govulncheck is.
+pub const GOVULNCHECK_SOURCE_DIR: &str = "/run/golb/govulncheck-src";
+pub const GOVULNCHECK_BIN: &str = "/run/golb/govulncheck";
+
+/// What the vuln step writes, in its output.
+pub const VULN_JSON: &str = "govulncheck.json";
+pub const VULN_SARIF: &str = "govulncheck.sarif";
+pub const VULN_OPENVEX: &str = "vex.openvex.json";
+
+/// Whether the builder's Go release builds the pinned govulncheck; an
+/// unknown release (a builder named without one) is given the benefit of
+/// the doubt, and `go build` says so if not.
+pub fn builds_govulncheck(release: Option<&str>) -> bool {
+    release
+        .and_then(release_number)
+        .is_none_or(|number| number >= GOVULNCHECK_GO)
+}
+
+/// "1.26", "1.26.3", "go1.26rc1" → (1, 26).
+fn release_number(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.trim_start_matches("go").split('.');
+    let major = parts.next()?.parse::<u32>().ok()?;
+    let digits: String = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    Some((major, digits.parse::<u32>().ok()?))
+}
+
+/// The release `builds_govulncheck` needs, for its error.
+pub fn govulncheck_go() -> String {
+    format!("{}.{}", GOVULNCHECK_GO.0, GOVULNCHECK_GO.1)
+}
+
+/// `go build` of govulncheck from the tool module, for the build platform.
+/// It fetches the tool's modules through the spec's proxy settings; GOFLAGS
+/// is golb's own, since the spec's (say -mod=vendor) are about the module
+/// being scanned, not the tool.
+pub fn govulncheck_build_command(modules: &Modules) -> GoCommand {
+    let mut env: Vec<(String, String)> = module_env(modules)
+        .into_iter()
+        .filter(|(k, _)| k != "GOFLAGS")
+        .collect();
+    env.extend([
+        ("GOFLAGS".to_string(), "-mod=readonly".to_string()),
+        ("GOCACHE".to_string(), GOCACHE.to_string()),
+        ("CGO_ENABLED".to_string(), "0".to_string()),
+    ]);
+    let args = [
+        "go",
+        "build",
+        "-trimpath",
+        "-buildvcs=false",
+        "-ldflags=-s -w -buildid=",
+        "-o",
+    ]
+    .map(String::from)
+    .into_iter()
+    .chain([
+        format!("{OUTPUT_DIR}/govulncheck"),
+        "golang.org/x/vuln/cmd/govulncheck".to_string(),
+    ])
+    .collect();
+    GoCommand { args, env }
+}
+
+/// What one govulncheck run scans: binaries built with the same tags and
+/// cgo setting, for one target.
+pub struct VulnScan<'a> {
+    pub packages: &'a [String],
+    pub tags: &'a [String],
+    pub cgo: bool,
+    pub target: &'a Platform,
+}
+
+/// govulncheck in source mode over the binaries' main packages (what is
+/// reachable from them is what the image ships), run by `golb step
+/// vuln-report`, which keeps its JSON and writes SARIF, OpenVEX and the
+/// gate's verdict. The modules come from the download snapshot only
+/// (GOPROXY=off): the network the step has is for the database.
+pub fn vuln_command(
+    module: &GoModule,
+    modules: &Modules,
+    vuln: &crate::spec::Vuln,
+    scan: &VulnScan<'_>,
+    source_date_epoch: i64,
+) -> GoCommand {
+    let out = |file: &str| format!("{OUTPUT_DIR}/{file}");
+    let mut args: Vec<String> = vec![
+        GOLB_BIN.into(),
+        "step".into(),
+        "vuln-report".into(),
+        "--govulncheck".into(),
+        GOVULNCHECK_BIN.into(),
+        "--module".into(),
+        module.path.clone(),
+        "--json".into(),
+        out(VULN_JSON),
+        "--sarif".into(),
+        out(VULN_SARIF),
+        "--openvex".into(),
+        out(VULN_OPENVEX),
+        "--source-date-epoch".into(),
+        source_date_epoch.to_string(),
+    ];
+    if vuln.gate {
+        args.push("--gate".into());
+    }
+    for id in &vuln.ignore {
+        args.push("--ignore".into());
+        args.push(id.clone());
+    }
+    args.extend(["--".into(), "-db".into(), vuln.db.value.clone()]);
+    args.extend(["-format".into(), "json".into()]);
+    if !scan.tags.is_empty() {
+        args.push(format!("-tags={}", scan.tags.join(",")));
+    }
+    args.extend(scan.packages.iter().cloned());
+    let mut env = build_env(modules, scan.target);
+    env.retain(|(k, _)| k != "GOFLAGS" && k != "CGO_ENABLED");
+    let flags = match &modules.flags {
+        Some(flags) => format!("{} {}", module_mode(module), flags.value),
+        None => module_mode(module).to_string(),
+    };
+    env.extend([
+        ("GOFLAGS".to_string(), flags),
+        ("GOPROXY".to_string(), "off".to_string()),
+        (
+            "CGO_ENABLED".to_string(),
+            if scan.cgo { "1" } else { "0" }.to_string(),
+        ),
+    ]);
+    GoCommand { args, env }
 }
 
 /// The build cache id: one cache per Go release, target and tag set, so

@@ -55,8 +55,9 @@ impl Host for FsHost {
             .map_err(|e| DriverError::Precondition(e.to_string()))
     }
 
-    fn session_for(&self, _name: &str) -> Option<String> {
-        None
+    fn session_for(&self, name: &str) -> Option<String> {
+        let replay = self.replay.as_ref()?;
+        crate::driver::local_session(&replay.opts, &replay.session, name)
     }
 
     async fn read(&self, _context: &State, reads: Reads) -> Result<Found, DriverError> {

@@ -55,14 +55,17 @@ pub enum Step {
     Test,
     /// `go vet` (the `vet` target).
     Vet,
+    /// govulncheck (the `vuln` target, and image builds with `[vuln] gate` or `attest`).
+    Vuln,
 }
 
 impl Step {
-    pub const ALL: [(Step, &'static str); 4] = [
+    pub const ALL: [(Step, &'static str); 5] = [
         (Step::Download, "download"),
         (Step::Build, "build"),
         (Step::Test, "test"),
         (Step::Vet, "vet"),
+        (Step::Vuln, "vuln"),
     ];
 
     /// Case-insensitive, as BuildKit matches `--no-cache-filter` stage names.
@@ -117,11 +120,13 @@ pub enum BuildTarget {
     Vet,
     /// The size report of each binary (JSON, Markdown, HTML treemap) and the image's summary.
     Size,
+    /// govulncheck over the binaries' packages: govulncheck.json, .sarif and an OpenVEX document.
+    Vuln,
 }
 
 impl BuildTarget {
     /// Every target with what it builds, for errors and `--call targets`.
-    pub const ALL: [(BuildTarget, &'static str, &'static str); 5] = [
+    pub const ALL: [(BuildTarget, &'static str, &'static str); 6] = [
         (
             BuildTarget::Image,
             "image",
@@ -142,6 +147,11 @@ impl BuildTarget {
             BuildTarget::Size,
             "size",
             "size report per binary (size.json, size.md, size.html: bytes by module and package) and the image's summary",
+        ),
+        (
+            BuildTarget::Vuln,
+            "vuln",
+            "govulncheck over the binaries' packages per platform: govulncheck.json, govulncheck.sarif, vex.openvex.json",
         ),
     ];
 
@@ -381,7 +391,7 @@ mod tests {
         let err = FrontendOptions::from_opts(&opts(&[("no-cache", "build,runtime")])).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "option no-cache: --no-cache-filter \"runtime\": golb's steps are download, build, test, vet"
+            "option no-cache: --no-cache-filter \"runtime\": golb's steps are download, build, test, vet, vuln"
         );
     }
 
@@ -435,7 +445,7 @@ mod tests {
         let err = FrontendOptions::from_opts(&opts(&[("target", "release")])).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown target \"release\": golb builds image, binaries, test, vet, size"
+            "unknown target \"release\": golb builds image, binaries, test, vet, size, vuln"
         );
     }
 }

@@ -43,6 +43,9 @@ pub struct Replay {
     /// paths that are directories there.
     #[serde(default)]
     pub directories: BTreeMap<String, BTreeSet<String>>,
+    /// The build's own session, which its local sources name.
+    #[serde(default)]
+    pub session: String,
 }
 
 /// What `--call golb.plan` returns: the inputs and, per platform, the dump

@@ -92,6 +92,10 @@ pub fn targets(file: &SpecFile, spec: Option<&Spec>) -> Reply {
                 BuildTarget::Test | BuildTarget::Vet => {
                     (spec.and_then(spec_builder).unwrap_or_default(), None)
                 }
+                BuildTarget::Vuln => (
+                    spec.and_then(spec_builder).unwrap_or_default(),
+                    spec.and_then(|s| s.vuln.location),
+                ),
             };
             wire::Target {
                 name: name.to_string(),

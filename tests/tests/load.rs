@@ -33,23 +33,38 @@ fn eight_different_builds_at_once_on_one_daemon_all_succeed() {
     let out = TempDir::new("load-eight-out");
     // Seven examples (examples/private needs its password-protected proxy:
     // tests/tests/private.rs) and multi's binaries cross-compiled for arm64.
-    let builds: Vec<(&str, &str, Vec<&str>)> = vec![
-        ("hello", "hello", vec![]),
-        ("multi", "multi", vec![]),
-        ("monorepo", "monorepo", vec![]),
-        ("workspace", "workspace", vec![]),
-        ("assets", "assets", vec![]),
-        ("vendored", "vendored", vec![]),
-        ("heavy", "heavy", vec![]),
+    // Each with the binaries its own spec names: concurrent builds must never
+    // read each other's spec or context (their local sources name their
+    // session; without it BuildKit merged the same-digest spec loads of two
+    // builds and one built the other's spec).
+    let builds: Vec<(&str, &str, Vec<&str>, &[&str])> = vec![
+        ("hello", "hello", vec![], &["usr/local/bin/server"]),
+        (
+            "multi",
+            "multi",
+            vec![],
+            &["usr/local/bin/migrate", "usr/local/bin/server"],
+        ),
+        ("monorepo", "monorepo", vec![], &["usr/local/bin/api"]),
+        ("workspace", "workspace", vec![], &["usr/local/bin/app"]),
+        ("assets", "assets", vec![], &["usr/local/bin/site"]),
+        (
+            "vendored",
+            "vendored",
+            vec![],
+            &["usr/local/bin/ratelimited"],
+        ),
+        ("heavy", "heavy", vec![], &["usr/local/bin/server"]),
         (
             "multi-arm64-binaries",
             "multi",
             vec!["--target", "binaries", "--platform", "linux/arm64"],
+            &["migrate", "server"],
         ),
     ];
     let commands = builds
         .iter()
-        .map(|(label, example, extra)| {
+        .map(|(label, example, extra, _)| {
             let dest = format!("type=local,dest={}", out.path().join(label).display());
             let mut args = extra.clone();
             args.extend(["--output", &dest]);
@@ -63,9 +78,20 @@ fn eight_different_builds_at_once_on_one_daemon_all_succeed() {
     for (label, ok, printed) in &results {
         assert!(ok, "{label} failed under load:\n{printed}");
     }
-    for (label, _, _) in &results {
-        let exported = golb_e2e::files_under(&out.path().join(label));
-        assert!(!exported.is_empty(), "{label}: the build exported nothing");
+    for ((label, _, _), (_, _, _, binaries)) in results.iter().zip(&builds) {
+        let root = out.path().join(label);
+        let exported: Vec<String> = golb_e2e::files_under(&root)
+            .iter()
+            .filter_map(|f| f.strip_prefix(&root).ok())
+            .map(|f| f.display().to_string())
+            .collect();
+        let mut built: Vec<&str> = exported
+            .iter()
+            .map(String::as_str)
+            .filter(|f| f.starts_with("usr/local/bin/") || !f.contains('/'))
+            .collect();
+        built.sort_unstable();
+        assert_eq!(built, *binaries, "{label} built another spec: {exported:?}");
     }
     println!(
         "load: 8 different builds at once, cold: {:.1} s wall, buildkitd peak RSS {} MiB",

@@ -2,7 +2,8 @@
 //! inputs, they give the same Definition. For every example and target,
 //! `buildx build --call golb.plan` asks the real frontend, on the real
 //! BuildKit, for the dump of the Definition it would solve together with its
-//! inputs (the frontend options and the images it resolved); `golb llb
+//! inputs (the frontend options, the images it resolved and the session its
+//! local sources name); `golb llb
 //! --replay` plans offline from those inputs and must print the same dump,
 //! op digests, context excludes and image config included.
 //!
@@ -23,7 +24,7 @@ const EXAMPLES: &[&str] = &[
     "private",
     "sqlite",
 ];
-const TARGETS: &[&str] = &["image", "binaries", "test", "vet", "size"];
+const TARGETS: &[&str] = &["image", "binaries", "test", "vet", "size", "vuln"];
 
 #[test]
 fn the_gateway_and_golb_llb_give_the_same_definition_for_every_example_and_target() {

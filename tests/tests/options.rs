@@ -109,7 +109,7 @@ fn no_cache_reruns_every_go_step_and_no_cache_filter_only_the_named_ones() {
     assert!(!out.status.success(), "{stderr}");
     assert!(
         stderr.contains(
-            "option no-cache: --no-cache-filter \"runtime\": golb's steps are download, build, test, vet"
+            "option no-cache: --no-cache-filter \"runtime\": golb's steps are download, build, test, vet, vuln"
         ),
         "{stderr}"
     );

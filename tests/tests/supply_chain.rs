@@ -12,6 +12,12 @@
 //!   vulnerable function and imports another without calling it; then
 //!   `golb step vuln-report` turns its JSON into SARIF and OpenVEX and gates.
 //!
+//! - the `vuln` target on the real BuildKit: govulncheck built in the build
+//!   from golb's pinned tool module, the database served here over HTTP;
+//!   the called vulnerability is a finding and the uncalled one is not, the
+//!   image build gates on it (`[vuln] gate`) and attaches the OpenVEX
+//!   document (`[vuln] attest`).
+//!
 //! Needs `scripts/harness up` (the registry, docker-registry, the golb
 //! binary) and `scripts/tools` (govulncheck, pyspdxtools). Rerun with
 //! `cargo test -p golb-e2e --test supply_chain -- --test-threads=1`.
@@ -768,6 +774,17 @@ fn write_vuln_db(dir: &Path) {
         });
         std::fs::write(dir.join(format!("ID/{id}.json")), osv.to_string()).unwrap();
     }
+    // Over HTTP govulncheck asks for each file gzipped (ENDPOINT.json.gz).
+    for file in ["index/db.json", "index/modules.json"]
+        .map(String::from)
+        .into_iter()
+        .chain(entries.iter().map(|(id, _)| format!("ID/{id}.json")))
+    {
+        let out = run(Command::new("gzip")
+            .args(["-n", "-k", "-f"])
+            .arg(dir.join(&file)));
+        assert!(out.status.success(), "gzip {file}: {}", text(&out));
+    }
 }
 
 /// govulncheck's JSON messages.
@@ -1025,4 +1042,171 @@ fn provenance_mode_max_names_golbs_inputs() {
         commands.iter().any(|c| c.contains("/run/golb/golb step")),
         "{commands:?}"
     );
+}
+
+/// The vulnerable test module as a golb project: go.mod and go.sum from
+/// the test GOPROXY, main.go calling one vulnerable function, and a spec
+/// whose `[vuln]` table ends it, so a test appends keys.
+fn vuln_project(dir: &Path, proxy: &GoProxy, frontend: &str, db: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("go.mod"),
+        format!("module {APP}\n\ngo 1.26\n\nrequire {VULN_MODULE} v1.0.0\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("main.go"), APP_MAIN).unwrap();
+    let proxy_url = proxy.url();
+    go(
+        dir,
+        &["mod", "tidy"],
+        &[("GOPROXY", proxy_url.as_str()), ("GOSUMDB", "off")],
+    );
+    std::fs::write(
+        dir.join("golb.toml"),
+        format!(
+            "# syntax={frontend}\n[builder]\ngo = \"1.26\"\n\n[[binary]]\npackage = \".\"\nname = \"vulnapp\"\n\n[vuln]\ndb = \"{db}\"\n"
+        ),
+    )
+    .unwrap();
+}
+
+fn append_to(path: &Path, text: &str) {
+    let mut spec = std::fs::read_to_string(path).unwrap();
+    spec.push_str(text);
+    std::fs::write(path, spec).unwrap();
+}
+
+#[test]
+fn the_vuln_target_reports_what_is_called_and_the_image_build_gates_and_attests() {
+    let h = harness();
+    let work = TempDir::new("vuln-target");
+    let db = work.path().join("db");
+    write_vuln_db(&db);
+    let db_server = GoProxy::start_open(&db).expect("database server");
+    let proxy = GoProxy::start_open(&repo_root().join("tests/fixtures/goproxy")).expect("GOPROXY");
+    let app = work.path().join("app");
+    vuln_project(&app, &proxy, h.frontend(), &db_server.url());
+    // The test module from the test proxy; govulncheck's own modules, which
+    // golb builds in the build, from the public one.
+    let goproxy_arg = format!("GOPROXY={},https://proxy.golang.org", proxy.url());
+
+    // The target: one platform's documents at the output's root.
+    let out = work.path().join("out");
+    let output = format!("type=local,dest={}", out.display());
+    let log = run_ok(&mut buildx_golb(
+        h,
+        &app,
+        &[
+            "--target",
+            "vuln",
+            "--build-arg",
+            &goproxy_arg,
+            "--output",
+            &output,
+        ],
+    ));
+    assert!(log.contains("go build govulncheck v1.6.0"), "{log}");
+    let read = |file: &str| -> Value {
+        let path = out.join(file);
+        serde_json::from_slice(
+            &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}\n{log}", path.display())),
+        )
+        .unwrap()
+    };
+    let sarif = read("govulncheck.sarif");
+    let level_of = |id: &str| -> Vec<String> {
+        sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["ruleId"] == id)
+            .map(|r| r["level"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(level_of("GO-2099-0001"), ["error"], "called: {sarif}");
+    assert_eq!(
+        level_of("GO-2099-0002"),
+        ["warning"],
+        "imported only: {sarif}"
+    );
+    let vex = read("vex.openvex.json");
+    let status = |id: &str| -> String {
+        vex["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["vulnerability"]["name"] == id)
+            .map(|s| s["status"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{id} not in {vex}"))
+    };
+    assert_eq!(status("GO-2099-0001"), "affected");
+    assert_eq!(status("GO-2099-0002"), "not_affected");
+    assert!(
+        db_server
+            .requests()
+            .iter()
+            .any(|r| r.path == "/index/db.json.gz" && r.status == 200),
+        "{}",
+        db_server.describe()
+    );
+
+    // The gate: the image build fails naming the finding, its package and
+    // the call site.
+    append_to(&app.join("golb.toml"), "gate = true\n");
+    let gated = run(&mut buildx_golb(
+        h,
+        &app,
+        &["--build-arg", &goproxy_arg, "--output", "type=cacheonly"],
+    ));
+    let said = text(&gated);
+    assert!(!gated.status.success(), "{said}");
+    assert!(said.contains("GO-2099-0001"), "{said}");
+    assert!(said.contains(&format!("({VULN_MODULE}/called)")), "{said}");
+    assert!(said.contains("called at main.go:11:"), "{said}");
+    assert!(!said.contains("GO-2099-0002"), "{said}");
+
+    // Assessed and ignored, the image builds; with `attest` it carries the
+    // OpenVEX document as an in-toto attestation.
+    append_to(
+        &app.join("golb.toml"),
+        "ignore = [\"GO-2099-0001\"]\nattest = true\n",
+    );
+    let name = format!("{}/golb-e2e/vuln:{}", h.registry(), std::process::id());
+    let output = format!("type=image,name={name},push=true");
+    let log = run_ok(&mut buildx_golb(
+        h,
+        &app,
+        &[
+            "--provenance=false",
+            "--build-arg",
+            &goproxy_arg,
+            "--output",
+            &output,
+        ],
+    ));
+    let inspected = run(h
+        .command("buildx")
+        .args(["imagetools", "inspect", "--raw", &name]));
+    assert!(inspected.status.success(), "{}", text(&inspected));
+    let index: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    let attestation = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["annotations"]["vnd.docker.reference.type"] == "attestation-manifest")
+        .unwrap_or_else(|| panic!("no attestation manifest in {index}\n{log}"));
+    let manifest = run(h.command("buildx").args([
+        "imagetools",
+        "inspect",
+        "--raw",
+        &format!("{name}@{}", attestation["digest"].as_str().unwrap()),
+    ]));
+    let manifest: Value = serde_json::from_slice(&manifest.stdout).unwrap();
+    let types: Vec<&str> = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["annotations"]["in-toto.io/predicate-type"].as_str())
+        .collect();
+    assert_eq!(types, ["https://openvex.dev/ns/v0.2.0"], "{manifest}");
 }

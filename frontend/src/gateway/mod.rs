@@ -152,6 +152,7 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         let cache_imports = cache_imports.clone();
         solves.spawn(async move {
             let mut size_bridge = bridge.clone();
+            let mut vuln_bridge = bridge.clone();
             let image = bridge.solve(planned.definition, cache_imports.clone());
             let size = async {
                 match planned.size {
@@ -161,8 +162,35 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
                     None => Ok(None),
                 }
             };
-            let (reference, size) = tokio::join!(image, size);
+            // The scans fail the build themselves when they gate on a
+            // called vulnerability; what they attest is their OpenVEX.
+            let vuln = async {
+                match planned.vuln {
+                    Some(vuln) => {
+                        let reference = vuln_bridge
+                            .evaluate(vuln.definition, cache_imports.clone())
+                            .await?;
+                        Ok(match vuln.attest {
+                            true => vuln
+                                .openvex
+                                .iter()
+                                .map(|path| {
+                                    Attestation::in_toto(
+                                        reference.clone(),
+                                        path,
+                                        gateway::OPENVEX_PREDICATE_TYPE,
+                                    )
+                                })
+                                .collect(),
+                            false => Vec::new(),
+                        })
+                    }
+                    None => Ok(Vec::new()),
+                }
+            };
+            let (reference, size, vuln) = tokio::join!(image, size, vuln);
             let reference = reference?;
+            let vex: Vec<Attestation> = vuln?;
             // The SBOM step reads the binaries the result holds: solving it
             // after the result reuses them.
             let sbom = match planned.sbom {
@@ -178,6 +206,7 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
                 },
                 sbom,
                 size: size?,
+                vex,
             })
         });
     }
@@ -191,11 +220,14 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
     size::report(&host, &shown).await?;
     let mut result = ReturnResult::default();
     for solved in returned {
+        let mut attestations = solved.vex;
         if let Some(sbom) = solved.sbom {
-            result.attestations.insert(
-                solved.image.platform.clone(),
-                vec![Attestation::spdx_sbom(sbom, crate::plan::SBOM_PATH)],
-            );
+            attestations.insert(0, Attestation::spdx_sbom(sbom, crate::plan::SBOM_PATH));
+        }
+        if !attestations.is_empty() {
+            result
+                .attestations
+                .insert(solved.image.platform.clone(), attestations);
         }
         result.images.push(solved.image);
     }
@@ -210,6 +242,8 @@ struct Solved {
     image: PlatformImage,
     sbom: Option<gateway::RefId>,
     size: Option<size::SizeResult>,
+    /// The OpenVEX attestations of its vulnerability scans.
+    vex: Vec<Attestation>,
 }
 
 fn check_caps(caps: &Caps) -> Result<(), FrontendError> {
@@ -235,14 +269,9 @@ fn worker_platform(env: &FrontendEnv) -> Platform {
         .unwrap_or_else(Platform::linux_amd64)
 }
 
-/// The session holding the local `name`, when the client named one other
-/// than the build's own (`local-sessionid:NAME`). None: BuildKit finds the
-/// local in the build's session, as it does for `golb llb | buildctl`.
+/// The session holding the local `name` (`driver::local_session`).
 fn session_for(env: &FrontendEnv, name: &str) -> Option<String> {
-    env.opts
-        .get(&format!("local-sessionid:{name}"))
-        .filter(|s| !s.is_empty() && **s != env.session_id)
-        .cloned()
+    driver::local_session(&env.opts, &env.session_id, name)
 }
 
 fn task_failed(e: tokio::task::JoinError) -> DriverError {

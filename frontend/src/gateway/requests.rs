@@ -130,6 +130,7 @@ async fn plan_reply(
             opts: Replay::record_opts(&env.opts),
             images: host.resolved(),
             directories: host.looked(),
+            session: env.session_id.clone(),
             frontend: Some(
                 base64::engine::general_purpose::STANDARD.encode(frontend.encode_to_vec()),
             ),

@@ -51,7 +51,7 @@ fn builder_env(input: &PlanInput<'_>, golb_env: &[(String, String)]) -> Vec<(Str
 
 /// The exec of a Go command on the builder, its environment the builder
 /// image's with golb's on top.
-fn go_exec(input: &PlanInput<'_>, builder: State, command: GoCommand) -> Exec {
+pub(super) fn go_exec(input: &PlanInput<'_>, builder: State, command: GoCommand) -> Exec {
     builder_env(input, &command.env)
         .into_iter()
         .fold(Exec::new(builder, command.args), |exec, (key, value)| {
@@ -62,14 +62,14 @@ fn go_exec(input: &PlanInput<'_>, builder: State, command: GoCommand) -> Exec {
 /// `--add-host` entries, on every step that runs Go: a private proxy or VCS
 /// host named in the spec must resolve for `go mod download`, and `go test`
 /// may reach the network too.
-fn with_hosts(exec: Exec, options: &BuildOptions) -> Exec {
+pub(super) fn with_hosts(exec: Exec, options: &BuildOptions) -> Exec {
     options
         .extra_hosts
         .iter()
         .fold(exec, |exec, (host, ip)| exec.extra_host(host.clone(), *ip))
 }
 
-fn module_cache() -> Mount {
+pub(super) fn module_cache() -> Mount {
     Mount::cache(
         go_build::GOMODCACHE,
         go_build::MODULE_CACHE_ID,
@@ -212,7 +212,7 @@ pub(super) fn golb_mount(input: &PlanInput<'_>) -> Mount {
 /// The modules the Go steps read: the download step's output, read-only, as
 /// the module cache. Without one (vendored, or nothing required) an empty
 /// directory of the builder serves.
-fn with_modules(exec: Exec, go: &GoSteps) -> Exec {
+pub(super) fn with_modules(exec: Exec, go: &GoSteps) -> Exec {
     match &go.modules {
         Some(modules) => exec.mount(Mount::readonly_bind(go_build::GOMODCACHE, modules.clone())),
         None => exec,
@@ -227,9 +227,9 @@ pub(super) struct GoSteps {
     pub(super) files: ModuleFiles,
     /// The download step's module cache, when there is one.
     modules: Option<State>,
-    toolchain: Toolchain,
+    pub(super) toolchain: Toolchain,
     /// The builder's Go release, when golb can tell.
-    release: Option<String>,
+    pub(super) release: Option<String>,
 }
 
 impl GoSteps {
@@ -393,7 +393,7 @@ fn with_sources(exec: Exec, input: &PlanInput<'_>) -> Exec {
 }
 
 /// Where the module sits in the builder: its directory under the context mount.
-fn source_dir(module: &GoModule) -> String {
+pub(super) fn source_dir(module: &GoModule) -> String {
     if module.dir.is_empty() {
         go_build::SOURCE_DIR.to_string()
     } else {

@@ -13,11 +13,13 @@ mod layers;
 mod sbom_step;
 mod size_step;
 mod upx;
+mod vuln_step;
 
 pub use layers::{base_source, file_destination_paths};
 pub use sbom_step::SBOM_PATH;
 pub use size_step::{GATE_FILE, SUMMARY_FILE};
 pub use upx::errors as upx_errors;
+pub use vuln_step::VulnPlan;
 
 use crate::go_build::{self, GoCheck};
 use crate::go_module::{self, GoModule};
@@ -99,6 +101,9 @@ pub struct PlatformPlan {
     /// The image's size step (`size_step`): solved beside every image for
     /// its summary and gate.
     pub size: Option<State>,
+    /// govulncheck's scans (`vuln_step`), solved beside an image whose spec
+    /// gates on them or attests their OpenVEX.
+    pub vuln: Option<VulnPlan>,
 }
 
 /// A binary with every default applied.
@@ -264,7 +269,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
     let check = match input.build_target {
         BuildTarget::Test => Some(GoCheck::Test),
         BuildTarget::Vet => Some(GoCheck::Vet),
-        BuildTarget::Image | BuildTarget::Binaries | BuildTarget::Size => None,
+        BuildTarget::Image | BuildTarget::Binaries | BuildTarget::Size | BuildTarget::Vuln => None,
     };
     if let Some(check) = check {
         return Ok(vec![PlatformPlan {
@@ -273,6 +278,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
             config: None,
             sbom: None,
             size: None,
+            vuln: None,
         }]);
     }
 
@@ -281,6 +287,44 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
         _ => None,
     };
     let build_inputs = go_steps::build_inputs(&input);
+    let scans_vulns = match input.build_target {
+        BuildTarget::Vuln => true,
+        BuildTarget::Image => spec.vuln.scans_images(),
+        _ => false,
+    };
+    let govulncheck = match scans_vulns {
+        true => Some(vuln_step::govulncheck(&input, &go)?),
+        false => None,
+    };
+    let vuln_scans = |platform: &Platform| -> Result<Option<VulnPlan>, PlanError> {
+        match &govulncheck {
+            Some(tool) => Ok(Some(vuln_step::scans(
+                &input,
+                &go,
+                tool,
+                &build_inputs,
+                &binaries,
+                platform,
+            )?)),
+            None => Ok(None),
+        }
+    };
+    if input.build_target == BuildTarget::Vuln {
+        let mut plans = Vec::new();
+        for target in &input.targets {
+            if let Some(vuln) = vuln_scans(&target.platform)? {
+                plans.push(PlatformPlan {
+                    platform: target.platform.clone(),
+                    state: vuln.state,
+                    config: None,
+                    sbom: None,
+                    size: None,
+                    vuln: None,
+                });
+            }
+        }
+        return Ok(plans);
+    }
     let compiled = go_steps::compile_dependencies(&input, &go, &binaries)?;
     let mut images = Vec::new();
     for target in &input.targets {
@@ -357,6 +401,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                         config: None,
                         sbom: None,
                         size: None,
+                        vuln: None,
                     },
                     _ => PlatformPlan {
                         platform: target.platform.clone(),
@@ -364,6 +409,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                         config: Some(config),
                         sbom,
                         size: Some(size),
+                        vuln: vuln_scans(&target.platform)?,
                     },
                 }
             }
@@ -379,6 +425,7 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                     config: None,
                     sbom,
                     size: None,
+                    vuln: None,
                 }
             }
         };
@@ -543,6 +590,47 @@ mod tests {
             }
         }
         execs
+    }
+
+    /// The plan of `spec` (text) for `target` on linux/amd64.
+    fn plan_of(text: &str, target: BuildTarget) -> Vec<PlatformPlan> {
+        let spec = Spec::parse("golb.toml", text).unwrap();
+        let module = module_with_requirement();
+        let unresolved = SourceImage::unresolved;
+        let builder = unresolved(go_build::builder_image(&spec, &module).unwrap().0);
+        plan(PlanInput {
+            spec: &spec,
+            module: &module,
+            sources: &GoSources::default(),
+            context: golb_proto::llb::Local::new("context").build(),
+            golb: golb_proto::llb::Image::new("golb").build(),
+            builder: &builder,
+            build_platform: &Platform::linux_amd64(),
+            targets: vec![Target {
+                platform: Platform::linux_amd64(),
+                base: Some(unresolved(runtime_base(&spec).unwrap())),
+            }],
+            build_target: target,
+            options: &BuildOptions::default(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn images_are_scanned_only_when_the_spec_gates_or_attests() {
+        let vuln = |keys: &str| plan_of(&format!("[vuln]\n{keys}"), BuildTarget::Image);
+        assert!(vuln("").iter().all(|p| p.vuln.is_none()));
+        assert!(plan_of("", BuildTarget::Image)
+            .iter()
+            .all(|p| p.vuln.is_none()));
+        for keys in ["gate = true\n", "attest = true\n"] {
+            let plans = vuln(keys);
+            let scans = plans[0].vuln.as_ref().expect(keys);
+            assert_eq!(scans.openvex, ["/vex.openvex.json"], "{keys}");
+        }
+        let target = plan_of("", BuildTarget::Vuln);
+        assert_eq!(target.len(), 1);
+        assert!(target[0].config.is_none());
     }
 
     #[test]

@@ -44,6 +44,45 @@ pub struct Spec {
     pub args: BTreeMap<String, Located<String>>,
     /// Files copied into the runtime image, one layer each.
     pub files: Vec<RuntimeFile>,
+    pub vuln: Vuln,
+}
+
+/// govulncheck's database and what image builds do with its findings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vuln {
+    /// govulncheck's `-db`.
+    pub db: Located<String>,
+    /// Image builds fail when the code calls a vulnerability not in `ignore`.
+    pub gate: bool,
+    pub ignore: Vec<String>,
+    /// Image builds attach the OpenVEX document as an attestation.
+    pub attest: bool,
+    pub location: Option<Location>,
+}
+
+/// The public database govulncheck reads by default.
+pub const DEFAULT_VULN_DB: &str = "https://vuln.go.dev";
+
+impl Default for Vuln {
+    fn default() -> Vuln {
+        Vuln {
+            db: Located {
+                value: DEFAULT_VULN_DB.to_string(),
+                location: Location::TOP,
+            },
+            gate: false,
+            ignore: Vec::new(),
+            attest: false,
+            location: None,
+        }
+    }
+}
+
+impl Vuln {
+    /// Whether image builds run govulncheck beside the image.
+    pub fn scans_images(&self) -> bool {
+        self.gate || self.attest
+    }
 }
 
 /// How dependencies are fetched: the Go environment of the download step.
@@ -298,6 +337,20 @@ fn explain_toml_error(message: &str) -> String {
     format!("{message}; {fix}")
 }
 
+/// An OSV ID as govulncheck reports it: a prefix, a dash, and a rest of
+/// letters, digits and dashes ("GO-2024-1234", "GHSA-xxxx-xxxx-xxxx", "CVE-2024-1234").
+fn is_vuln_id(id: &str) -> bool {
+    match id.split_once('-') {
+        Some((prefix, rest)) => {
+            !prefix.is_empty()
+                && prefix.chars().all(|c| c.is_ascii_uppercase())
+                && !rest.is_empty()
+                && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        }
+        None => false,
+    }
+}
+
 struct Checker<'a> {
     file: &'a SpecFile,
     errors: Vec<SpecError>,
@@ -347,6 +400,7 @@ impl Checker<'_> {
             .iter()
             .filter_map(|f| self.runtime_file(f))
             .collect();
+        let vuln = raw.vuln.map(|v| self.vuln(&v)).unwrap_or_default();
         let spec = Spec {
             file: self.file.clone(),
             builder,
@@ -356,6 +410,7 @@ impl Checker<'_> {
             modules,
             args,
             files,
+            vuln,
         };
         self.ldflag_references(&spec);
         spec
@@ -611,6 +666,48 @@ impl Checker<'_> {
             return None;
         }
         Some(parts.join("/"))
+    }
+
+    fn vuln(&mut self, table: &Spanned<raw::RawVuln>) -> Vuln {
+        let raw = table.get_ref();
+        let location = self.locate(table);
+        let db = match &raw.db {
+            Some(db) => {
+                let url = db.get_ref();
+                let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+                let host = url.split_once("://").map_or("", |(_, rest)| rest);
+                if !scheme_ok || host.is_empty() || url.contains(char::is_whitespace) {
+                    self.error(
+                        self.locate(db),
+                        format!("db = {url:?} is not a database URL: write e.g. \"https://vuln.go.dev\" (https:// or http://; serve a local copy over HTTP)"),
+                    );
+                }
+                self.located(db)
+            }
+            None => Located {
+                value: DEFAULT_VULN_DB.to_string(),
+                location,
+            },
+        };
+        let ignore: &[Spanned<String>] = raw.ignore.as_ref().map_or(&[], |i| i.get_ref());
+        for id in ignore {
+            if !is_vuln_id(id.get_ref()) {
+                self.error(
+                    self.locate(id),
+                    format!(
+                        "ignore entry {:?} is not a vulnerability ID: write the ID govulncheck reports, e.g. \"GO-2024-1234\"",
+                        id.get_ref()
+                    ),
+                );
+            }
+        }
+        Vuln {
+            db,
+            gate: raw.gate.as_ref().is_some_and(|g| *g.get_ref()),
+            ignore: ignore.iter().map(|i| i.get_ref().clone()).collect(),
+            attest: raw.attest.as_ref().is_some_and(|a| *a.get_ref()),
+            location: Some(location),
+        }
     }
 
     fn modules(&mut self, table: &Spanned<raw::RawModules>) -> Modules {

@@ -42,6 +42,27 @@ pub struct RawSpec {
     #[serde(default)]
     #[schemars(with = "Vec<RawFile>")]
     pub file: Vec<Spanned<RawFile>>,
+    /// govulncheck over the binaries' packages: the `vuln` target, and a gate on image builds.
+    #[schemars(with = "Option<RawVuln>")]
+    pub vuln: Option<Spanned<RawVuln>>,
+}
+
+/// `[vuln]`: the vulnerability database, the gate and what it lets pass.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawVuln {
+    /// govulncheck's -db: an https:// (or http://) URL of a database in govulncheck's layout; default "https://vuln.go.dev".
+    #[schemars(with = "Option<String>")]
+    pub db: Option<Spanned<String>>,
+    /// Image builds run govulncheck and fail when the code calls a known vulnerability; default false.
+    #[schemars(with = "Option<bool>")]
+    pub gate: Option<Spanned<bool>>,
+    /// Vulnerability IDs you have assessed ("GO-2024-1234"); they never fail the gate.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub ignore: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Image builds run govulncheck and attach its OpenVEX document to the image as an in-toto attestation; default false.
+    #[schemars(with = "Option<bool>")]
+    pub attest: Option<Spanned<bool>>,
 }
 
 /// `[modules]`: each key sets the Go variable of the same meaning for the

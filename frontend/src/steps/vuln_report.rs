@@ -4,17 +4,28 @@
 //! a called vulnerability that is not ignored fails the step, and so the
 //! build, with its ID, vulnerable symbol and call site. The documents are
 //! written first, whatever the verdict.
+//!
+//! With `--govulncheck`, it runs govulncheck itself (the builder has no
+//! shell to redirect its output) with the arguments after `--`, and keeps
+//! its JSON at `--json`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use crate::cli::Failure;
 use crate::vuln::Report;
 
 #[derive(Debug, clap::Args)]
 pub struct VulnReportArgs {
-    /// govulncheck's `-format json` output.
+    /// govulncheck's `-format json` output: read, or written when `--govulncheck` runs it.
     #[arg(long, value_name = "FILE")]
     pub json: PathBuf,
+    /// Run this govulncheck with the arguments after `--` first.
+    #[arg(long, value_name = "PATH", requires = "govulncheck_args")]
+    pub govulncheck: Option<PathBuf>,
+    /// govulncheck's arguments, e.g. `-db URL -format json ./cmd/api`.
+    #[arg(last = true, value_name = "ARG")]
+    pub govulncheck_args: Vec<String>,
     /// Where to write the SARIF 2.1.0 log.
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
@@ -36,6 +47,9 @@ pub struct VulnReportArgs {
 }
 
 pub fn run(args: &VulnReportArgs) -> Result<(), Failure> {
+    if let Some(govulncheck) = &args.govulncheck {
+        scan(govulncheck, &args.govulncheck_args, &args.json)?;
+    }
     let json = std::fs::read(&args.json)
         .map_err(|e| Failure::problem(format!("{}: {e}", args.json.display())))?;
     let report = Report::parse(&json)
@@ -69,4 +83,25 @@ pub fn run(args: &VulnReportArgs) -> Result<(), Failure> {
         }
         None => Ok(()),
     }
+}
+
+/// Runs govulncheck, its JSON to `json`, its messages to the step's log.
+/// In `-format json` it exits 0 with findings; any other exit is an error
+/// of the scan itself (a package that does not load, an unreachable
+/// database), reported with what it printed.
+fn scan(govulncheck: &Path, args: &[String], json: &Path) -> Result<(), Failure> {
+    let output = Command::new(govulncheck)
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| Failure::problem(format!("{}: {e}", govulncheck.display())))?;
+    if !output.status.success() {
+        return Err(Failure::problem(format!(
+            "govulncheck {} failed ({}); its messages are above",
+            args.join(" "),
+            output.status
+        )));
+    }
+    crate::atomic_file::write(json, &output.stdout)
+        .map_err(|e| Failure::problem(format!("{}: {e}", json.display())))
 }

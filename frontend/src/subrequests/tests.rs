@@ -119,7 +119,7 @@ fn targets_name_golbs_targets_with_the_default_marked() {
     assert_eq!(value["sources"], json!([go_bytes(SPEC.as_bytes())]));
     let list = value["targets"].as_array().unwrap();
     let names: Vec<&str> = list.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["image", "binaries", "test", "vet", "size"]);
+    assert_eq!(names, ["image", "binaries", "test", "vet", "size", "vuln"]);
     let image = &list[0];
     assert_eq!(
         keys(image),

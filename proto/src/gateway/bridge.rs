@@ -161,13 +161,36 @@ impl Bridge {
         Ok(resp.definitions.into_iter().collect())
     }
 
+    /// Solves `def` lazily: BuildKit runs it when the result is read,
+    /// returned or exported.
     pub async fn solve(
         &mut self,
         def: llb::pb::Definition,
         cache_imports: Vec<CacheImport>,
     ) -> Result<RefId, GatewayError> {
+        self.solve_request(def, cache_imports, false).await
+    }
+
+    /// Solves `def` and runs it now (`evaluate`): for a result that nothing
+    /// reads, returns or exports, such as a check that fails the build,
+    /// which a lazy solve would never run.
+    pub async fn evaluate(
+        &mut self,
+        def: llb::pb::Definition,
+        cache_imports: Vec<CacheImport>,
+    ) -> Result<RefId, GatewayError> {
+        self.solve_request(def, cache_imports, true).await
+    }
+
+    async fn solve_request(
+        &mut self,
+        def: llb::pb::Definition,
+        cache_imports: Vec<CacheImport>,
+        evaluate: bool,
+    ) -> Result<RefId, GatewayError> {
         let req = pb::SolveRequest {
             definition: Some(def),
+            evaluate,
             allow_result_return: true,
             allow_result_array_ref: true,
             cache_imports: cache_imports

@@ -16,7 +16,7 @@ pub use exec::{CacheSharing, Exec, ExecState, Mount};
 pub use file::{Copy, File, Mkdir, Mkfile};
 pub use marshal::{digest, encode_op};
 pub use platform::{Platform, PlatformError};
-pub use source::{Image, Local, OciLayout};
+pub use source::{Http, Image, Local, OciLayout};
 pub use state::{Location, SourceFile, State};
 
 /// Mistakes in how a graph is put together, found while building it.

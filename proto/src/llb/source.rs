@@ -136,6 +136,63 @@ impl OciLayout {
     }
 }
 
+/// `https://` (or `http://`) source: one file BuildKit downloads itself. Its
+/// cache key is the file's content, which BuildKit checks again on every
+/// solve (with the ETag it kept), so a step that mounts it runs again when,
+/// and only when, the file changed.
+#[derive(Clone, Debug)]
+pub struct Http {
+    url: String,
+    filename: Option<String>,
+    meta: NodeMeta,
+}
+
+impl Http {
+    pub fn new(url: impl Into<String>) -> Http {
+        Http {
+            url: url.into(),
+            filename: None,
+            meta: NodeMeta::default(),
+        }
+    }
+
+    /// The file's name in the result; BuildKit's default comes from the
+    /// response, which a server may change.
+    pub fn filename(mut self, name: impl Into<String>) -> Self {
+        self.filename = Some(name.into());
+        self
+    }
+
+    pub fn custom_name(mut self, name: impl Into<String>) -> Self {
+        self.meta.custom_name = Some(name.into());
+        self
+    }
+
+    pub fn location(mut self, source_index: usize, range: Location) -> Self {
+        self.meta.locations.push((source_index, range));
+        self
+    }
+
+    pub fn build(self) -> State {
+        let mut attrs = BTreeMap::new();
+        if let Some(name) = self.filename {
+            attrs.insert("http.filename".to_string(), name);
+        }
+        State::from_node(
+            Node {
+                kind: OpKind::Source {
+                    identifier: self.url,
+                    attrs,
+                    caps: vec!["source.http"],
+                },
+                platform: None,
+                meta: self.meta,
+            },
+            0,
+        )
+    }
+}
+
 /// `local://NAME` source: files sent by the client's session (build context, spec file).
 #[derive(Clone, Debug)]
 pub struct Local {
