@@ -19,6 +19,7 @@
 
 use crate::checks::go_source::{self, GoFileHeader};
 use crate::checks::gomod_syntax;
+use crate::checks::SourceSnapshot;
 use crate::go_module::{join, GoModule, GO_MOD, GO_WORK};
 use crate::go_packages::{GoSources, PackageWalk};
 use crate::plan::BinaryPlan;
@@ -408,11 +409,26 @@ fn compiled_headers(dir: &Path, arch: Option<&str>) -> Vec<GoFileHeader> {
         .into_iter()
         .filter(|name| name.ends_with(".go"))
         .filter_map(|name| {
-            let bytes = std::fs::read(dir.join(&name)).ok()?;
+            let bytes = read_header_bytes(&dir.join(&name))?;
             let header = go_source::scan(&String::from_utf8_lossy(&bytes));
             go_source::is_compiled_for(&name, &header, &tags(), arch).then_some(header)
         })
         .collect()
+}
+
+/// The start of a .go file, as much as the checks read
+/// (`SourceSnapshot::GO_FILE_PREFIX_BYTES`): the header is at the top, and
+/// generated files of megabytes need not be read whole.
+fn read_header_bytes(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(SourceSnapshot::GO_FILE_PREFIX_BYTES)
+                .read_to_end(&mut bytes)
+        })
+        .ok()?;
+    Some(bytes)
 }
 
 /// Required modules of the module (and its workspace members and local
