@@ -39,6 +39,7 @@ pub struct Entry {
 pub enum Value {
     Str(String),
     Int(i64),
+    Bool(bool),
     /// An array of strings.
     Strs(Vec<String>),
     /// An array of strings and numbers (ports: `[8080, "53/udp"]`).
@@ -222,6 +223,7 @@ fn value(value: &Value) -> String {
     match value {
         Value::Str(s) => quote(s),
         Value::Int(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
         Value::Strs(items) => {
             let items: Vec<String> = items.iter().map(|s| quote(s)).collect();
             format!("[{}]", items.join(", "))

@@ -4,11 +4,13 @@
 //! `--force`, checks the spec it writes with the same parser the frontend
 //! uses, and prints the `buildx build` command to run.
 
+pub mod cgo;
 pub mod detect;
 
 use crate::draft::{Draft, Table, Value};
 use crate::release;
 use crate::spec::Spec;
+use cgo::CgoReport;
 use detect::{MainPackage, Repository, StampArg};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -74,7 +76,13 @@ pub fn run(args: &InitArgs, out: &mut impl Write) -> Result<(), InitError> {
         .frontend
         .clone()
         .unwrap_or_else(release::frontend_image);
-    let draft = draft(&repository, &frontend);
+    let cgo = cgo::detect(
+        &dir,
+        &repository.module,
+        &repository.mains,
+        &cgo::Host::from_env(),
+    );
+    let draft = draft(&repository, &cgo, &frontend);
     let text = draft.render();
     Spec::parse(SPEC_FILE, &text).map_err(|errors| InitError::Invalid {
         errors: errors.to_string(),
@@ -90,6 +98,15 @@ pub fn run(args: &InitArgs, out: &mut impl Write) -> Result<(), InitError> {
         wrote.push(ignore_path.display().to_string());
     }
     let _ = writeln!(out, "wrote {}", wrote.join(" and "));
+    for (main, package) in &cgo.needs {
+        let _ = writeln!(
+            out,
+            "{main} needs cgo: {package} compiles C (import \"C\"); the spec sets cgo = true and a glibc base"
+        );
+    }
+    if let Some(note) = cgo.unchecked_note() {
+        let _ = writeln!(out, "{note}");
+    }
     let _ = writeln!(
         out,
         "build it with:\n  {}",
@@ -140,7 +157,7 @@ pub fn write_file(path: &Path, text: &str, force: bool) -> Result<(), InitError>
 }
 
 /// The spec for what was found.
-pub fn draft(repository: &Repository, frontend: &str) -> Draft {
+pub fn draft(repository: &Repository, cgo: &CgoReport, frontend: &str) -> Draft {
     let module = &repository.module;
     let mut draft = Draft {
         frontend: frontend.to_string(),
@@ -158,7 +175,9 @@ pub fn draft(repository: &Repository, frontend: &str) -> Draft {
     builder(repository, &mut draft);
     let entrypoint = entrypoint(&repository.mains, &module.default_binary_name());
     for main in &repository.mains {
-        draft.tables.push(binary(repository, main));
+        draft
+            .tables
+            .push(binary(repository, main, cgo.needs.get(&main.package)));
     }
     if !repository.skipped_mains.is_empty() {
         let skipped: Vec<&str> = repository
@@ -205,7 +224,10 @@ pub fn draft(repository: &Repository, frontend: &str) -> Draft {
             Some("GOPRIVATE: skips the public proxy and checksum database (with your own GOPROXY, add noproxy = \"none\")".into()),
         );
     }
-    runtime(repository, entrypoint, &mut draft);
+    if let Some(note) = cgo.unchecked_note() {
+        draft.header.push(note);
+    }
+    runtime(repository, entrypoint, !cgo.needs.is_empty(), &mut draft);
     draft
 }
 
@@ -256,7 +278,8 @@ fn builder(repository: &Repository, draft: &mut Draft) {
     }
 }
 
-fn binary(repository: &Repository, main: &MainPackage) -> Table {
+/// `cgo_package`: the package that makes this binary need cgo, if one does.
+fn binary(repository: &Repository, main: &MainPackage, cgo_package: Option<&String>) -> Table {
     let mut table = Table::array("binary");
     table.set(
         "package",
@@ -292,6 +315,17 @@ fn binary(repository: &Repository, main: &MainPackage) -> Table {
             args.push("the commit buildx sends for a git checkout");
         }
         table.set("ldflags", Value::Strs(vec![flags]), Some(args.join("; ")));
+    }
+    if let Some(package) = cgo_package {
+        // With CGO_ENABLED=0 Go leaves its C out, or builds a stub that fails at run time.
+        table.comments.push(format!(
+            "{package} compiles C (import \"C\"): cgo needs a glibc base."
+        ));
+        table.set(
+            "cgo",
+            Value::Bool(true),
+            Some("CGO_ENABLED=1: the builder's gcc compiles the C".into()),
+        );
     }
     let embeds: Vec<String> = repository
         .embeds
@@ -351,8 +385,21 @@ fn entrypoint(mains: &[MainPackage], module_name: &str) -> Option<(String, Strin
     ))
 }
 
-fn runtime(repository: &Repository, entrypoint: Option<(String, String)>, draft: &mut Draft) {
+/// `glibc`: a binary is built with cgo, so the base must have the C library it links.
+fn runtime(
+    repository: &Repository,
+    entrypoint: Option<(String, String)>,
+    glibc: bool,
+    draft: &mut Draft,
+) {
     let table = draft.table("runtime");
+    if glibc {
+        table.set(
+            "base",
+            Value::Str(cgo::GLIBC_BASE.to_string()),
+            Some("a cgo binary needs glibc at run time".into()),
+        );
+    }
     if let Some((name, why)) = entrypoint {
         table.set(
             "entrypoint",
@@ -394,10 +441,12 @@ fn runtime(repository: &Repository, entrypoint: Option<(String, String)>, draft:
         Value::Map(vec![("LOG_LEVEL".into(), "info".into())]),
         Some("environment of the container".into()),
     );
-    table.comments.push(
+    table.comments.push(if glibc {
+        "The image runs as 65532.".into()
+    } else {
         "The base defaults to gcr.io/distroless/static-debian12:nonroot; the image runs as 65532."
-            .into(),
-    );
+            .into()
+    });
 }
 
 /// A .dockerignore for a Go repository: what no Go build reads. Entries an

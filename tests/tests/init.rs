@@ -155,6 +155,61 @@ fn init_assets_embed() {
     );
 }
 
+/// examples/sqlite: its main package imports github.com/mattn/go-sqlite3,
+/// whose cgo files compile SQLite's C (with CGO_ENABLED=0 it builds a stub
+/// that fails at run time). init reads the dependency from the host's module
+/// cache, writes `cgo = true` and the glibc base with a comment naming the
+/// package, and the image built from that spec (on the cgo builder fixture,
+/// as slim.rs builds the hand-written spec) really uses SQLite.
+#[test]
+fn init_sqlite() {
+    let h = harness();
+    let copy = ExampleCopy::new("sqlite", "init-sqlite");
+    std::fs::remove_file(copy.path().join("golb.toml")).unwrap();
+    // init reads dependencies from the module cache, and never downloads.
+    run_ok(
+        h.command("go")
+            .current_dir(copy.path())
+            .args(["mod", "download"]),
+    );
+    let printed = golb_init(h, copy.path());
+    assert!(
+        printed.contains("./cmd/notes needs cgo: github.com/mattn/go-sqlite3 compiles C"),
+        "{printed}"
+    );
+    let spec = std::fs::read_to_string(copy.path().join("golb.toml")).unwrap();
+    for expected in [
+        "# github.com/mattn/go-sqlite3 compiles C (import \"C\"): cgo needs a glibc base.\n",
+        "\ncgo = true ",
+        "\nbase = \"gcr.io/distroless/base-debian12:nonroot\" ",
+    ] {
+        assert!(spec.contains(expected), "no {expected:?} in:\n{spec}");
+    }
+    assert!(!spec.contains("not checked"), "{spec}");
+
+    let builder = format!("BUILDER_IMAGE={}", h.var("GOLB_GOLANG_CGO_IMAGE"));
+    let image = build_and_push(h, copy.path(), "sqlite", &["--build-arg", &builder]);
+    assert_eq!(
+        run_in_image(h, &image, &["/usr/local/bin/notes", "-version"]).trim(),
+        "notes 9.8.7"
+    );
+    let printed = run_in_image(
+        h,
+        &image,
+        &[
+            "/usr/local/bin/notes",
+            "-db",
+            "/tmp/notes.db",
+            "first",
+            "second",
+        ],
+    );
+    assert!(
+        printed.contains("sqlite 3.") && printed.contains(": 2 notes in /tmp/notes.db"),
+        "the cgo binary did not use SQLite:\n{printed}"
+    );
+}
+
 #[test]
 fn init_vendored() {
     init_build_run("vendored", &[("server", "ratelimited 9.8.7")]);

@@ -526,15 +526,46 @@ const KNOWN_ARCH: &[&str] = &[
 /// compiled are left out. Legacy `// +build` lines are not read: gofmt has
 /// written `//go:build` next to them since Go 1.17.
 pub fn is_compiled(file_name: &str, header: &GoFileHeader, tags: &[String]) -> bool {
+    is_compiled_for(file_name, header, tags, None)
+}
+
+/// [`is_compiled`] for one known GOARCH (`Some("amd64")`): a file for
+/// another architecture, by its name or its `//go:build` line, is left out.
+/// `golb init` knows the architecture a cgo build runs on (cgo cannot
+/// cross-compile), so it need not keep the files of every one.
+pub fn is_compiled_for(
+    file_name: &str,
+    header: &GoFileHeader,
+    tags: &[String],
+    arch: Option<&str>,
+) -> bool {
     let Some(stem) = file_name.strip_suffix(".go") else {
         return false;
     };
     if stem.ends_with("_test") || stem.starts_with(['_', '.']) || !name_matches_os(stem) {
         return false;
     }
+    if let Some(arch) = arch {
+        if !name_matches_arch(stem, arch) {
+            return false;
+        }
+    }
     match &header.build_constraint {
-        Some(expr) => Constraint::new(expr, tags).evaluate() != Truth::False,
+        Some(expr) => Constraint::new(expr, tags, arch).evaluate() != Truth::False,
         None => true,
+    }
+}
+
+/// go/build's goodOSArchFile for the architecture: a `_GOARCH` or
+/// `_GOOS_GOARCH` suffix must name `arch`.
+fn name_matches_arch(stem: &str, arch: &str) -> bool {
+    let Some(at) = stem.find('_') else {
+        return true;
+    };
+    let parts: Vec<&str> = stem[at..].split('_').collect();
+    match parts.last() {
+        Some(last) if KNOWN_ARCH.contains(last) => *last == arch,
+        _ => true,
     }
 }
 
@@ -580,13 +611,15 @@ struct Constraint<'a> {
     tokens: Vec<String>,
     at: usize,
     tags: &'a [String],
+    /// The GOARCH when known; otherwise every architecture tag is Unknown.
+    arch: Option<&'a str>,
     depth: u32,
 }
 
 const MAX_DEPTH: u32 = 64;
 
 impl<'a> Constraint<'a> {
-    fn new(expr: &str, tags: &'a [String]) -> Constraint<'a> {
+    fn new(expr: &str, tags: &'a [String], arch: Option<&'a str>) -> Constraint<'a> {
         let mut tokens = Vec::new();
         let mut chars = expr.chars().peekable();
         while let Some(c) = chars.next() {
@@ -616,6 +649,7 @@ impl<'a> Constraint<'a> {
             tokens,
             at: 0,
             tags,
+            arch,
             depth: 0,
         }
     }
@@ -682,6 +716,12 @@ impl<'a> Constraint<'a> {
     fn tag(&self, tag: &str) -> Truth {
         if self.tags.iter().any(|t| t == tag) || tag == TARGET_OS || tag == "unix" || tag == "gc" {
             Truth::True
+        } else if let (Some(arch), true) = (self.arch, KNOWN_ARCH.contains(&tag)) {
+            if tag == arch {
+                Truth::True
+            } else {
+                Truth::False
+            }
         } else if KNOWN_ARCH.contains(&tag) || tag.starts_with("go1.") {
             Truth::Unknown
         } else {
@@ -820,6 +860,59 @@ import "too/late"
     }
 
     #[test]
+    fn a_known_architecture_leaves_out_the_files_of_the_others() {
+        let file = |constraint: Option<&str>| GoFileHeader {
+            build_constraint: constraint.map(String::from),
+            ..GoFileHeader::default()
+        };
+        let cgo = vec!["cgo".to_string()];
+        let amd64 = Some("amd64");
+        assert!(is_compiled_for("x_amd64.go", &file(None), &cgo, amd64));
+        assert!(is_compiled_for(
+            "x_linux_amd64.go",
+            &file(None),
+            &cgo,
+            amd64
+        ));
+        assert!(!is_compiled_for("x_arm64.go", &file(None), &cgo, amd64));
+        assert!(!is_compiled_for(
+            "x_linux_arm64.go",
+            &file(None),
+            &cgo,
+            amd64
+        ));
+        assert!(!is_compiled_for(
+            "x_darwin_amd64.go",
+            &file(None),
+            &cgo,
+            amd64
+        ));
+        assert!(is_compiled_for(
+            "c.go",
+            &file(Some("cgo && amd64")),
+            &cgo,
+            amd64
+        ));
+        assert!(!is_compiled_for(
+            "c.go",
+            &file(Some("cgo && arm64")),
+            &cgo,
+            amd64
+        ));
+        assert!(!is_compiled_for("c.go", &file(Some("!cgo")), &cgo, amd64));
+        assert!(!is_compiled_for(
+            "c.go",
+            &file(Some("darwin && cgo")),
+            &cgo,
+            amd64
+        ));
+        assert!(
+            is_compiled_for("c.go", &file(Some("cgo && arm64")), &cgo, None),
+            "without a known architecture every one may be built"
+        );
+    }
+
+    #[test]
     fn reads_embed_directives_and_their_patterns() {
         let text = "package main\n\nimport _ \"embed\"\n\n//go:embed static templates/*.html\nvar files embed.FS\n\n\t//go:embed \"with space.txt\" `raw`\nvar x string\n// go:embed not-a-directive\n//go:embedded nope\n";
         assert_eq!(
@@ -902,8 +995,8 @@ func main() {
             let header = scan(text);
             let _ = is_compiled("x.go", &header, &[]);
         }
-        let _ = Constraint::new(&deep, &[]).evaluate();
-        let _ = Constraint::new(&"!".repeat(10_000), &[]).evaluate();
-        let _ = Constraint::new("&& || ) (", &[]).evaluate();
+        let _ = Constraint::new(&deep, &[], None).evaluate();
+        let _ = Constraint::new(&"!".repeat(10_000), &[], None).evaluate();
+        let _ = Constraint::new("&& || ) (", &[], None).evaluate();
     }
 }

@@ -174,7 +174,7 @@ fn a_module_below_the_root_with_a_workspace_vendor_embed_and_private_modules() {
         ["git.corp.internal", "github.com/go-chi", "intranet"],
         "locally replaced modules are not fetched"
     );
-    let text = draft(&repository, "golb:test").render();
+    let text = draft(&repository, &cgo::CgoReport::default(), "golb:test").render();
     let spec = assert_checks_pass(&repo.0, &text);
     assert_eq!(spec.builder.module_dir, "services/api");
     assert_eq!(spec.binaries[0].package.value, ".");
@@ -364,7 +364,7 @@ fn every_example_gives_a_spec_that_passes_the_checks() {
     for entry in std::fs::read_dir(&examples).unwrap() {
         let dir = entry.unwrap().path();
         let repository = detect::inspect(&dir, &[]).unwrap();
-        let text = draft(&repository, "golb:test").render();
+        let text = draft(&repository, &cgo::CgoReport::default(), "golb:test").render();
         let spec = assert_checks_pass(&dir, &text);
         // The examples' own specs name the same packages.
         let own = Spec::parse(
