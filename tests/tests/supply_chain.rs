@@ -25,7 +25,7 @@
 use golb_e2e::goproxy::GoProxy;
 use golb_e2e::registries::{Auth, Pusher, TestRegistry};
 use golb_e2e::{
-    buildx_golb, copy_tree, example_dir, harness, repo_root, run, run_ok, text, TempDir,
+    buildx_golb, copy_tree, example_dir, harness, repo_root, run, run_ok, text, TempDaemon, TempDir,
 };
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -719,6 +719,74 @@ fn the_image_build_attaches_golbs_sbom_per_platform() {
             );
         }
     }
+}
+
+/// The same through a registry behind basic auth: `golb lock` logs in with
+/// the Docker config, and so does the build (buildx hands BuildKit the
+/// credentials of the same config); the locked build keeps the old base.
+#[test]
+fn the_locked_build_pulls_the_old_base_from_a_registry_behind_basic_auth() {
+    let h = harness();
+    let (user, password) = ("golb", "s3cret-build");
+    let registry = TestRegistry::basic("lock-build-basic-registry", user, password);
+    let pusher = Pusher {
+        host: &registry.host,
+        auth: Auth::Basic(user.into(), password.into()),
+    };
+    let work = TempDir::new("lock-build-basic");
+    copy_tree(&example_dir("hello"), work.path());
+    std::fs::write(
+        work.path().join("golb.toml"),
+        format!(
+            "# syntax=127.0.0.1:5000/golb:dev\n[builder]\nimage = \"{}/library/{}\"\n\n[[binary]]\npackage = \"./cmd/server\"\n\n[runtime]\nbase = \"{}/team/base:1\"\n",
+            h.registry(),
+            h.var("GOLB_GOLANG_IMAGE"),
+            registry.host
+        ),
+    )
+    .unwrap();
+    let config = docker_config(work.path(), basic_auths(&registry.host, user, password));
+    let (first, _) = pusher.index("team/base", "1", &["linux/amd64"], "first");
+    ok(&lock(work.path(), &config, false));
+    let (moved, _) = pusher.index("team/base", "1", &["linux/amd64"], "second");
+    assert_ne!(first, moved);
+    let checked = lock(work.path(), &config, true);
+    assert_eq!(checked.status.code(), Some(1), "{}", text(&checked));
+
+    let repo = format!("golb-e2e/lockbuild-basic-{}", std::process::id());
+    let output = format!("type=image,name={}/{repo}:locked,push=true", h.registry());
+    let args = [
+        "--provenance=false",
+        "--platform",
+        "linux/amd64",
+        "--output",
+        &output,
+    ];
+    let build = |config: &Path| {
+        let mut cmd = buildx_golb(h, work.path(), &args);
+        cmd.env("DOCKER_CONFIG", config);
+        run(&mut cmd)
+    };
+    // Without the credentials a builder that has not pulled the base yet
+    // cannot even read its config.
+    let anonymous = docker_config(&work.path().join("anonymous"), json!({}));
+    let empty = TempDaemon::start(h, "lock-build-basic-daemon");
+    let refused = run(empty
+        .buildx_golb(h, work.path(), &args)
+        .env("DOCKER_CONFIG", &anonymous));
+    let said = text(&refused).to_lowercase();
+    assert!(
+        !refused.status.success() && (said.contains("401") || said.contains("unauthorized")),
+        "{said}"
+    );
+    let built = build(&config);
+    assert!(built.status.success(), "{}", text(&built));
+    assert_eq!(
+        pushed_label(h, &repo, "locked"),
+        "first",
+        "the locked build keeps the old base:\n{}",
+        text(&built)
+    );
 }
 
 // ---------------------------------------------------------------------------
