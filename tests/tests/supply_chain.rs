@@ -789,6 +789,122 @@ fn the_locked_build_pulls_the_old_base_from_a_registry_behind_basic_auth() {
     );
 }
 
+/// A stand-in for BuildKit's SBOM scanner (which cannot be pulled here):
+/// it writes, as BuildKit's generator protocol asks, one in-toto SPDX
+/// statement into $BUILDKIT_SCAN_DESTINATION naming the files it found
+/// under $BUILDKIT_SCAN_SOURCE.
+const SCANNER_MAIN: &str = r#"package main
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+func main() {
+	src, dst := os.Getenv("BUILDKIT_SCAN_SOURCE"), os.Getenv("BUILDKIT_SCAN_DESTINATION")
+	var files []map[string]string
+	filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			rel, _ := filepath.Rel(src, path)
+			files = append(files, map[string]string{"fileName": "./" + rel, "SPDXID": "SPDXRef-File"})
+		}
+		return nil
+	})
+	statement := map[string]any{
+		"_type":         "https://in-toto.io/Statement/v0.1",
+		"predicateType": "https://spdx.dev/Document",
+		"subject":       []any{},
+		"predicate": map[string]any{
+			"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT",
+			"name": "golb-test-scanner", "dataLicense": "CC0-1.0",
+			"files": files,
+		},
+	}
+	out, _ := json.Marshal(statement)
+	if err := os.WriteFile(filepath.Join(dst, "scanner.spdx.json"), out, 0o644); err != nil {
+		panic(err)
+	}
+}
+"#;
+
+/// `--attest type=sbom,generator=IMAGE` hands the SBOM back to BuildKit:
+/// golb adds no SBOM step, BuildKit runs the named scanner on the image,
+/// and its document is the image's SBOM.
+#[test]
+fn a_named_generator_hands_the_sbom_back_to_buildkits_scanner() {
+    let h = harness();
+    let work = TempDir::new("sbom-generator");
+    let scanner = work.path().join("scanner");
+    std::fs::create_dir_all(&scanner).unwrap();
+    std::fs::write(scanner.join("main.go"), SCANNER_MAIN).unwrap();
+    std::fs::write(
+        scanner.join("go.mod"),
+        "module example.com/scanner\n\ngo 1.21\n",
+    )
+    .unwrap();
+    go(&scanner, &["build", "-o", "scanner", "."], &[]);
+    std::fs::write(
+        scanner.join("Dockerfile"),
+        "FROM scratch\nCOPY scanner /scanner\nENTRYPOINT [\"/scanner\"]\n",
+    )
+    .unwrap();
+    let generator = format!("{}/golb-e2e/scanner:{}", h.registry(), std::process::id());
+    run_ok(
+        h.command("buildx")
+            .args([
+                "build",
+                "--progress=plain",
+                "--provenance=false",
+                "--output",
+            ])
+            .arg(format!("type=image,name={generator},push=true"))
+            .arg(&scanner),
+    );
+
+    let name = format!(
+        "{}/golb-e2e/sbom-generator:{}",
+        h.registry(),
+        std::process::id()
+    );
+    let output = format!("type=image,name={name},push=true");
+    let attest = format!("type=sbom,generator={generator}");
+    let log = run_ok(&mut buildx_golb(
+        h,
+        &example_dir("hello"),
+        &[
+            "--provenance=false",
+            "--attest",
+            &attest,
+            "--output",
+            &output,
+        ],
+    ));
+    assert!(!log.contains("[golb] SBOM"), "golb wrote an SBOM:\n{log}");
+    let inspected = run(h.command("buildx").args([
+        "imagetools",
+        "inspect",
+        "--format",
+        "{{json .SBOM}}",
+        &name,
+    ]));
+    assert!(inspected.status.success(), "{}", text(&inspected));
+    let sbom: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    let doc = &sbom["SPDX"];
+    assert_eq!(doc["name"], "golb-test-scanner", "{sbom}\n{log}");
+    let scanned: Vec<&str> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["fileName"].as_str())
+        .collect();
+    assert!(
+        scanned.contains(&"./usr/local/bin/server"),
+        "the scanner saw the image's files: {scanned:?}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // govulncheck
 // ---------------------------------------------------------------------------

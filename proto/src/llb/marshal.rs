@@ -242,7 +242,15 @@ impl Marshaler<'_> {
         let offset = self.sources.len() + self.imported_infos.len();
         let offset = i32::try_from(offset).unwrap_or(i32::MAX);
         self.imported_infos.extend(source.infos.iter().cloned());
-        for (dgst, locations) in &source.locations {
+        // An empty list is left out: prost drops a map entry's value that
+        // equals its default, and BuildKit's Go decodes that entry as nil and
+        // dereferences it (llb.NewDefinitionOp, reached by its SBOM scanner
+        // step), panicking the daemon.
+        for (dgst, locations) in source
+            .locations
+            .iter()
+            .filter(|(_, l)| !l.locations.is_empty())
+        {
             let locs = &mut self.locations.entry(dgst.clone()).or_default().locations;
             for location in &locations.locations {
                 let mut location = location.clone();
@@ -1011,6 +1019,35 @@ mod tests {
         let located = &source.locations[&foreign_head.digest].locations;
         assert_eq!(located.len(), 1);
         assert_eq!(located[0].source_index, 1, "renumbered after golb's files");
+    }
+
+    #[test]
+    fn an_imported_empty_location_list_is_left_out() {
+        let foreign = sh(golang(), "make")
+            .mount(Mount::scratch("/out"))
+            .build()
+            .output("/out")
+            .expect("/out is writable")
+            .marshal(&[])
+            .expect("marshals");
+        let head = ops(&foreign).last().expect("terminal").inputs[0].clone();
+        let mut with_empty = foreign.clone();
+        with_empty.source = Some(pb::Source {
+            locations: [(head.digest.clone(), pb::Locations::default())].into(),
+            infos: Vec::new(),
+        });
+        let input = State::from_definition(with_empty).expect("imports");
+        let ours = File::new(input)
+            .mkdir(Mkdir::new("/etc", 0o755))
+            .build()
+            .marshal(&spec())
+            .expect("marshals");
+        let source = ours.source.unwrap_or_default();
+        assert!(
+            source.locations.values().all(|l| !l.locations.is_empty()),
+            "{:?}",
+            source.locations
+        );
     }
 
     #[test]
