@@ -138,6 +138,91 @@ fn scratch_and_alpine_presets_run_nonroot_and_are_named_in_outline() {
     }
 }
 
+/// A program that loads Europe/Paris from the system's zone data (it imports
+/// no time/tzdata, and -trimpath leaves no GOROOT to fall back on) and prints
+/// its offsets at two fixed instants, or why it could not. It exits 0 either
+/// way, so that `run_in_image` returns what it printed.
+const ZONE_MAIN: &str = r#"package main
+
+import (
+	"fmt"
+	"time"
+)
+
+func main() {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		fmt.Println("no zone:", err)
+		return
+	}
+	winter, winterOffset := time.Date(2026, time.January, 15, 12, 0, 0, 0, time.UTC).In(paris).Zone()
+	summer, summerOffset := time.Date(2026, time.July, 15, 12, 0, 0, 0, time.UTC).In(paris).Zone()
+	fmt.Printf("Europe/Paris: %s %+d, %s %+d\n", winter, winterOffset, summer, summerOffset)
+}
+"#;
+
+/// `timezones = true` on scratch: the preset layer carries
+/// /usr/share/zoneinfo from the pinned distroless image, and a Go binary
+/// loads a zone from it; without the key the same binary cannot.
+#[test]
+fn scratch_with_timezones_loads_a_zone_and_without_them_it_cannot() {
+    let h = harness();
+    let registry = Registry { host: h.registry() };
+    let copy = ExampleCopy::new("hello", "slim-scratch-zones");
+    copy.write("cmd/zone/main.go", ZONE_MAIN).replace(
+        "golb.toml",
+        "[runtime]\n",
+        "[[binary]]\npackage = \"./cmd/zone\"\n\n[runtime]\nbase = \"scratch\"\ntimezones = true\nentrypoint = [\"/usr/local/bin/server\"]\n",
+    );
+    run_ok(&mut buildx_golb(
+        h,
+        copy.path(),
+        &["--output", &push("scratch-zones")],
+    ));
+    let manifest = registry.manifest(REPO, "scratch-zones");
+    assert_eq!(layers(&manifest).len(), 2, "{manifest}");
+    let files = image_files(h, REPO, "scratch-zones");
+    for path in [
+        "usr/share/zoneinfo",
+        "usr/share/zoneinfo/Europe/Paris",
+        "usr/local/bin/zone",
+        "etc/ssl/certs/ca-certificates.crt",
+    ] {
+        assert!(
+            files.contains_key(path),
+            "no {path} in the image: {files:?}"
+        );
+    }
+    let zones = files
+        .keys()
+        .filter(|f| f.starts_with("usr/share/zoneinfo/"))
+        .count();
+    assert!(zones > 300, "only {zones} zone files");
+    let printed = run_in_image(h, &image(h, "scratch-zones"), &["/usr/local/bin/zone"]);
+    assert!(
+        printed.contains("Europe/Paris: CET +3600, CEST +7200"),
+        "the zone did not load on scratch with timezones = true:\n{printed}"
+    );
+
+    // The same image without the key: no zone data, and the load fails.
+    copy.replace("golb.toml", "timezones = true\n", "");
+    run_ok(&mut buildx_golb(
+        h,
+        copy.path(),
+        &["--output", &push("scratch-no-zones")],
+    ));
+    let files = image_files(h, REPO, "scratch-no-zones");
+    assert!(
+        !files.keys().any(|f| f.starts_with("usr/share/zoneinfo")),
+        "zones were not asked for: {files:?}"
+    );
+    let printed = run_in_image(h, &image(h, "scratch-no-zones"), &["/usr/local/bin/zone"]);
+    assert!(
+        printed.contains("no zone: unknown time zone Europe/Paris"),
+        "the zone loaded without zone data:\n{printed}"
+    );
+}
+
 /// The `size` target's files, exported.
 fn size_report(dir: &Path, out: &Path) -> serde_json::Value {
     let dest = format!("type=local,dest={}", out.display());
