@@ -392,8 +392,16 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                     )?),
                     false => None,
                 };
-                let size =
-                    size_step::size_step(&input, &target.platform, &built, &state, &base_state)?;
+                let size = size_step::size_step(
+                    &input,
+                    &target.platform,
+                    &built,
+                    size_step::Filesystems {
+                        image: &state,
+                        base: &base_state,
+                        go_inputs: &build_inputs,
+                    },
+                )?;
                 match input.build_target {
                     BuildTarget::Size => PlatformPlan {
                         platform: target.platform.clone(),
@@ -785,6 +793,81 @@ mod tests {
             args.contains("=/hello") && !args.contains("--runtime"),
             "{args}"
         );
+    }
+
+    /// The size step of the plan for a module whose main package embeds
+    /// `static`: its args, and whether the Go inputs are mounted into it.
+    #[test]
+    fn the_size_step_resolves_embed_patterns_in_the_go_inputs() {
+        use golb_proto::llb::pb;
+        use prost::Message;
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        let module = module_with_requirement();
+        let builder = SourceImage::unresolved(go_build::builder_image(&spec, &module).unwrap().0);
+        let size_exec = |sources: &GoSources| {
+            let planned = plan(PlanInput {
+                spec: &spec,
+                module: &module,
+                sources,
+                context: golb_proto::llb::Local::new("context").build(),
+                golb: golb_proto::llb::Image::new("golb").build(),
+                builder: &builder,
+                build_platform: &Platform::linux_amd64(),
+                targets: vec![Target {
+                    platform: Platform::linux_amd64(),
+                    base: Some(SourceImage::unresolved(runtime_base(&spec).unwrap())),
+                }],
+                build_target: BuildTarget::Size,
+                options: &BuildOptions::default(),
+            })
+            .unwrap();
+            let spec_file = golb_proto::llb::SourceFile {
+                filename: "golb.toml".into(),
+                data: Vec::new(),
+                language: "toml".into(),
+            };
+            let def = planned[0].state.marshal(&[spec_file]).unwrap();
+            def.def
+                .iter()
+                .find_map(|bytes| match pb::Op::decode(bytes.as_slice()).unwrap().op {
+                    Some(pb::op::Op::Exec(exec))
+                        if exec
+                            .meta
+                            .as_ref()
+                            .is_some_and(|m| m.args.contains(&"size".into())) =>
+                    {
+                        Some(exec)
+                    }
+                    _ => None,
+                })
+                .unwrap()
+        };
+        let plain = size_exec(&GoSources::default());
+        let args = plain.meta.as_ref().unwrap().args.join(" ");
+        assert!(!args.contains("--embed"), "{args}");
+        assert!(!plain
+            .mounts
+            .iter()
+            .any(|m| m.dest == "/run/golb/size/context"));
+
+        let mut sources = GoSources::default();
+        sources.embedding_packages.insert(
+            "example.com/hello/cmd/site".into(),
+            crate::go_packages::EmbeddingPackage {
+                dir: "cmd/site".into(),
+                patterns: ["static".to_string()].into(),
+            },
+        );
+        let embedding = size_exec(&sources);
+        let args = embedding.meta.as_ref().unwrap().args.join(" ");
+        assert!(
+            args.contains("--embed-root example.com/hello/cmd/site=/run/golb/size/context/cmd/site --embed-pattern example.com/hello/cmd/site=static"),
+            "{args}"
+        );
+        assert!(embedding
+            .mounts
+            .iter()
+            .any(|m| m.dest == "/run/golb/size/context" && m.readonly));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! in the build.
 
 pub mod dependencies;
+pub mod embedded;
 pub mod gocacheprog;
 pub mod modules;
 pub mod sbom;
