@@ -237,6 +237,45 @@ fn size_report(dir: &Path, out: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(out.join("size.json")).unwrap()).unwrap()
 }
 
+/// The size target attributes `//go:embed` bytes apart: examples/assets
+/// embeds the directory `static` into its main package. A second file is
+/// added below it, and a hidden one that Go leaves out of a directory.
+#[test]
+fn size_target_attributes_embedded_files_to_their_package() {
+    let tmp = TempDir::new("slim-size-embed");
+    let assets = ExampleCopy::new("assets", "slim-embed");
+    let css = "/* golb e2e: embedded by the site */ body { font-family: serif; }\n";
+    assets
+        .write("cmd/site/static/css/site.css", css)
+        .write("cmd/site/static/.draft.html", "<p>not embedded</p>\n");
+    let report = size_report(assets.path(), &tmp.path().join("size"));
+    let binary = &report["binaries"][0];
+    assert_eq!(binary["binary"], "site", "{binary}");
+    let main = binary["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == "main-module")
+        .flat_map(|o| o["packages"].as_array().unwrap())
+        .find(|p| p["package"] == "main")
+        .unwrap_or_else(|| panic!("no package main in {binary}"));
+    let index = std::fs::read(example_dir("assets").join("cmd/site/static/index.html")).unwrap();
+    assert_eq!(
+        main["embedded"].as_u64(),
+        Some((index.len() + css.len()) as u64),
+        "{main}"
+    );
+    let mut names: Vec<&str> = main["embedded_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["static/css/site.css", "static/index.html"]);
+    assert_eq!(binary["embedded_not_found"], serde_json::json!([]));
+}
+
 fn module_bytes(report: &serde_json::Value, module: &str) -> u64 {
     report["binaries"][0]["owners"]
         .as_array()
