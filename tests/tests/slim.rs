@@ -518,6 +518,44 @@ fn upx_packs_the_image_binary_reproducibly_and_it_still_runs() {
         run_in_image(h, &image(h, "upx"), &["/usr/local/bin/server", "-version"]).contains("1.2.3")
     );
 
+    // The UPX image is resolved as the builder is: pinned by digest,
+    // recorded in the plan's replay, and `golb llb --replay` plans the same
+    // Definition from it.
+    let out = run(&mut buildx_golb(
+        h,
+        upx.path(),
+        &["--call", "golb.plan,format=json"],
+    ));
+    assert!(out.status.success(), "{}", text(&out));
+    let reply: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pinned = reply["replay"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["role"] == "upx")
+        .unwrap_or_else(|| panic!("no upx image resolved: {reply}"))["pinned"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        pinned.starts_with(&format!("{}@sha256:", h.var("GOLB_UPX_IMAGE"))),
+        "{pinned}"
+    );
+    let gateway = reply["dumps"][0].as_str().unwrap();
+    assert!(gateway.contains(&pinned), "{gateway}");
+    let replay = upx.path().join("replay.json");
+    std::fs::write(&replay, reply["replay"].to_string()).unwrap();
+    let offline = run_ok(
+        std::process::Command::new(h.golb_binary())
+            .current_dir(upx.path())
+            .args(["llb", "golb.toml", "--dump", "--replay"])
+            .arg(&replay),
+    );
+    assert!(
+        gateway == offline,
+        "--- gateway\n{gateway}\n--- golb llb\n{offline}"
+    );
+
     run_ok(&mut buildx_golb(
         h,
         upx.path(),

@@ -87,6 +87,9 @@ pub struct PlanInput<'a> {
     pub targets: Vec<Target>,
     pub build_target: BuildTarget,
     pub options: &'a BuildOptions,
+    /// The UPX image (`[runtime] upx_image`), resolved on the build
+    /// platform, when the spec packs binaries and the target is an image.
+    pub upx: Option<&'a SourceImage>,
 }
 
 /// The result for one platform: its filesystem as LLB, and its image config
@@ -556,6 +559,7 @@ mod tests {
                 .collect(),
             build_target: target,
             options,
+            upx: None,
         })
         .unwrap();
         let spec_file = golb_proto::llb::SourceFile {
@@ -620,6 +624,7 @@ mod tests {
             }],
             build_target: target,
             options: &BuildOptions::default(),
+            upx: None,
         })
         .unwrap()
     }
@@ -741,6 +746,7 @@ mod tests {
                 .collect(),
             build_target: target,
             options,
+            upx: None,
         })
         .unwrap();
         planned
@@ -819,6 +825,7 @@ mod tests {
                 }],
                 build_target: BuildTarget::Size,
                 options: &BuildOptions::default(),
+                upx: None,
             })
             .unwrap();
             let spec_file = golb_proto::llb::SourceFile {
@@ -905,6 +912,84 @@ mod tests {
             "{cross:?}"
         );
         assert!(errors("", &[Platform::linux_amd64()]).is_empty());
+    }
+
+    /// The source identifiers of an image plan of `text` with `upx` as the
+    /// resolved UPX image.
+    fn sources_with_upx(text: &str, upx: Option<&SourceImage>) -> Vec<String> {
+        use golb_proto::llb::pb;
+        use prost::Message;
+        let spec = Spec::parse("golb.toml", text).unwrap();
+        let module = module();
+        let builder = SourceImage::unresolved(go_build::builder_image(&spec, &module).unwrap().0);
+        let planned = plan(PlanInput {
+            spec: &spec,
+            module: &module,
+            sources: &GoSources::default(),
+            context: golb_proto::llb::Local::new("context").build(),
+            golb: golb_proto::llb::Image::new("golb").build(),
+            builder: &builder,
+            build_platform: &Platform::linux_amd64(),
+            targets: vec![Target {
+                platform: Platform::linux_amd64(),
+                base: Some(SourceImage::unresolved(runtime_base(&spec).unwrap())),
+            }],
+            build_target: BuildTarget::Image,
+            options: &BuildOptions::default(),
+            upx,
+        })
+        .unwrap();
+        let spec_file = golb_proto::llb::SourceFile {
+            filename: "golb.toml".into(),
+            data: Vec::new(),
+            language: "toml".into(),
+        };
+        let def = planned[0].state.marshal(&[spec_file]).unwrap();
+        def.def
+            .iter()
+            .filter_map(|bytes| match pb::Op::decode(bytes.as_slice()).unwrap().op {
+                Some(pb::op::Op::Source(source)) => Some(source.identifier),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn upx_runs_from_the_resolved_image_or_the_named_context_replacing_it() {
+        let text = "[runtime]\ncompress = \"upx\"\nupx_image = \"tools/upx:4.2.2\"\n";
+        let digest = format!("sha256:{}", "b".repeat(64));
+        let pinned =
+            SourceImage::unresolved(ImageRef::parse("tools/upx:4.2.2").unwrap().pinned(&digest));
+        let sources = sources_with_upx(text, Some(&pinned));
+        assert!(
+            sources.contains(&format!(
+                "docker-image://docker.io/tools/upx:4.2.2@{digest}"
+            )),
+            "{sources:?}"
+        );
+        let replaced = SourceImage {
+            replacement: Some(golb_proto::llb::Local::new("upx-tree").build()),
+            ..pinned.clone()
+        };
+        let sources = sources_with_upx(text, Some(&replaced));
+        assert!(
+            sources.contains(&"local://upx-tree".to_string()),
+            "{sources:?}"
+        );
+        assert!(
+            !sources.iter().any(|s| s.contains("tools/upx")),
+            "{sources:?}"
+        );
+        // Planned without a host's resolution: the image as the spec names it.
+        let sources = sources_with_upx(text, None);
+        assert!(
+            sources.contains(&"docker-image://docker.io/tools/upx:4.2.2".to_string()),
+            "{sources:?}"
+        );
+        // No UPX without compress.
+        assert!(!sources_with_upx("", Some(&pinned))
+            .iter()
+            .any(|s| s.contains("tools/upx")));
     }
 
     #[test]

@@ -122,9 +122,14 @@ fn walk(
     Ok(())
 }
 
+/// A pattern `path.Match` refuses (an unclosed class, a trailing `\`).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("malformed pattern")]
+pub struct Malformed;
+
 /// Go's `path.Match` for one path element (no `/` in either): `*`, `?`,
-/// `[class]` with ranges and `^`, `\` escapes. Err for a malformed pattern.
-pub fn match_element(pattern: &str, name: &str) -> Result<bool, ()> {
+/// `[class]` with ranges and `^`, `\` escapes.
+pub fn match_element(pattern: &str, name: &str) -> Result<bool, Malformed> {
     let pattern: Vec<char> = pattern.chars().collect();
     let name: Vec<char> = name.chars().collect();
     // Checked on its own: a malformed class must be an error even when an
@@ -133,13 +138,13 @@ pub fn match_element(pattern: &str, name: &str) -> Result<bool, ()> {
     Ok(matches(&pattern, &name))
 }
 
-fn validate(pattern: &[char]) -> Result<(), ()> {
+fn validate(pattern: &[char]) -> Result<(), Malformed> {
     let mut i = 0;
     while i < pattern.len() {
         match pattern[i] {
             '\\' => {
                 if i + 1 >= pattern.len() {
-                    return Err(());
+                    return Err(Malformed);
                 }
                 i += 2;
             }
@@ -174,7 +179,7 @@ fn matches(pattern: &[char], name: &[char]) -> bool {
 
 /// The class starting at `pattern[start]` (a `[`): whether `c` is in it,
 /// and the index after its `]`.
-fn class(pattern: &[char], start: usize, c: Option<char>) -> Result<(bool, usize), ()> {
+fn class(pattern: &[char], start: usize, c: Option<char>) -> Result<(bool, usize), Malformed> {
     let mut i = start + 1;
     let negated = pattern.get(i) == Some(&'^');
     if negated {
@@ -184,7 +189,7 @@ fn class(pattern: &[char], start: usize, c: Option<char>) -> Result<(bool, usize
     let mut first = true;
     loop {
         match pattern.get(i) {
-            None => return Err(()),
+            None => return Err(Malformed),
             Some(']') if !first => return Ok((matched != negated, i + 1)),
             _ => {}
         }
@@ -203,10 +208,10 @@ fn class(pattern: &[char], start: usize, c: Option<char>) -> Result<(bool, usize
     }
 }
 
-fn class_char(pattern: &[char], i: usize) -> Result<(char, usize), ()> {
+fn class_char(pattern: &[char], i: usize) -> Result<(char, usize), Malformed> {
     match pattern.get(i) {
-        Some('\\') => pattern.get(i + 1).map(|c| (*c, i + 2)).ok_or(()),
-        Some('-') | Some(']') | None => Err(()),
+        Some('\\') => pattern.get(i + 1).map(|c| (*c, i + 2)).ok_or(Malformed),
+        Some('-') | Some(']') | None => Err(Malformed),
         Some(c) => Ok((*c, i + 1)),
     }
 }
