@@ -556,12 +556,39 @@ fn upx_packs_the_image_binary_reproducibly_and_it_still_runs() {
         "--- gateway\n{gateway}\n--- golb llb\n{offline}"
     );
 
+    // A named context replaces the UPX image, as it replaces the builder:
+    // the spec names an image that does not exist, the context `upx` the
+    // fixture, and the packed layer is the same.
+    let replaced = hello_with(
+        "slim-upx-context",
+        &format!(
+            "compress = \"upx\"\nupx_image = \"{}/tools/upx:no-such-tag\"\n",
+            h.registry()
+        ),
+    );
+    let context = format!("upx=docker-image://{}", h.var("GOLB_UPX_IMAGE"));
+    let log = run_ok(&mut buildx_golb(
+        h,
+        replaced.path(),
+        &[
+            "--build-context",
+            &context,
+            "--output",
+            &push("upx-context"),
+        ],
+    ));
+    assert!(log.contains("[golb] upx server"), "{log}");
+    let registry = Registry { host: h.registry() };
+    assert_eq!(
+        layers(&registry.manifest(REPO, "upx-context")),
+        layers(&registry.manifest(REPO, "upx"))
+    );
+
     run_ok(&mut buildx_golb(
         h,
         upx.path(),
         &["--no-cache", "--output", &push("upx-again")],
     ));
-    let registry = Registry { host: h.registry() };
     assert_eq!(
         layers(&registry.manifest(REPO, "upx-again")),
         layers(&registry.manifest(REPO, "upx"))
