@@ -424,7 +424,7 @@ pub async fn build<H: Host>(
     Ok(Build { file, results })
 }
 
-/// The builder and runtime images the spec names, after its defaults and
+/// The builder, runtime and UPX images the spec names, after its defaults and
 /// the build arguments, each once: what `golb lock` pins.
 pub async fn spec_images<H: Host>(
     host: &H,
