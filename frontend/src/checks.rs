@@ -491,7 +491,8 @@ fn unpinned_images(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
     }
 }
 
-/// golb.lock against the images the spec names (`builder`, `base`): an
+/// golb.lock against the images the spec names (`builder`, `base`, and
+/// `[runtime] upx_image`): an
 /// image the lock pins is not unpinned (the build uses the locked digest),
 /// and a lock that lacks an image, or pins one the spec no longer names, is
 /// stale. Without a lock, [`UNPINNED_IMAGE`] already says what to do.
@@ -513,14 +514,22 @@ pub fn lock_findings(
         .or(spec.builder.go.as_ref())
         .map_or(LINE_ONE, |v| v.location);
     let base_at = spec.runtime.base.as_ref().map_or(LINE_ONE, |v| v.location);
-    let locations = [(builder, builder_at), (base, base_at)];
+    let mut locations = vec![(builder.clone(), builder_at), (base.clone(), base_at)];
+    // The UPX image is resolved through the lock as well (`driver`), so the
+    // lock must pin it and an entry for it is not stale.
+    locations.extend(spec.runtime.upx_image.as_ref().and_then(|named| {
+        ImageRef::parse(&named.value)
+            .ok()
+            .map(|image| (image, named.location))
+    }));
     findings.retain(|f| {
-        let locked = |(image, at): &(&ImageRef, Location)| {
+        let locked = |(image, at): &(ImageRef, Location)| {
             f.location == FindingLocation::Spec(*at) && lock.entry(image).is_some()
         };
         f.rule != UNPINNED_IMAGE.id || !locations.iter().any(locked)
     });
-    let staleness = lock.staleness(&[builder.clone(), base.clone()]);
+    let wanted: Vec<ImageRef> = locations.iter().map(|(image, _)| image.clone()).collect();
+    let staleness = lock.staleness(&wanted);
     for name in &staleness.missing {
         let at = locations
             .iter()

@@ -41,7 +41,7 @@ pub enum Command {
     /// For `buildctl build` or `buildctl debug dump-llb`. Images are not
     /// resolved: tags stay tags.
     Llb(LlbArgs),
-    /// Pin the spec's builder and runtime images by digest in golb.lock.
+    /// Pin the spec's builder, runtime and UPX images by digest in golb.lock.
     ///
     /// Resolves each image the spec names by tag with the registry
     /// credentials of the Docker config and writes golb.lock beside the spec.

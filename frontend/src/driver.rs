@@ -88,6 +88,8 @@ pub struct Found {
 pub enum Role {
     Builder,
     Runtime,
+    /// The image holding UPX (`[runtime] upx_image`), run on the build platform.
+    Upx,
 }
 
 impl Role {
@@ -95,6 +97,7 @@ impl Role {
         match self {
             Role::Builder => "builder",
             Role::Runtime => "runtime",
+            Role::Upx => "upx",
         }
     }
 }
@@ -341,9 +344,23 @@ pub async fn build<H: Host>(
         };
         Ok::<_, DriverError>((module, builder))
     };
-    let (bases, early, module_and_late) =
-        futures_join3(bases, early_builder, module_and_builder).await;
-    let (bases, early, (module, late)) = (bases?, early?, module_and_late?);
+    // The UPX image, like the builder, runs on the build platform; it is
+    // resolved, pinned (or locked) and replaceable by a named context as
+    // the builder and the runtime base are.
+    let upx = async {
+        match (image, upx_image(&spec).map_err(spec_error)?) {
+            (true, Some(reference)) => {
+                let reference = pinned(lock, &reference, &build_platform)?;
+                host.resolve(Role::Upx, &reference, &build_platform)
+                    .await
+                    .map(Some)
+            }
+            _ => Ok(None),
+        }
+    };
+    let ((bases, upx), early, module_and_late) =
+        futures_join3(futures_join(bases, upx), early_builder, module_and_builder).await;
+    let (bases, upx, early, (module, late)) = (bases?, upx?, early?, module_and_late?);
     let builder = early
         .or(late)
         .ok_or_else(|| DriverError::Invalid("golb resolved no builder (a bug)".into()))?;
@@ -364,6 +381,7 @@ pub async fn build<H: Host>(
         targets,
         build_target: options.target,
         options: &options.build,
+        upx: upx.as_ref(),
     })
     .map_err(|e| match e {
         plan::PlanError::Spec(e) => spec_error(e),
@@ -406,7 +424,7 @@ pub async fn build<H: Host>(
     Ok(Build { file, results })
 }
 
-/// The builder and runtime images the spec names, after its defaults and
+/// The builder, runtime and UPX images the spec names, after its defaults and
 /// the build arguments, each once: what `golb lock` pins.
 pub async fn spec_images<H: Host>(
     host: &H,
@@ -425,11 +443,25 @@ pub async fn spec_images<H: Host>(
     };
     let (builder, _) = crate::go_build::builder_image(&spec, &module.module).map_err(spec_error)?;
     let runtime = plan::runtime_base(&spec).map_err(spec_error)?;
+    let upx = upx_image(&spec).map_err(spec_error)?;
     let mut images = vec![builder];
-    if !images.contains(&runtime) {
-        images.push(runtime);
+    for image in [Some(runtime), upx].into_iter().flatten() {
+        if !images.contains(&image) {
+            images.push(image);
+        }
     }
     Ok(images)
+}
+
+/// The UPX image the spec names (`[runtime] upx_image`), if it names one.
+fn upx_image(spec: &Spec) -> Result<Option<ImageRef>, SpecError> {
+    spec.runtime
+        .upx_image
+        .as_ref()
+        .map(|named| {
+            ImageRef::parse(&named.value).map_err(|e| spec.error_at(named.location, e.to_string()))
+        })
+        .transpose()
 }
 
 /// The runtime base for each target platform, resolved, with the
@@ -838,8 +870,35 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::local_session;
+    use super::{local_session, Role};
     use std::collections::BTreeMap;
+
+    /// `golb lock` pins what the driver lists: the UPX image with the
+    /// builder and the runtime base, each once.
+    #[test]
+    fn spec_images_list_the_upx_image() {
+        let dir = crate::size::testbin::tempdir();
+        std::fs::write(dir.join("go.mod"), "module example.com/x\n\ngo 1.26\n").unwrap();
+        std::fs::write(dir.join("main.go"), "package main\n\nfunc main() {}\n").unwrap();
+        let spec = dir.join("golb.toml");
+        let images = |text: &str| -> Vec<String> {
+            std::fs::write(&spec, text).unwrap();
+            crate::cli::offline_spec_images(&spec, None)
+                .map_err(|f| f.message)
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        let plain = images("");
+        assert_eq!(plain.len(), 2, "{plain:?}");
+        let upx = images(
+            "[runtime]\ncompress = \"upx\"\nupx_image = \"registry.example.com/tools/upx:4.2.2\"\n",
+        );
+        assert_eq!(upx[..2], plain[..], "{upx:?}");
+        assert_eq!(upx[2], "registry.example.com/tools/upx:4.2.2");
+        assert_eq!(Role::Upx.name(), "upx");
+    }
 
     #[test]
     fn a_local_names_the_session_the_client_named_else_the_builds_own() {

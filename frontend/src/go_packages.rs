@@ -48,6 +48,10 @@ pub struct GoSources {
     /// Files `//go:embed` asks for, as include patterns relative to the
     /// context root.
     pub embed_patterns: BTreeSet<String>,
+    /// The build's own packages that embed files, by import path: where
+    /// they are and their patterns as written, for the size step (which
+    /// attributes embedded bytes to the package the linker names).
+    pub embedding_packages: BTreeMap<String, EmbeddingPackage>,
     /// The build's own package directories that were visited, relative to the
     /// context ("" is the root).
     pub package_dirs: BTreeSet<String>,
@@ -56,6 +60,16 @@ pub struct GoSources {
     /// The text of every .go file the walk read (for the checks, which then
     /// read nothing again).
     pub files: BTreeMap<String, String>,
+}
+
+/// A package of the build's own modules with `//go:embed` lines.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EmbeddingPackage {
+    /// Its directory in the context ("" is the root).
+    pub dir: String,
+    /// Its patterns as written (`all:` kept), relative to `dir`; only those
+    /// Go accepts (none leaving the package).
+    pub patterns: BTreeSet<String>,
 }
 
 impl GoSources {
@@ -214,9 +228,22 @@ impl PackageWalk {
                 continue;
             }
             for pattern in &scanned.embeds {
-                self.result
-                    .embed_patterns
-                    .extend(include_patterns(dir, pattern));
+                let includes = include_patterns(dir, pattern);
+                if includes.is_empty() {
+                    continue;
+                }
+                self.result.embed_patterns.extend(includes);
+                if let Some(path) = self.import_path(dir) {
+                    self.result
+                        .embedding_packages
+                        .entry(path)
+                        .or_insert_with(|| EmbeddingPackage {
+                            dir: dir.clone(),
+                            patterns: BTreeSet::new(),
+                        })
+                        .patterns
+                        .insert(pattern.clone());
+                }
             }
             for import in &scanned.header.imports {
                 match self.classify(&import.path) {
@@ -235,6 +262,22 @@ impl PackageWalk {
                 }
             }
         }
+    }
+
+    /// The import path of the package in context directory `dir`: its
+    /// local module's path (the deepest module directory holding it) and
+    /// the rest of the directory.
+    fn import_path(&self, dir: &str) -> Option<String> {
+        let module = self
+            .local_modules
+            .iter()
+            .filter(|m| m.dir.is_empty() || dir == m.dir || dir.starts_with(&format!("{}/", m.dir)))
+            .max_by_key(|m| m.dir.len())?;
+        let rest = dir[module.dir.len()..].trim_start_matches('/');
+        Some(match rest.is_empty() {
+            true => module.path.clone(),
+            false => format!("{}/{rest}", module.path),
+        })
     }
 
     fn classify(&self, path: &str) -> Import {
@@ -563,6 +606,48 @@ mod tests {
                 "web/static/*.css/**",
                 "web/templates",
                 "web/templates/**",
+            ]
+        );
+        // By import path, as written, for the size step; the bad ones dropped.
+        assert_eq!(sources.embedding_packages.len(), 1);
+        let web = &sources.embedding_packages["example.com/app/web"];
+        assert_eq!(web.dir, "web");
+        let written: Vec<&str> = web.patterns.iter().map(String::as_str).collect();
+        assert_eq!(
+            written,
+            ["a b.txt", "all:.well-known", "static/*.css", "templates"]
+        );
+    }
+
+    #[test]
+    fn embedding_packages_are_named_by_their_own_module() {
+        let files = [
+            ("svc/go.mod", "module example.com/svc\n\ngo 1.26\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ../lib\n"),
+            ("lib/go.mod", "module example.com/lib\n\ngo 1.26\n"),
+        ];
+        let map = files
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+            .collect();
+        let module = GoModule::from_files("svc", &map).unwrap();
+        let context = [
+            (
+                "svc/main.go",
+                "package main\n\nimport \"example.com/lib/pages\"\n\n//go:embed index.html\nvar index string\n",
+            ),
+            ("lib/pages/pages.go", "package pages\n\n//go:embed *.tmpl\nvar t string\n"),
+        ];
+        let (sources, _) = walk(&module, &[binary(".", &[])], &context);
+        let named: Vec<(&str, &str)> = sources
+            .embedding_packages
+            .iter()
+            .map(|(path, p)| (path.as_str(), p.dir.as_str()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("example.com/lib/pages", "lib/pages"),
+                ("example.com/svc", "svc")
             ]
         );
     }

@@ -138,6 +138,91 @@ fn scratch_and_alpine_presets_run_nonroot_and_are_named_in_outline() {
     }
 }
 
+/// A program that loads Europe/Paris from the system's zone data (it imports
+/// no time/tzdata, and -trimpath leaves no GOROOT to fall back on) and prints
+/// its offsets at two fixed instants, or why it could not. It exits 0 either
+/// way, so that `run_in_image` returns what it printed.
+const ZONE_MAIN: &str = r#"package main
+
+import (
+	"fmt"
+	"time"
+)
+
+func main() {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		fmt.Println("no zone:", err)
+		return
+	}
+	winter, winterOffset := time.Date(2026, time.January, 15, 12, 0, 0, 0, time.UTC).In(paris).Zone()
+	summer, summerOffset := time.Date(2026, time.July, 15, 12, 0, 0, 0, time.UTC).In(paris).Zone()
+	fmt.Printf("Europe/Paris: %s %+d, %s %+d\n", winter, winterOffset, summer, summerOffset)
+}
+"#;
+
+/// `timezones = true` on scratch: the preset layer carries
+/// /usr/share/zoneinfo from the pinned distroless image, and a Go binary
+/// loads a zone from it; without the key the same binary cannot.
+#[test]
+fn scratch_with_timezones_loads_a_zone_and_without_them_it_cannot() {
+    let h = harness();
+    let registry = Registry { host: h.registry() };
+    let copy = ExampleCopy::new("hello", "slim-scratch-zones");
+    copy.write("cmd/zone/main.go", ZONE_MAIN).replace(
+        "golb.toml",
+        "[runtime]\n",
+        "[[binary]]\npackage = \"./cmd/zone\"\n\n[runtime]\nbase = \"scratch\"\ntimezones = true\nentrypoint = [\"/usr/local/bin/server\"]\n",
+    );
+    run_ok(&mut buildx_golb(
+        h,
+        copy.path(),
+        &["--output", &push("scratch-zones")],
+    ));
+    let manifest = registry.manifest(REPO, "scratch-zones");
+    assert_eq!(layers(&manifest).len(), 2, "{manifest}");
+    let files = image_files(h, REPO, "scratch-zones");
+    for path in [
+        "usr/share/zoneinfo",
+        "usr/share/zoneinfo/Europe/Paris",
+        "usr/local/bin/zone",
+        "etc/ssl/certs/ca-certificates.crt",
+    ] {
+        assert!(
+            files.contains_key(path),
+            "no {path} in the image: {files:?}"
+        );
+    }
+    let zones = files
+        .keys()
+        .filter(|f| f.starts_with("usr/share/zoneinfo/"))
+        .count();
+    assert!(zones > 300, "only {zones} zone files");
+    let printed = run_in_image(h, &image(h, "scratch-zones"), &["/usr/local/bin/zone"]);
+    assert!(
+        printed.contains("Europe/Paris: CET +3600, CEST +7200"),
+        "the zone did not load on scratch with timezones = true:\n{printed}"
+    );
+
+    // The same image without the key: no zone data, and the load fails.
+    copy.replace("golb.toml", "timezones = true\n", "");
+    run_ok(&mut buildx_golb(
+        h,
+        copy.path(),
+        &["--output", &push("scratch-no-zones")],
+    ));
+    let files = image_files(h, REPO, "scratch-no-zones");
+    assert!(
+        !files.keys().any(|f| f.starts_with("usr/share/zoneinfo")),
+        "zones were not asked for: {files:?}"
+    );
+    let printed = run_in_image(h, &image(h, "scratch-no-zones"), &["/usr/local/bin/zone"]);
+    assert!(
+        printed.contains("no zone: unknown time zone Europe/Paris"),
+        "the zone loaded without zone data:\n{printed}"
+    );
+}
+
 /// The `size` target's files, exported.
 fn size_report(dir: &Path, out: &Path) -> serde_json::Value {
     let dest = format!("type=local,dest={}", out.display());
@@ -150,6 +235,45 @@ fn size_report(dir: &Path, out: &Path) -> serde_json::Value {
         assert!(out.join(file).is_file(), "no {file} in {}", out.display());
     }
     serde_json::from_slice(&std::fs::read(out.join("size.json")).unwrap()).unwrap()
+}
+
+/// The size target attributes `//go:embed` bytes apart: examples/assets
+/// embeds the directory `static` into its main package. A second file is
+/// added below it, and a hidden one that Go leaves out of a directory.
+#[test]
+fn size_target_attributes_embedded_files_to_their_package() {
+    let tmp = TempDir::new("slim-size-embed");
+    let assets = ExampleCopy::new("assets", "slim-embed");
+    let css = "/* golb e2e: embedded by the site */ body { font-family: serif; }\n";
+    assets
+        .write("cmd/site/static/css/site.css", css)
+        .write("cmd/site/static/.draft.html", "<p>not embedded</p>\n");
+    let report = size_report(assets.path(), &tmp.path().join("size"));
+    let binary = &report["binaries"][0];
+    assert_eq!(binary["binary"], "site", "{binary}");
+    let main = binary["owners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["kind"] == "main-module")
+        .flat_map(|o| o["packages"].as_array().unwrap())
+        .find(|p| p["package"] == "main")
+        .unwrap_or_else(|| panic!("no package main in {binary}"));
+    let index = std::fs::read(example_dir("assets").join("cmd/site/static/index.html")).unwrap();
+    assert_eq!(
+        main["embedded"].as_u64(),
+        Some((index.len() + css.len()) as u64),
+        "{main}"
+    );
+    let mut names: Vec<&str> = main["embedded_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["static/css/site.css", "static/index.html"]);
+    assert_eq!(binary["embedded_not_found"], serde_json::json!([]));
 }
 
 fn module_bytes(report: &serde_json::Value, module: &str) -> u64 {
@@ -394,12 +518,77 @@ fn upx_packs_the_image_binary_reproducibly_and_it_still_runs() {
         run_in_image(h, &image(h, "upx"), &["/usr/local/bin/server", "-version"]).contains("1.2.3")
     );
 
+    // The UPX image is resolved as the builder is: pinned by digest,
+    // recorded in the plan's replay, and `golb llb --replay` plans the same
+    // Definition from it.
+    let out = run(&mut buildx_golb(
+        h,
+        upx.path(),
+        &["--call", "golb.plan,format=json"],
+    ));
+    assert!(out.status.success(), "{}", text(&out));
+    let reply: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pinned = reply["replay"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["role"] == "upx")
+        .unwrap_or_else(|| panic!("no upx image resolved: {reply}"))["pinned"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        pinned.starts_with(&format!("{}@sha256:", h.var("GOLB_UPX_IMAGE"))),
+        "{pinned}"
+    );
+    let gateway = reply["dumps"][0].as_str().unwrap();
+    assert!(gateway.contains(&pinned), "{gateway}");
+    let replay = upx.path().join("replay.json");
+    std::fs::write(&replay, reply["replay"].to_string()).unwrap();
+    let offline = run_ok(
+        std::process::Command::new(h.golb_binary())
+            .current_dir(upx.path())
+            .args(["llb", "golb.toml", "--dump", "--replay"])
+            .arg(&replay),
+    );
+    assert!(
+        gateway == offline,
+        "--- gateway\n{gateway}\n--- golb llb\n{offline}"
+    );
+
+    // A named context replaces the UPX image, as it replaces the builder:
+    // the spec names an image that does not exist, the context `upx` the
+    // fixture, and the packed layer is the same.
+    let replaced = hello_with(
+        "slim-upx-context",
+        &format!(
+            "compress = \"upx\"\nupx_image = \"{}/tools/upx:no-such-tag\"\n",
+            h.registry()
+        ),
+    );
+    let context = format!("upx=docker-image://{}", h.var("GOLB_UPX_IMAGE"));
+    let log = run_ok(&mut buildx_golb(
+        h,
+        replaced.path(),
+        &[
+            "--build-context",
+            &context,
+            "--output",
+            &push("upx-context"),
+        ],
+    ));
+    assert!(log.contains("[golb] upx server"), "{log}");
+    let registry = Registry { host: h.registry() };
+    assert_eq!(
+        layers(&registry.manifest(REPO, "upx-context")),
+        layers(&registry.manifest(REPO, "upx"))
+    );
+
     run_ok(&mut buildx_golb(
         h,
         upx.path(),
         &["--no-cache", "--output", &push("upx-again")],
     ));
-    let registry = Registry { host: h.registry() };
     assert_eq!(
         layers(&registry.manifest(REPO, "upx-again")),
         layers(&registry.manifest(REPO, "upx"))

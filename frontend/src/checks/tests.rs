@@ -579,6 +579,22 @@ fn a_lock_quiets_unpinned_images_it_pins_and_is_stale_when_it_misses_one() {
         stale[1].message
     );
 
+    // The UPX image is one of the spec's images: a lock without it is
+    // stale at upx_image's line; the lock's alpine entry stands in for it.
+    let upx_text = spec_text.replace(
+        "nonroot\"\n",
+        "nonroot\"\ncompress = \"upx\"\nupx_image = \"alpine:3\"\n",
+    );
+    let upx_spec = Spec::parse("golb.toml", &upx_text).unwrap();
+    let mut findings = Vec::new();
+    lock_findings(Some(&lock), &upx_spec, &builder, &base, &mut findings);
+    let stale = of(&findings, STALE_LOCK);
+    assert_eq!(stale.len(), 1, "{findings:?}");
+    assert!(
+        stale[0].message.contains("does not pin gcr.io"),
+        "{stale:?}"
+    );
+
     // Without a lock nothing changes.
     let mut findings = check(&spec_text, &[("cmd/server/main.go", MAIN)]);
     lock_findings(None, &spec, &builder, &base, &mut findings);

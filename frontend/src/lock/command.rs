@@ -1,4 +1,4 @@
-//! `golb lock`: resolves the builder and runtime images the spec names by
+//! `golb lock`: resolves the builder, runtime and UPX images the spec names by
 //! tag, with the user's registry credentials, and writes golb.lock beside
 //! the spec. `golb lock --check` writes nothing and exits 1 when a tag has
 //! moved since (or the lock no longer matches the spec), for CI.
@@ -109,7 +109,7 @@ fn check(client: &Client, lock_path: &Path, images: &[ImageRef]) -> Result<(), F
     }
 }
 
-/// The builder and runtime images the spec names, read as the build reads
+/// The builder, runtime and UPX images the spec names, read as the build reads
 /// them (the driver's load and module read).
 fn spec_images(args: &LockArgs) -> Result<Vec<ImageRef>, Failure> {
     crate::cli::offline_spec_images(&args.spec, args.context.as_deref())

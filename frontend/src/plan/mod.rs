@@ -87,6 +87,9 @@ pub struct PlanInput<'a> {
     pub targets: Vec<Target>,
     pub build_target: BuildTarget,
     pub options: &'a BuildOptions,
+    /// The UPX image (`[runtime] upx_image`), resolved on the build
+    /// platform, when the spec packs binaries and the target is an image.
+    pub upx: Option<&'a SourceImage>,
 }
 
 /// The result for one platform: its filesystem as LLB, and its image config
@@ -392,8 +395,16 @@ pub fn plan(input: PlanInput<'_>) -> Result<Vec<PlatformPlan>, PlanError> {
                     )?),
                     false => None,
                 };
-                let size =
-                    size_step::size_step(&input, &target.platform, &built, &state, &base_state)?;
+                let size = size_step::size_step(
+                    &input,
+                    &target.platform,
+                    &built,
+                    size_step::Filesystems {
+                        image: &state,
+                        base: &base_state,
+                        go_inputs: &build_inputs,
+                    },
+                )?;
                 match input.build_target {
                     BuildTarget::Size => PlatformPlan {
                         platform: target.platform.clone(),
@@ -548,6 +559,7 @@ mod tests {
                 .collect(),
             build_target: target,
             options,
+            upx: None,
         })
         .unwrap();
         let spec_file = golb_proto::llb::SourceFile {
@@ -612,6 +624,7 @@ mod tests {
             }],
             build_target: target,
             options: &BuildOptions::default(),
+            upx: None,
         })
         .unwrap()
     }
@@ -733,6 +746,7 @@ mod tests {
                 .collect(),
             build_target: target,
             options,
+            upx: None,
         })
         .unwrap();
         planned
@@ -787,6 +801,82 @@ mod tests {
         );
     }
 
+    /// The size step of the plan for a module whose main package embeds
+    /// `static`: its args, and whether the Go inputs are mounted into it.
+    #[test]
+    fn the_size_step_resolves_embed_patterns_in_the_go_inputs() {
+        use golb_proto::llb::pb;
+        use prost::Message;
+        let spec = Spec::parse("golb.toml", "").unwrap();
+        let module = module_with_requirement();
+        let builder = SourceImage::unresolved(go_build::builder_image(&spec, &module).unwrap().0);
+        let size_exec = |sources: &GoSources| {
+            let planned = plan(PlanInput {
+                spec: &spec,
+                module: &module,
+                sources,
+                context: golb_proto::llb::Local::new("context").build(),
+                golb: golb_proto::llb::Image::new("golb").build(),
+                builder: &builder,
+                build_platform: &Platform::linux_amd64(),
+                targets: vec![Target {
+                    platform: Platform::linux_amd64(),
+                    base: Some(SourceImage::unresolved(runtime_base(&spec).unwrap())),
+                }],
+                build_target: BuildTarget::Size,
+                options: &BuildOptions::default(),
+                upx: None,
+            })
+            .unwrap();
+            let spec_file = golb_proto::llb::SourceFile {
+                filename: "golb.toml".into(),
+                data: Vec::new(),
+                language: "toml".into(),
+            };
+            let def = planned[0].state.marshal(&[spec_file]).unwrap();
+            def.def
+                .iter()
+                .find_map(|bytes| match pb::Op::decode(bytes.as_slice()).unwrap().op {
+                    Some(pb::op::Op::Exec(exec))
+                        if exec
+                            .meta
+                            .as_ref()
+                            .is_some_and(|m| m.args.contains(&"size".into())) =>
+                    {
+                        Some(exec)
+                    }
+                    _ => None,
+                })
+                .unwrap()
+        };
+        let plain = size_exec(&GoSources::default());
+        let args = plain.meta.as_ref().unwrap().args.join(" ");
+        assert!(!args.contains("--embed"), "{args}");
+        assert!(!plain
+            .mounts
+            .iter()
+            .any(|m| m.dest == "/run/golb/size/context"));
+
+        let mut sources = GoSources::default();
+        sources.embedding_packages.insert(
+            "example.com/hello/cmd/site".into(),
+            crate::go_packages::EmbeddingPackage {
+                dir: "cmd/site".into(),
+                patterns: ["static".to_string()].into(),
+            },
+        );
+        let embedding = size_exec(&sources);
+        let args = embedding.meta.as_ref().unwrap().args.join(" ");
+        assert!(
+            args.contains("--embed-root example.com/hello/cmd/site=/run/golb/size/context/cmd/site --embed-pattern example.com/hello/cmd/site=static"),
+            "{args}"
+        );
+        assert!(embedding
+            .mounts
+            .iter()
+            .any(|m| m.dest == "/run/golb/size/context" && m.readonly));
+    }
+
     #[test]
     fn cgo_needs_a_glibc_base_and_no_cross_compiling() {
         let amd64 = Platform::linux_amd64();
@@ -822,6 +912,84 @@ mod tests {
             "{cross:?}"
         );
         assert!(errors("", &[Platform::linux_amd64()]).is_empty());
+    }
+
+    /// The source identifiers of an image plan of `text` with `upx` as the
+    /// resolved UPX image.
+    fn sources_with_upx(text: &str, upx: Option<&SourceImage>) -> Vec<String> {
+        use golb_proto::llb::pb;
+        use prost::Message;
+        let spec = Spec::parse("golb.toml", text).unwrap();
+        let module = module();
+        let builder = SourceImage::unresolved(go_build::builder_image(&spec, &module).unwrap().0);
+        let planned = plan(PlanInput {
+            spec: &spec,
+            module: &module,
+            sources: &GoSources::default(),
+            context: golb_proto::llb::Local::new("context").build(),
+            golb: golb_proto::llb::Image::new("golb").build(),
+            builder: &builder,
+            build_platform: &Platform::linux_amd64(),
+            targets: vec![Target {
+                platform: Platform::linux_amd64(),
+                base: Some(SourceImage::unresolved(runtime_base(&spec).unwrap())),
+            }],
+            build_target: BuildTarget::Image,
+            options: &BuildOptions::default(),
+            upx,
+        })
+        .unwrap();
+        let spec_file = golb_proto::llb::SourceFile {
+            filename: "golb.toml".into(),
+            data: Vec::new(),
+            language: "toml".into(),
+        };
+        let def = planned[0].state.marshal(&[spec_file]).unwrap();
+        def.def
+            .iter()
+            .filter_map(|bytes| match pb::Op::decode(bytes.as_slice()).unwrap().op {
+                Some(pb::op::Op::Source(source)) => Some(source.identifier),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn upx_runs_from_the_resolved_image_or_the_named_context_replacing_it() {
+        let text = "[runtime]\ncompress = \"upx\"\nupx_image = \"tools/upx:4.2.2\"\n";
+        let digest = format!("sha256:{}", "b".repeat(64));
+        let pinned =
+            SourceImage::unresolved(ImageRef::parse("tools/upx:4.2.2").unwrap().pinned(&digest));
+        let sources = sources_with_upx(text, Some(&pinned));
+        assert!(
+            sources.contains(&format!(
+                "docker-image://docker.io/tools/upx:4.2.2@{digest}"
+            )),
+            "{sources:?}"
+        );
+        let replaced = SourceImage {
+            replacement: Some(golb_proto::llb::Local::new("upx-tree").build()),
+            ..pinned.clone()
+        };
+        let sources = sources_with_upx(text, Some(&replaced));
+        assert!(
+            sources.contains(&"local://upx-tree".to_string()),
+            "{sources:?}"
+        );
+        assert!(
+            !sources.iter().any(|s| s.contains("tools/upx")),
+            "{sources:?}"
+        );
+        // Planned without a host's resolution: the image as the spec names it.
+        let sources = sources_with_upx(text, None);
+        assert!(
+            sources.contains(&"docker-image://docker.io/tools/upx:4.2.2".to_string()),
+            "{sources:?}"
+        );
+        // No UPX without compress.
+        assert!(!sources_with_upx("", Some(&pinned))
+            .iter()
+            .any(|s| s.contains("tools/upx")));
     }
 
     #[test]

@@ -13,10 +13,24 @@ use golb_proto::llb::{Exec, Mount, Platform, State};
 /// Where the step's files are, in the step and in its result.
 const DIR: &str = "/run/golb/size";
 const OUT: &str = "/run/golb/size/out";
+/// Where the context's Go inputs are mounted, for the files `//go:embed`
+/// names (only when the build's packages embed any).
+const CONTEXT: &str = "/run/golb/size/context";
 /// The summary the build output shows, in the step's result.
 pub const SUMMARY_FILE: &str = "summary.txt";
 /// The gate's verdict in the step's result: empty when within budget.
 pub const GATE_FILE: &str = "gate.txt";
+
+/// The filesystems the size step reads besides the binaries.
+pub(super) struct Filesystems<'a> {
+    /// The finished image.
+    pub image: &'a State,
+    /// Its base (for scratch, golb's preset layer).
+    pub base: &'a State,
+    /// The context's Go inputs, as `go build` sees them: they hold the
+    /// embedded files.
+    pub go_inputs: &'a State,
+}
 
 /// The size step for one platform: its result holds size.json, size.md,
 /// size.html, summary.txt and gate.txt.
@@ -24,9 +38,13 @@ pub(super) fn size_step(
     input: &PlanInput<'_>,
     platform: &Platform,
     built: &[(BinaryPlan, State)],
-    image: &State,
-    base: &State,
+    filesystems: Filesystems<'_>,
 ) -> Result<State, golb_proto::llb::LlbError> {
+    let Filesystems {
+        image,
+        base,
+        go_inputs,
+    } = filesystems;
     let runtime = &input.spec.runtime;
     // The binaries are read where the image has them, so that a build whose
     // image comes from an imported cache needs no `go build` result besides;
@@ -64,6 +82,22 @@ pub(super) fn size_step(
         if let Some(budget) = budget {
             args.push(flag.into());
             args.push(budget.value.to_string());
+        }
+    }
+    // Embedded bytes are attributed apart: each embedding package's
+    // directory in the Go inputs and its patterns, which the step resolves
+    // as `go build` does (the frontend sees only the package directories'
+    // listings, not the trees a pattern may name).
+    let embedding = &input.sources.embedding_packages;
+    for (package, embeds) in embedding {
+        args.push("--embed-root".into());
+        args.push(match embeds.dir.is_empty() {
+            true => format!("{package}={CONTEXT}"),
+            false => format!("{package}={CONTEXT}/{}", embeds.dir),
+        });
+        for pattern in &embeds.patterns {
+            args.push("--embed-pattern".into());
+            args.push(format!("{package}={pattern}"));
         }
     }
     let baseline = runtime
@@ -105,6 +139,9 @@ pub(super) fn size_step(
                 output.clone(),
             ));
         }
+    }
+    if !embedding.is_empty() {
+        exec = exec.mount(Mount::readonly_bind(CONTEXT, go_inputs.clone()));
     }
     if let Some(baseline) = baseline {
         exec = exec.mount(Mount::readonly_bind(format!("{DIR}/baseline"), baseline));

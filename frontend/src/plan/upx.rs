@@ -1,12 +1,16 @@
 //! `compress = "upx"`: each binary of the image packed by the UPX in the
 //! image `upx_image` names, on the build platform, with no network. The
+//! image is resolved as the builder is (`driver`, `Role::Upx`): pinned by
+//! digest, locked by golb.lock, recorded in replays, and replaced by a
+//! named context (`--build-context upx=…` or its reference). The
 //! size step reads the unpacked binaries (a packed one hides its pclntab
 //! and build info); the image's layer holds the packed ones. UPX's output
 //! depends on its input and version only (slim_fixtures.rs shows it).
 
-use super::{BinaryPlan, PlanInput, SPEC_SOURCE};
+use super::{image_source, BinaryPlan, PlanError, PlanInput, SourceImage, SPEC_SOURCE};
+use crate::image_ref::ImageRef;
 use crate::spec::{Spec, SpecError};
-use golb_proto::llb::{Exec, Image, LlbError, Mount, Platform, State};
+use golb_proto::llb::{Exec, Mount, Platform, State};
 
 /// The architectures UPX 4.2 packs Linux ELF executables for.
 const PACKABLE: [&str; 6] = ["amd64", "386", "arm", "arm64", "ppc64le", "mipsle"];
@@ -39,16 +43,28 @@ pub(super) fn pack(
     input: &PlanInput<'_>,
     target: &Platform,
     built: &[(BinaryPlan, State)],
-) -> Result<Vec<(BinaryPlan, State)>, LlbError> {
+) -> Result<Vec<(BinaryPlan, State)>, PlanError> {
     let Some(image) = &input.spec.runtime.upx_image else {
         return Ok(built.to_vec());
     };
     let location = image.location;
-    let upx = Image::new(image.value.clone())
-        .platform(input.build_platform.clone())
-        .custom_name(format!("[runtime] upx_image {}", image.value))
-        .location(SPEC_SOURCE, location)
-        .build();
+    let upx = match input.upx {
+        Some(SourceImage {
+            replacement: Some(replacement),
+            ..
+        }) => replacement.clone(),
+        Some(resolved) => upx_source(input, &resolved.reference, location),
+        // Planned without resolution (no host asked): the image as named;
+        // the spec checked that it parses.
+        None => match ImageRef::parse(&image.value) {
+            Ok(reference) => upx_source(input, &reference, location),
+            Err(e) => {
+                return Err(PlanError::Spec(
+                    input.spec.error_at(location, e.to_string()),
+                ))
+            }
+        },
+    };
     let mut packed = Vec::new();
     for (binary, output) in built {
         let exec = Exec::new(
@@ -73,4 +89,20 @@ pub(super) fn pack(
         packed.push((binary.clone(), exec.build().output("/out")?));
     }
     Ok(packed)
+}
+
+/// The UPX image's filesystem on the build platform.
+fn upx_source(
+    input: &PlanInput<'_>,
+    reference: &ImageRef,
+    location: crate::spec::Location,
+) -> State {
+    image_source(
+        reference,
+        input.build_platform,
+        format!("[runtime] upx_image {reference}"),
+        input.options,
+    )
+    .location(SPEC_SOURCE, location)
+    .build()
 }

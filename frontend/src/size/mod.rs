@@ -95,6 +95,7 @@ pub struct Part {
 }
 
 /// A file a package embeds with `//go:embed`.
+#[derive(Clone, Debug)]
 pub struct EmbeddedFile {
     pub package: String,
     /// As the report shows it, e.g. "static/index.html".

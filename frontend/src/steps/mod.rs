@@ -9,6 +9,7 @@
 //! in the build.
 
 pub mod dependencies;
+pub mod embedded;
 pub mod gocacheprog;
 pub mod modules;
 pub mod sbom;
@@ -49,7 +50,7 @@ pub enum Step {
     /// Turn govulncheck's JSON into SARIF and OpenVEX, and gate on findings.
     VulnReport(vuln_report::VulnReportArgs),
     /// Size report of built Go binaries: JSON, Markdown and an HTML treemap.
-    Size(size::SizeArgs),
+    Size(Box<size::SizeArgs>),
 }
 
 /// Runs one step; its failure says what to print and the exit code.

@@ -3,6 +3,7 @@
 //! (`crate::size`) and writes the report files. Prints a one-line summary
 //! per binary, for the build output.
 
+use super::embedded;
 use crate::go_binary::buildinfo::BuildInfo;
 use crate::size::gate::{self, Budget, ImageSize};
 use crate::size::{self, names::Modules, render, EmbeddedFile, SizeReport};
@@ -26,6 +27,15 @@ pub struct SizeArgs {
     /// the linker names it (`main` for a main package). Repeatable.
     #[arg(long = "embed", value_name = "PACKAGE=FILE", value_parser = parse_embed)]
     pub embeds: Vec<(String, PathBuf)>,
+    /// The directory of a package (named by its import path) whose
+    /// `--embed-pattern`s are resolved there. Repeatable.
+    #[arg(long = "embed-root", value_name = "PACKAGE=DIR", value_parser = parse_embed)]
+    pub embed_roots: Vec<(String, PathBuf)>,
+    /// A `//go:embed` pattern of a package `--embed-root` places, resolved as
+    /// `go build` does (`all:` kept). The package is named by its import path;
+    /// in the binary whose main package it is, it is `main`. Repeatable.
+    #[arg(long = "embed-pattern", value_name = "PACKAGE=PATTERN", value_parser = parse_pattern)]
+    pub embed_patterns: Vec<(String, String)>,
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     #[arg(long, value_name = "FILE")]
@@ -70,6 +80,75 @@ fn parse_embed(pair: &str) -> Result<(String, PathBuf), String> {
         .ok_or_else(|| format!("{pair:?}: write it as PACKAGE=FILE"))
 }
 
+fn parse_pattern(pair: &str) -> Result<(String, String), String> {
+    pair.split_once('=')
+        .filter(|(p, f)| !p.is_empty() && !f.is_empty())
+        .map(|(p, f)| (p.to_string(), f.to_string()))
+        .ok_or_else(|| format!("{pair:?}: write it as PACKAGE=PATTERN"))
+}
+
+/// The files `--embed-pattern`s name, each under its package's import path.
+fn pattern_files(args: &SizeArgs) -> Result<Vec<EmbeddedFile>, String> {
+    let mut files = Vec::new();
+    for (package, pattern) in &args.embed_patterns {
+        let root = args
+            .embed_roots
+            .iter()
+            .find(|(p, _)| p == package)
+            .map(|(_, dir)| dir)
+            .ok_or_else(|| {
+                format!("--embed-pattern {package}={pattern}: no --embed-root for {package}")
+            })?;
+        for name in embedded::files(root, pattern).map_err(|e| e.to_string())? {
+            // Two patterns of one package may name the same file: Go embeds it once.
+            if files
+                .iter()
+                .any(|f: &EmbeddedFile| f.package == *package && f.path == name)
+            {
+                continue;
+            }
+            files.push(EmbeddedFile {
+                package: package.clone(),
+                content: read(&root.join(&name))?,
+                path: name,
+            });
+        }
+    }
+    Ok(files)
+}
+
+/// The embedded files as one binary's linker names their packages: its
+/// own main package is `main`; another binary's main package is not linked
+/// into it, so its files are left out (the same bytes must not be claimed
+/// by a package the binary does not have).
+fn embedded_in(
+    files: &[EmbeddedFile],
+    own_main: Option<&str>,
+    mains: &[Option<String>],
+) -> Vec<EmbeddedFile> {
+    files
+        .iter()
+        .filter_map(|file| {
+            if own_main == Some(file.package.as_str()) {
+                Some(EmbeddedFile {
+                    package: "main".into(),
+                    ..file.clone()
+                })
+            } else if mains.iter().flatten().any(|m| *m == file.package) {
+                None
+            } else {
+                Some(file.clone())
+            }
+        })
+        .collect()
+}
+
+/// The import path of a binary's main package, from its build info.
+fn main_package(path: &Path) -> Option<String> {
+    let binary = std::fs::read(path).ok()?;
+    BuildInfo::read(&binary).ok().map(|info| info.path)
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -90,15 +169,17 @@ pub fn run(args: &SizeArgs) -> Result<String, String> {
             content: read(path)?,
         });
     }
+    let from_patterns = pattern_files(args)?;
+    let mains: Vec<Option<String>> = match from_patterns.is_empty() {
+        true => args.binaries.iter().map(|_| None).collect(),
+        false => args.binaries.iter().map(|p| main_package(p)).collect(),
+    };
     let mut reports = Vec::new();
-    for path in &args.binaries {
+    for (path, main) in args.binaries.iter().zip(&mains) {
         let twin = args.twins.iter().find(|t| file_name(t) == file_name(path));
-        reports.push(report_of(
-            args,
-            path,
-            twin.map(PathBuf::as_path),
-            &embedded,
-        )?);
+        let mut files = embedded.clone();
+        files.extend(embedded_in(&from_patterns, main.as_deref(), &mains));
+        reports.push(report_of(args, path, twin.map(PathBuf::as_path), &files)?);
     }
     for (path, text) in [
         (
@@ -320,6 +401,8 @@ mod tests {
             main_module: Some(main),
             modules,
             embeds: vec![("main".into(), page.clone())],
+            embed_roots: vec![],
+            embed_patterns: vec![],
             json: Some(dir.join("size.json")),
             markdown: Some(dir.join("size.md")),
             html: Some(dir.join("size.html")),
@@ -355,6 +438,76 @@ mod tests {
         assert_eq!(left.len(), 4, "{left:?}");
     }
 
+    /// The size target's form: the package's directory and its patterns,
+    /// named by import path; the binary's own main package becomes `main`,
+    /// another binary's main package is left out.
+    #[test]
+    fn embed_patterns_are_resolved_and_named_as_the_linker_names_them() {
+        let dir = tempdir();
+        let binary = dir.join("site");
+        let module = repo().join("examples/assets");
+        std::fs::write(&binary, go_build(&module, "./cmd/site", true, "")).unwrap();
+        let page = module.join("cmd/site/static/index.html");
+        let site = "example.com/assets/cmd/site".to_string();
+        let args = SizeArgs {
+            binaries: vec![binary],
+            twins: vec![],
+            main_module: None,
+            modules: vec![],
+            embeds: vec![],
+            embed_roots: vec![
+                (site.clone(), module.join("cmd/site")),
+                (
+                    "example.com/assets/cmd/other".into(),
+                    module.join("cmd/site"),
+                ),
+            ],
+            embed_patterns: vec![
+                (site.clone(), "static".into()),
+                (site.clone(), "static/*.html".into()),
+            ],
+            json: Some(dir.join("size.json")),
+            markdown: None,
+            html: None,
+            image: ImageArgs::default(),
+        };
+        run(&args).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("size.json")).unwrap()).unwrap();
+        let report = &json["binaries"][0];
+        let main = report["owners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|o| o["packages"].as_array().unwrap())
+            .find(|p| p["package"] == "main")
+            .unwrap();
+        let bytes = std::fs::metadata(&page).unwrap().len();
+        assert_eq!(main["embedded"], bytes, "{main}");
+        assert_eq!(main["embedded_files"][0]["name"], "static/index.html");
+        assert_eq!(report["embedded_not_found"], serde_json::json!([]));
+
+        // Another binary's main package is not linked here.
+        let files = [EmbeddedFile {
+            package: "example.com/x/cmd/b".into(),
+            path: "a.txt".into(),
+            content: b"a".to_vec(),
+        }];
+        let mains = [
+            Some("example.com/x/cmd/a".to_string()),
+            Some("example.com/x/cmd/b".to_string()),
+        ];
+        assert!(embedded_in(&files, mains[0].as_deref(), &mains).is_empty());
+        assert_eq!(
+            embedded_in(&files, mains[1].as_deref(), &mains)[0].package,
+            "main"
+        );
+        assert_eq!(
+            embedded_in(&files, None, &[None])[0].package,
+            "example.com/x/cmd/b"
+        );
+    }
+
     #[test]
     fn bad_input_is_an_error_naming_it() {
         assert!(parse_embed("main").unwrap_err().contains("PACKAGE=FILE"));
@@ -366,6 +519,8 @@ mod tests {
             main_module: Some("example.com/x".into()),
             modules: vec![],
             embeds: vec![],
+            embed_roots: vec![],
+            embed_patterns: vec![],
             json: Some(dir.join("size.json")),
             markdown: None,
             html: None,
