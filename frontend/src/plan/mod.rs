@@ -519,6 +519,95 @@ mod tests {
         GoModule::from_files("", &files).unwrap()
     }
 
+    /// What a test plans: a spec's text over a module, the images left
+    /// unresolved (or pinned to a made-up digest), for some platforms.
+    struct TestPlan<'a> {
+        text: &'a str,
+        module: GoModule,
+        sources: GoSources,
+        platforms: &'a [&'a str],
+        target: BuildTarget,
+        options: BuildOptions,
+        pinned: bool,
+        upx: Option<SourceImage>,
+    }
+
+    impl<'a> TestPlan<'a> {
+        /// `text` over a module that requires another, for linux/amd64.
+        fn new(text: &'a str, target: BuildTarget) -> TestPlan<'a> {
+            TestPlan {
+                text,
+                module: module_with_requirement(),
+                sources: GoSources::default(),
+                platforms: &["linux/amd64"],
+                target,
+                options: BuildOptions::default(),
+                pinned: false,
+                upx: None,
+            }
+        }
+
+        fn plan(&self) -> Vec<PlatformPlan> {
+            let spec = Spec::parse("golb.toml", self.text).unwrap();
+            let image = |reference: ImageRef| match self.pinned {
+                true => {
+                    SourceImage::unresolved(reference.pinned(&format!("sha256:{}", "a".repeat(64))))
+                }
+                false => SourceImage::unresolved(reference),
+            };
+            let builder = image(go_build::builder_image(&spec, &self.module).unwrap().0);
+            plan(PlanInput {
+                spec: &spec,
+                module: &self.module,
+                sources: &self.sources,
+                context: golb_proto::llb::Local::new("context").build(),
+                golb: golb_proto::llb::Image::new("golb").build(),
+                builder: &builder,
+                build_platform: &Platform::linux_amd64(),
+                targets: self
+                    .platforms
+                    .iter()
+                    .map(|p| Target {
+                        platform: Platform::parse(p).unwrap(),
+                        base: Some(image(runtime_base(&spec).unwrap())),
+                    })
+                    .collect(),
+                build_target: self.target,
+                options: &self.options,
+                upx: self.upx.as_ref(),
+            })
+            .unwrap()
+        }
+    }
+
+    /// A planned state's ops, decoded, with their digests and metadata.
+    fn ops_of(
+        state: &State,
+    ) -> Vec<(
+        String,
+        golb_proto::llb::pb::Op,
+        golb_proto::llb::pb::OpMetadata,
+    )> {
+        use prost::Message;
+        let spec_file = golb_proto::llb::SourceFile {
+            filename: "golb.toml".into(),
+            data: Vec::new(),
+            language: "toml".into(),
+        };
+        let def = state.marshal(&[spec_file]).unwrap();
+        def.def
+            .iter()
+            .map(|bytes| {
+                let digest = golb_proto::llb::digest(bytes);
+                (
+                    digest.clone(),
+                    golb_proto::llb::pb::Op::decode(bytes.as_slice()).unwrap(),
+                    def.metadata.get(&digest).cloned().unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
     /// An exec op of a planned build.
     #[derive(Debug)]
     struct PlannedExec {
@@ -537,53 +626,23 @@ mod tests {
         options: &BuildOptions,
     ) -> Vec<PlannedExec> {
         use golb_proto::llb::pb;
-        use prost::Message;
-        let spec = Spec::parse("golb.toml", "").unwrap();
-        let unresolved = SourceImage::unresolved;
-        let builder = unresolved(go_build::builder_image(&spec, module).unwrap().0);
-        let sources = GoSources::default();
-        let images = plan(PlanInput {
-            spec: &spec,
-            module,
-            sources: &sources,
-            context: golb_proto::llb::Local::new("context").build(),
-            golb: golb_proto::llb::Image::new("golb").build(),
-            builder: &builder,
-            build_platform: &Platform::linux_amd64(),
-            targets: platforms
-                .iter()
-                .map(|p| Target {
-                    platform: Platform::parse(p).unwrap(),
-                    base: Some(unresolved(runtime_base(&spec).unwrap())),
-                })
-                .collect(),
-            build_target: target,
-            options,
-            upx: None,
-        })
-        .unwrap();
-        let spec_file = golb_proto::llb::SourceFile {
-            filename: "golb.toml".into(),
-            data: Vec::new(),
-            language: "toml".into(),
-        };
+        let planned = TestPlan {
+            module: module.clone(),
+            platforms,
+            options: options.clone(),
+            ..TestPlan::new("", target)
+        }
+        .plan();
         let mut seen = std::collections::BTreeSet::new();
         let mut execs = Vec::new();
-        for image in images {
-            let def = image
-                .state
-                .marshal(std::slice::from_ref(&spec_file))
-                .unwrap();
-            for bytes in &def.def {
-                let digest = golb_proto::llb::digest(bytes);
-                let op = pb::Op::decode(bytes.as_slice()).unwrap();
+        for image in planned {
+            for (digest, op, md) in ops_of(&image.state) {
                 let Some(pb::op::Op::Exec(exec)) = op.op else {
                     continue;
                 };
-                if !seen.insert(digest.clone()) {
+                if !seen.insert(digest) {
                     continue;
                 }
-                let md = &def.metadata[&digest];
                 let meta = exec.meta.unwrap_or_default();
                 execs.push(PlannedExec {
                     name: md
@@ -606,27 +665,7 @@ mod tests {
 
     /// The plan of `spec` (text) for `target` on linux/amd64.
     fn plan_of(text: &str, target: BuildTarget) -> Vec<PlatformPlan> {
-        let spec = Spec::parse("golb.toml", text).unwrap();
-        let module = module_with_requirement();
-        let unresolved = SourceImage::unresolved;
-        let builder = unresolved(go_build::builder_image(&spec, &module).unwrap().0);
-        plan(PlanInput {
-            spec: &spec,
-            module: &module,
-            sources: &GoSources::default(),
-            context: golb_proto::llb::Local::new("context").build(),
-            golb: golb_proto::llb::Image::new("golb").build(),
-            builder: &builder,
-            build_platform: &Platform::linux_amd64(),
-            targets: vec![Target {
-                platform: Platform::linux_amd64(),
-                base: Some(unresolved(runtime_base(&spec).unwrap())),
-            }],
-            build_target: target,
-            options: &BuildOptions::default(),
-            upx: None,
-        })
-        .unwrap()
+        TestPlan::new(text, target).plan()
     }
 
     #[test]
@@ -721,54 +760,26 @@ mod tests {
     /// The args of the SBOM step of each planned platform.
     fn sbom_args(options: &BuildOptions, target: BuildTarget) -> Vec<Option<Vec<String>>> {
         use golb_proto::llb::pb;
-        use prost::Message;
-        let spec = Spec::parse("golb.toml", "").unwrap();
-        let module = module_with_requirement();
-        let pinned = |reference: ImageRef| {
-            SourceImage::unresolved(reference.pinned(&format!("sha256:{}", "a".repeat(64))))
-        };
-        let builder = pinned(go_build::builder_image(&spec, &module).unwrap().0);
-        let sources = GoSources::default();
-        let planned = plan(PlanInput {
-            spec: &spec,
-            module: &module,
-            sources: &sources,
-            context: golb_proto::llb::Local::new("context").build(),
-            golb: golb_proto::llb::Image::new("golb").build(),
-            builder: &builder,
-            build_platform: &Platform::linux_amd64(),
-            targets: ["linux/amd64", "linux/arm64"]
-                .iter()
-                .map(|p| Target {
-                    platform: Platform::parse(p).unwrap(),
-                    base: Some(pinned(runtime_base(&spec).unwrap())),
+        TestPlan {
+            platforms: &["linux/amd64", "linux/arm64"],
+            options: options.clone(),
+            pinned: true,
+            ..TestPlan::new("", target)
+        }
+        .plan()
+        .into_iter()
+        .map(|p| {
+            ops_of(&p.sbom?)
+                .into_iter()
+                .find_map(|(_, op, _)| match op.op {
+                    Some(pb::op::Op::Exec(exec)) => exec
+                        .meta
+                        .filter(|m| m.args.iter().any(|a| a == "sbom"))
+                        .map(|m| m.args),
+                    _ => None,
                 })
-                .collect(),
-            build_target: target,
-            options,
-            upx: None,
         })
-        .unwrap();
-        planned
-            .into_iter()
-            .map(|p| {
-                let spec_file = golb_proto::llb::SourceFile {
-                    filename: "golb.toml".into(),
-                    data: Vec::new(),
-                    language: "toml".into(),
-                };
-                let def = p.sbom?.marshal(&[spec_file]).unwrap();
-                def.def.iter().find_map(|bytes| {
-                    match pb::Op::decode(bytes.as_slice()).unwrap().op {
-                        Some(pb::op::Op::Exec(exec)) => exec
-                            .meta
-                            .filter(|m| m.args.iter().any(|a| a == "sbom"))
-                            .map(|m| m.args),
-                        _ => None,
-                    }
-                })
-            })
-            .collect()
+        .collect()
     }
 
     #[test]
@@ -806,37 +817,15 @@ mod tests {
     #[test]
     fn the_size_step_resolves_embed_patterns_in_the_go_inputs() {
         use golb_proto::llb::pb;
-        use prost::Message;
-        let spec = Spec::parse("golb.toml", "").unwrap();
-        let module = module_with_requirement();
-        let builder = SourceImage::unresolved(go_build::builder_image(&spec, &module).unwrap().0);
         let size_exec = |sources: &GoSources| {
-            let planned = plan(PlanInput {
-                spec: &spec,
-                module: &module,
-                sources,
-                context: golb_proto::llb::Local::new("context").build(),
-                golb: golb_proto::llb::Image::new("golb").build(),
-                builder: &builder,
-                build_platform: &Platform::linux_amd64(),
-                targets: vec![Target {
-                    platform: Platform::linux_amd64(),
-                    base: Some(SourceImage::unresolved(runtime_base(&spec).unwrap())),
-                }],
-                build_target: BuildTarget::Size,
-                options: &BuildOptions::default(),
-                upx: None,
-            })
-            .unwrap();
-            let spec_file = golb_proto::llb::SourceFile {
-                filename: "golb.toml".into(),
-                data: Vec::new(),
-                language: "toml".into(),
-            };
-            let def = planned[0].state.marshal(&[spec_file]).unwrap();
-            def.def
-                .iter()
-                .find_map(|bytes| match pb::Op::decode(bytes.as_slice()).unwrap().op {
+            let planned = TestPlan {
+                sources: sources.clone(),
+                ..TestPlan::new("", BuildTarget::Size)
+            }
+            .plan();
+            ops_of(&planned[0].state)
+                .into_iter()
+                .find_map(|(_, op, _)| match op.op {
                     Some(pb::op::Op::Exec(exec))
                         if exec
                             .meta
@@ -918,36 +907,15 @@ mod tests {
     /// resolved UPX image.
     fn sources_with_upx(text: &str, upx: Option<&SourceImage>) -> Vec<String> {
         use golb_proto::llb::pb;
-        use prost::Message;
-        let spec = Spec::parse("golb.toml", text).unwrap();
-        let module = module();
-        let builder = SourceImage::unresolved(go_build::builder_image(&spec, &module).unwrap().0);
-        let planned = plan(PlanInput {
-            spec: &spec,
-            module: &module,
-            sources: &GoSources::default(),
-            context: golb_proto::llb::Local::new("context").build(),
-            golb: golb_proto::llb::Image::new("golb").build(),
-            builder: &builder,
-            build_platform: &Platform::linux_amd64(),
-            targets: vec![Target {
-                platform: Platform::linux_amd64(),
-                base: Some(SourceImage::unresolved(runtime_base(&spec).unwrap())),
-            }],
-            build_target: BuildTarget::Image,
-            options: &BuildOptions::default(),
-            upx,
-        })
-        .unwrap();
-        let spec_file = golb_proto::llb::SourceFile {
-            filename: "golb.toml".into(),
-            data: Vec::new(),
-            language: "toml".into(),
-        };
-        let def = planned[0].state.marshal(&[spec_file]).unwrap();
-        def.def
-            .iter()
-            .filter_map(|bytes| match pb::Op::decode(bytes.as_slice()).unwrap().op {
+        let planned = TestPlan {
+            module: module(),
+            upx: upx.cloned(),
+            ..TestPlan::new(text, BuildTarget::Image)
+        }
+        .plan();
+        ops_of(&planned[0].state)
+            .into_iter()
+            .filter_map(|(_, op, _)| match op.op {
                 Some(pb::op::Op::Source(source)) => Some(source.identifier),
                 _ => None,
             })
