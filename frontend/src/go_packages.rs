@@ -449,11 +449,26 @@ mod tests {
     use super::*;
 
     fn module(files: &[(&str, &str)]) -> GoModule {
+        module_in("", files)
+    }
+
+    fn module_in(dir: &str, files: &[(&str, &str)]) -> GoModule {
         let files = files
             .iter()
             .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
             .collect();
-        GoModule::from_files("", &files).unwrap()
+        GoModule::from_files(dir, &files).unwrap()
+    }
+
+    /// svc/, whose go.mod replaces example.com/lib with ../lib.
+    fn svc_with_local_lib() -> GoModule {
+        module_in(
+            "svc",
+            &[
+                ("svc/go.mod", "module example.com/svc\n\ngo 1.26\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ../lib\n"),
+                ("lib/go.mod", "module example.com/lib\n\ngo 1.26\n"),
+            ],
+        )
     }
 
     fn binary(package: &str, tags: &[&str]) -> BinaryPlan {
@@ -559,15 +574,7 @@ mod tests {
 
     #[test]
     fn local_replacements_and_workspace_members_are_own_code() {
-        let files = [
-            ("svc/go.mod", "module example.com/svc\n\ngo 1.26\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ../lib\n"),
-            ("lib/go.mod", "module example.com/lib\n\ngo 1.26\n"),
-        ];
-        let map = files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
-            .collect();
-        let module = GoModule::from_files("svc", &map).unwrap();
+        let module = svc_with_local_lib();
         let context = [
             (
                 "svc/main.go",
@@ -621,15 +628,7 @@ mod tests {
 
     #[test]
     fn embedding_packages_are_named_by_their_own_module() {
-        let files = [
-            ("svc/go.mod", "module example.com/svc\n\ngo 1.26\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ../lib\n"),
-            ("lib/go.mod", "module example.com/lib\n\ngo 1.26\n"),
-        ];
-        let map = files
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
-            .collect();
-        let module = GoModule::from_files("svc", &map).unwrap();
+        let module = svc_with_local_lib();
         let context = [
             (
                 "svc/main.go",

@@ -69,6 +69,17 @@ pub(super) fn with_hosts(exec: Exec, options: &BuildOptions) -> Exec {
         .fold(exec, |exec, (host, ip)| exec.extra_host(host.clone(), *ip))
 }
 
+/// Go's own build cache directory for `target` and `tags`, a cache mount:
+/// for the steps that compile or load packages but whose results are not
+/// compiled packages (test, vet, govulncheck).
+pub(super) fn go_cache(go: &GoSteps, target: &Platform, tags: &[&str]) -> Mount {
+    Mount::cache(
+        go_build::GOCACHE,
+        go_build::build_cache_id(&go.toolchain, target, tags),
+        CacheSharing::Shared,
+    )
+}
+
 pub(super) fn module_cache() -> Mount {
     Mount::cache(
         go_build::GOMODCACHE,
@@ -483,11 +494,7 @@ pub(super) fn check_module(
     };
     let exec = go_exec(input, go.builder.clone(), command)
         .cwd(source_dir(input.module))
-        .mount(Mount::cache(
-            go_build::GOCACHE,
-            go_build::build_cache_id(&go.toolchain, input.build_platform, &[]),
-            CacheSharing::Shared,
-        ))
+        .mount(go_cache(go, input.build_platform, &[]))
         .mount(Mount::tmpfs(go_build::TEMP_DIR))
         .mount(Mount::scratch(go_build::OUTPUT_DIR))
         .custom_name(format!("[golb] go {verb} {}", spec.test.packages.join(" ")))

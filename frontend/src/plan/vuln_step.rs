@@ -10,12 +10,12 @@
 //! changed, and stays cached otherwise.
 
 use super::go_steps::{
-    go_exec, golb_mount, module_cache, source_dir, with_hosts, with_modules, GoSteps,
+    go_cache, go_exec, golb_mount, module_cache, source_dir, with_hosts, with_modules, GoSteps,
 };
 use super::{BinaryPlan, PlanError, PlanInput, SPEC_SOURCE, SPEC_TOP};
 use crate::go_build::{self, VulnScan};
 use crate::options::Step;
-use golb_proto::llb::{CacheSharing, Copy, File, Http, Mkfile, Mount, Platform, State};
+use golb_proto::llb::{Copy, File, Http, Mkfile, Mount, Platform, State};
 
 /// Where the database index is mounted in a scan; nothing reads it there,
 /// it is the scan's cache key for the database.
@@ -74,11 +74,7 @@ pub(super) fn govulncheck(input: &PlanInput<'_>, go: &GoSteps) -> Result<State, 
         // The tool's modules are fetched here, so this cache only saves a
         // builder a second fetch; the binary is the result that travels.
         .mount(module_cache())
-        .mount(Mount::cache(
-            go_build::GOCACHE,
-            go_build::build_cache_id(&go.toolchain, input.build_platform, &[]),
-            CacheSharing::Shared,
-        ))
+        .mount(go_cache(go, input.build_platform, &[]))
         .mount(Mount::tmpfs(go_build::TEMP_DIR))
         .mount(Mount::scratch(go_build::OUTPUT_DIR))
         .custom_name(format!(
@@ -179,11 +175,7 @@ pub(super) fn scans(
                     .selector("/govulncheck"),
             )
             .mount(Mount::readonly_bind(DB_INDEX_DIR, db_index.clone()))
-            .mount(Mount::cache(
-                go_build::GOCACHE,
-                go_build::build_cache_id(&go.toolchain, target, &tags),
-                CacheSharing::Shared,
-            ))
+            .mount(go_cache(go, target, &tags))
             .mount(Mount::tmpfs(go_build::TEMP_DIR))
             .mount(Mount::scratch(go_build::OUTPUT_DIR))
             .custom_name(format!(
