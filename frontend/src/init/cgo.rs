@@ -20,7 +20,7 @@
 use crate::checks::go_source::{self, GoFileHeader};
 use crate::checks::gomod_syntax;
 use crate::checks::SourceSnapshot;
-use crate::go_module::{join, GoModule, GO_MOD, GO_WORK};
+use crate::go_module::{join, GoModule};
 use crate::go_packages::{GoSources, PackageWalk};
 use crate::plan::BinaryPlan;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -434,16 +434,7 @@ fn read_header_bytes(path: &Path) -> Option<Vec<u8>> {
 /// Required modules of the module (and its workspace members and local
 /// replacements), with replacements applied: where each one's sources are.
 fn requirements(context: &Path, module: &GoModule) -> BTreeMap<String, Source> {
-    let mut go_mods: Vec<String> = vec![join(&module.dir, GO_MOD)];
-    go_mods.extend(
-        module
-            .module_files
-            .iter()
-            .filter(|f| f.ends_with(GO_MOD) && !f.ends_with(GO_WORK))
-            .cloned(),
-    );
-    go_mods.sort();
-    go_mods.dedup();
+    let go_mods = super::detect::go_mod_files(module);
     let mut required = BTreeMap::new();
     let mut replaced = BTreeMap::new();
     for file in go_mods {

@@ -651,16 +651,7 @@ fn private_patterns(
     module: &GoModule,
     private_env: &[String],
 ) -> Result<Vec<PrivatePattern>, DetectError> {
-    let mut go_mods = vec![join(&module.dir, GO_MOD)];
-    go_mods.extend(
-        module
-            .module_files
-            .iter()
-            .filter(|f| f.ends_with(GO_MOD) && !f.ends_with(GO_WORK))
-            .cloned(),
-    );
-    go_mods.sort();
-    go_mods.dedup();
+    let go_mods = go_mod_files(module);
     let mut patterns: Vec<PrivatePattern> = Vec::new();
     for file in go_mods {
         let path: PathBuf = context.join(&file);
@@ -758,4 +749,20 @@ fn glob(pattern: &[u8], text: &[u8]) -> bool {
         (Some(p), Some(t)) if p == t => glob(&pattern[1..], &text[1..]),
         _ => false,
     }
+}
+
+/// The go.mod files of the build, sorted: the module's own, its
+/// workspace members' and its local replacements'.
+pub(super) fn go_mod_files(module: &GoModule) -> Vec<String> {
+    let mut go_mods = vec![join(&module.dir, GO_MOD)];
+    go_mods.extend(
+        module
+            .module_files
+            .iter()
+            .filter(|f| f.ends_with(GO_MOD) && !f.ends_with(GO_WORK))
+            .cloned(),
+    );
+    go_mods.sort();
+    go_mods.dedup();
+    go_mods
 }
