@@ -181,22 +181,28 @@ pub fn steps_named(log: &str, needle: &str) -> Vec<String> {
     ids
 }
 
-/// Whether a step named `needle` ran its command. Every golb step that runs
-/// prints at least one line (`golb step …` and `go build -v` say what they
-/// did), while a step whose result comes from a cache prints none; BuildKit
-/// marks such a step CACHED, or only shows the download of its result when a
-/// later step needs it (an imported cache).
-pub fn ran(log: &str, needle: &str) -> bool {
+/// Whether a step named `needle` did its work in this build. A step that
+/// did not is either marked CACHED, or, when a later step needs its result
+/// from an imported cache, shows only that result's download (`sha256:…`
+/// and `extracting` lines) and no output of its own. A step's own output is
+/// not required: on a loaded machine BuildKit sometimes drops the log lines
+/// a step prints just before it ends.
+pub fn executed(log: &str, needle: &str) -> bool {
     let ids = steps_named(log, needle);
     assert!(!ids.is_empty(), "no step {needle:?} in:\n{log}");
-    ids.iter().any(|id| {
-        let prefix = format!("{id} ");
-        log.lines().any(|line| {
-            line.strip_prefix(&prefix)
-                .and_then(|rest| rest.split_whitespace().next())
-                .is_some_and(|first| first.parse::<f64>().is_ok())
-        })
-    })
+    ids.iter().any(|id| !step_skipped(log, id))
+}
+
+fn step_skipped(log: &str, id: &str) -> bool {
+    let prefix = format!("{id} ");
+    let mut downloaded = false;
+    let mut printed = false;
+    for rest in log.lines().filter_map(|l| l.strip_prefix(&prefix)) {
+        let first = rest.split_whitespace().next().unwrap_or("");
+        downloaded |= first.starts_with("sha256:") || first == "extracting";
+        printed |= first.parse::<f64>().is_ok();
+    }
+    step_cached(log, id) || (downloaded && !printed)
 }
 
 /// Whether `--progress=plain` output says step `id` was CACHED.

@@ -22,8 +22,8 @@
 
 use golb_e2e::goproxy::{self, GoProxy};
 use golb_e2e::{
-    buildx_golb, copy_tree, example_dir, harness, metadata_digest, ran, repo_root, run, run_ok,
-    step_cached, steps_named, text, Harness, TempDaemon, TempDir,
+    buildx_golb, copy_tree, example_dir, executed, harness, metadata_digest, repo_root, run,
+    run_ok, steps_named, text, Harness, TempDaemon, TempDir,
 };
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -211,7 +211,7 @@ fn compiled_packages(log: &str) -> Vec<String> {
 /// compiled again, and `go build` compiled only packages under `own`.
 fn assert_only_own_packages_compiled(built: &Built, own: &str) {
     assert!(
-        !ran(&built.log, DEPENDENCIES),
+        !executed(&built.log, DEPENDENCIES),
         "the dependency compile ran on the runner:\n{}",
         built.log
     );
@@ -226,16 +226,6 @@ fn assert_only_own_packages_compiled(built: &Built, own: &str) {
         "go build compiled more than the module's own packages: {compiled:?}\n{}",
         built.log
     );
-}
-
-/// Whether a step named `needle` was not CACHED: it ran. `ran` looks for the
-/// step's own output lines instead, and once, on a loaded machine, this
-/// test's log had none from the download step; CACHED is what a step that
-/// did not run always shows.
-fn executed(log: &str, needle: &str) -> bool {
-    steps_named(log, needle)
-        .iter()
-        .any(|id| !step_cached(log, id))
 }
 
 fn append(path: &Path, text: &str) {
@@ -272,7 +262,7 @@ fn a_go_edit_builds_on_a_fresh_runner_from_a_registry_cache() {
     let local = case.warm_local(&dir, &[]);
     let runner = case.fresh_runner(&dir, &[]);
     assert_eq!(runner.digest, local.digest, "{}", runner.log);
-    assert!(!ran(&runner.log, "go mod download"), "{}", runner.log);
+    assert!(!executed(&runner.log, "go mod download"), "{}", runner.log);
     assert_only_own_packages_compiled(&runner, "example.com/heavy/");
     assert!(
         compiled_packages(&runner.log).contains(&"example.com/heavy/internal/config".to_string()),
@@ -370,9 +360,9 @@ fn a_build_arg_change_relinks_only() {
     let local = case.warm_local(&dir, &["--build-arg", "VERSION=1.0.1"]);
     let runner = case.fresh_runner(&dir, &["--build-arg", "VERSION=1.0.1"]);
     assert_eq!(runner.digest, local.digest, "{}", runner.log);
-    assert!(!ran(&runner.log, "go mod download"), "{}", runner.log);
-    assert!(!ran(&runner.log, DEPENDENCIES), "{}", runner.log);
-    assert!(ran(&runner.log, "go build"), "{}", runner.log);
+    assert!(!executed(&runner.log, "go mod download"), "{}", runner.log);
+    assert!(!executed(&runner.log, DEPENDENCIES), "{}", runner.log);
+    assert!(executed(&runner.log, "go build"), "{}", runner.log);
 }
 
 #[test]
@@ -421,7 +411,7 @@ fn a_new_dependency_builds_on_a_fresh_runner() {
     // New module versions and a new import: the modules are fetched and the
     // dependencies compiled again, as they must be.
     assert!(executed(&runner.log, "go mod download"), "{}", runner.log);
-    assert!(ran(&runner.log, DEPENDENCIES), "{}", runner.log);
+    assert!(executed(&runner.log, DEPENDENCIES), "{}", runner.log);
 }
 
 #[test]
@@ -436,7 +426,7 @@ fn a_vendor_change_builds_on_a_fresh_runner() {
         );
     });
     // vendor/ decides the dependencies: they are compiled again.
-    assert!(ran(&runner.log, DEPENDENCIES), "{}", runner.log);
+    assert!(executed(&runner.log, DEPENDENCIES), "{}", runner.log);
 }
 
 #[test]
@@ -478,12 +468,12 @@ fn non_go_edits_keep_go_build_cached_at_the_root_and_in_a_monorepo() {
     std::fs::create_dir_all(root.join("deploy/chart")).unwrap();
     std::fs::write(root.join("deploy/chart/values.yaml"), "replicas: 3\n").unwrap();
     let log = run_ok(&mut buildx_golb(h, &root, &["--output", "type=cacheonly"]));
-    assert!(!ran(&log, "go build"), "{log}");
+    assert!(!executed(&log, "go build"), "{log}");
 
     // A .go edit is an input (new text: other tests built this module too).
     append(&root.join("main.go"), &format!("\n// edited {}\n", nonce()));
     let log = run_ok(&mut buildx_golb(h, &root, &["--output", "type=cacheonly"]));
-    assert!(ran(&log, "go build"), "{log}");
+    assert!(executed(&log, "go build"), "{log}");
 
     let mono = work.path().join("monorepo");
     copy_tree(&example_dir("monorepo"), &mono);
@@ -491,7 +481,7 @@ fn non_go_edits_keep_go_build_cached_at_the_root_and_in_a_monorepo() {
     let readme = mono.join("services/api/README.md");
     std::fs::write(&readme, format!("# api\n{}\n", nonce())).unwrap();
     let log = run_ok(&mut buildx_golb(h, &mono, &["--output", "type=cacheonly"]));
-    assert!(!ran(&log, "go build"), "{log}");
+    assert!(!executed(&log, "go build"), "{log}");
 }
 
 /// Private modules: the netrc secret is needed only when modules are
@@ -529,7 +519,7 @@ fn private_modules_need_the_secret_only_when_modules_are_fetched() {
     proxy.reset();
     let runner = case.fresh_runner(&dir, &without_secret);
     assert_eq!(runner.digest, local.digest, "{}", runner.log);
-    assert!(!ran(&runner.log, "go mod download"), "{}", runner.log);
+    assert!(!executed(&runner.log, "go mod download"), "{}", runner.log);
     assert!(
         proxy.requests().is_empty(),
         "the runner asked the private proxy:\n{}",

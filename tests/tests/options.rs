@@ -13,8 +13,8 @@
 
 use golb_e2e::goproxy::GoProxy;
 use golb_e2e::{
-    buildx_golb, copy_tree, example_dir, harness, layers, ran, repo_root, run, run_ok, step_cached,
-    steps_named, Harness, Registry, TempDaemon, TempDir,
+    buildx_golb, copy_tree, example_dir, executed, harness, layers, repo_root, run, run_ok,
+    step_cached, steps_named, Harness, Registry, TempDaemon, TempDir,
 };
 use std::path::Path;
 
@@ -156,7 +156,7 @@ fn cache_from_a_registry_on_an_empty_builder_runs_no_go_step_and_gives_the_same_
     );
     // The download's result is loaded from the cache (golb has the carried
     // snapshots loaded so that they are exported again), not run.
-    assert!(!ran(&log, "go mod download"), "{log}");
+    assert!(!executed(&log, "go mod download"), "{log}");
     for step in [
         "compile the standard library and dependencies",
         "go build",
@@ -168,7 +168,7 @@ fn cache_from_a_registry_on_an_empty_builder_runs_no_go_step_and_gives_the_same_
     // carries what is not an ancestor of the result, so it runs, over the
     // image's layers loaded from the import (docs/size.md, "On a fresh
     // runner"). Those layers are the ones the cache gave, not rebuilt ones.
-    assert!(ran(&log, "size of the image"), "{log}");
+    assert!(executed(&log, "size of the image"), "{log}");
 
     let registry = Registry { host: h.registry() };
     assert_eq!(
