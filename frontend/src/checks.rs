@@ -446,8 +446,9 @@ pub fn split_flags(text: &str) -> Vec<String> {
     }
 }
 
-/// (d): golb pins both images by digest in the LLB of each build, but a tag
-/// in the spec means the next build may pin a different image.
+/// (d): golb pins every image (builder, base, UPX) by digest in the LLB of
+/// each build, but a tag in the spec means the next build may pin a
+/// different image.
 fn unpinned_images(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
     let spec = input.spec;
     if input.builder.digest.is_none() {
@@ -488,6 +489,24 @@ fn unpinned_images(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
                  (`docker buildx imagetools inspect {written}` shows the digest), or run `golb lock` to pin it in golb.lock"
             ),
         ));
+    }
+    // UPX runs in the build: another image behind the tag packs the binaries
+    // differently, so the image's digest changes with it.
+    if let Some(named) = &spec.runtime.upx_image {
+        let tagged = ImageRef::parse(&named.value).is_ok_and(|image| image.digest.is_none());
+        if tagged {
+            let written = &named.value;
+            findings.push(finding(
+                UNPINNED_IMAGE,
+                FindingLocation::Spec(named.location),
+                format!(
+                    "the UPX image {written} is a tag: golb pins it by digest when it builds, but the spec does not, \
+                     so the next build may pack the binaries with another UPX and give another image; pin it: \
+                     upx_image = \"{written}@sha256:…\" (`docker buildx imagetools inspect {written}` shows the \
+                     digest), or run `golb lock` to pin it in golb.lock"
+                ),
+            ));
+        }
     }
 }
 

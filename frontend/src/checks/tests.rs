@@ -253,6 +253,36 @@ fn binary_packages_must_exist_and_be_main() {
 }
 
 #[test]
+fn a_upx_image_named_by_tag_is_a_warning_at_upx_image() {
+    let runtime =
+        "[runtime]\nbase = \"gcr.io/distroless/static-debian12:nonroot\"\ncompress = \"upx\"\n";
+    let tagged = format!("{runtime}upx_image = \"registry.example.com/tools/upx:4.2.2\"\n{SERVER}");
+    let findings = check(&tagged, &[("cmd/server/main.go", MAIN)]);
+    let upx: Vec<_> = of(&findings, UNPINNED_IMAGE)
+        .into_iter()
+        .filter(|f| f.message.contains("UPX"))
+        .collect();
+    assert_eq!(upx.len(), 1, "{findings:?}");
+    assert_eq!(spec_line(upx[0]), 4);
+    assert!(
+        upx[0]
+            .message
+            .contains("upx_image = \"registry.example.com/tools/upx:4.2.2@sha256:…\""),
+        "{}",
+        upx[0].message
+    );
+
+    let pinned = tagged.replace("4.2.2\"", &format!("4.2.2@{DIGEST}\""));
+    let findings = check(&pinned, &[("cmd/server/main.go", MAIN)]);
+    assert!(
+        of(&findings, UNPINNED_IMAGE)
+            .iter()
+            .all(|f| !f.message.contains("UPX")),
+        "{findings:?}"
+    );
+}
+
+#[test]
 fn images_named_by_tag_are_warnings_where_the_spec_names_them() {
     let spec = "[builder]\ngo = \"1.26\"\n\n[runtime]\nbase = \"gcr.io/distroless/static-debian12:nonroot\"\n";
     let findings = check(&format!("{spec}{SERVER}"), &[("cmd/server/main.go", MAIN)]);
@@ -586,8 +616,19 @@ fn a_lock_quiets_unpinned_images_it_pins_and_is_stale_when_it_misses_one() {
         "nonroot\"\ncompress = \"upx\"\nupx_image = \"alpine:3\"\n",
     );
     let upx_spec = Spec::parse("golb.toml", &upx_text).unwrap();
-    let mut findings = Vec::new();
+    let mut findings = check(&upx_text, &[("cmd/server/main.go", MAIN)]);
+    assert_eq!(
+        of(&findings, UNPINNED_IMAGE)
+            .iter()
+            .map(|f| spec_line(f))
+            .collect::<Vec<_>>(),
+        [2, 5, 7]
+    );
     lock_findings(Some(&lock), &upx_spec, &builder, &base, &mut findings);
+    // The lock pins the builder and the UPX image: only the base is left.
+    let unpinned = of(&findings, UNPINNED_IMAGE);
+    assert_eq!(unpinned.len(), 1, "{findings:?}");
+    assert_eq!(spec_line(unpinned[0]), 5);
     let stale = of(&findings, STALE_LOCK);
     assert_eq!(stale.len(), 1, "{findings:?}");
     assert!(
