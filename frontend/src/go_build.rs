@@ -79,6 +79,9 @@ pub struct GoBuild<'a> {
     pub tags: Vec<&'a str>,
     /// CGO_ENABLED=1 (`cgo = true`); golb's default is 0.
     pub cgo: bool,
+    /// The C compiler cgo uses (`[builder.cc]` for the target); None: the
+    /// builder's gcc.
+    pub cc: Option<&'a str>,
 }
 
 /// A Go command as a step runs it: its arguments, and what golb sets in the
@@ -230,6 +233,10 @@ pub fn build_step(
         // dynamically, so the runtime base must have it (plan::cgo_errors).
         env.retain(|(k, _)| k != "CGO_ENABLED");
         env.push(("CGO_ENABLED".to_string(), "1".to_string()));
+        if let Some(cc) = build.cc {
+            // Go reads the C compiler from CC, for cgo and the external link.
+            env.push(("CC".to_string(), cc.to_string()));
+        }
     }
     if *cache == BuildCache::Program {
         env.push(("GOCACHE".into(), SCRATCH_GOCACHE.into()));
@@ -730,6 +737,9 @@ pub struct VulnScan<'a> {
     pub packages: &'a [String],
     pub tags: &'a [String],
     pub cgo: bool,
+    /// The C compiler for `target` (`[builder.cc]`): a cgo scan loads the
+    /// packages as `go build` compiles them.
+    pub cc: Option<&'a str>,
     pub target: &'a Platform,
 }
 
@@ -790,6 +800,9 @@ pub fn vuln_command(
             if scan.cgo { "1" } else { "0" }.to_string(),
         ),
     ]);
+    if let (true, Some(cc)) = (scan.cgo, scan.cc) {
+        env.push(("CC".to_string(), cc.to_string()));
+    }
     GoCommand { args, env }
 }
 
@@ -883,6 +896,7 @@ mod tests {
     fn build_flags_are_fixed_and_user_ldflags_come_last() {
         let build = GoBuild {
             cgo: false,
+            cc: None,
             package: "./cmd/server",
             output_name: "server",
             ldflags: vec!["-X main.version=1.2.3"],
@@ -917,12 +931,44 @@ mod tests {
         };
         let build = GoBuild {
             cgo: false,
+            cc: None,
             package: ".",
             output_name: "hello",
             ldflags: vec![],
             tags: vec![],
         };
         assert!(build_command(&build, &vendored).contains(&"-mod=vendor".to_string()));
+    }
+
+    #[test]
+    fn a_cgo_build_uses_the_c_compiler_named_for_its_target() {
+        let arm64 = Platform::parse("linux/arm64").unwrap();
+        let build = |cgo: bool, cc: Option<&'static str>| {
+            let build = GoBuild {
+                cgo,
+                cc,
+                package: "./cmd/notes",
+                output_name: "notes",
+                ldflags: vec![],
+                tags: vec![],
+            };
+            build_step(&build, &module(), &Modules::default(), &arm64, &BuildCache::Program).env
+        };
+        let get = |env: &[(String, String)], k: &str| {
+            env.iter()
+                .filter(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+                .collect::<Vec<_>>()
+        };
+        let cross = build(true, Some("aarch64-linux-gnu-gcc"));
+        assert_eq!(get(&cross, "CGO_ENABLED"), ["1"]);
+        assert_eq!(get(&cross, "CC"), ["aarch64-linux-gnu-gcc"]);
+        assert_eq!(get(&cross, "GOARCH"), ["arm64"]);
+        // The builder's own gcc: no CC. Without cgo a compiler changes nothing.
+        assert!(get(&build(true, None), "CC").is_empty());
+        let static_build = build(false, Some("aarch64-linux-gnu-gcc"));
+        assert!(get(&static_build, "CC").is_empty());
+        assert_eq!(get(&static_build, "CGO_ENABLED"), ["0"]);
     }
 
     #[test]

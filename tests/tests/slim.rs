@@ -410,6 +410,80 @@ fn check_in_chromium(page: &Path, tmp: &Path) {
 /// the presets and cross-compiling are refused at the spec's lines, before
 /// anything is built. The one sqlite build is the expensive part (cold: C
 /// compile of SQLite); every other assertion costs no build.
+/// A cgo cross-build: a module calling glibc's `gnu_get_libc_version` from
+/// C, built for linux/arm64 on the amd64 builder with the cross compiler
+/// `[builder.cc]` names (the cgo fixture holds Debian's
+/// gcc-aarch64-linux-gnu). The exported binary is an arm64 executable whose
+/// loader is arm64 glibc's and which imports the C function: C was compiled
+/// and linked for the target. Without the key the same build is refused at
+/// `cgo = true`. (Running it would need an arm64 machine or QEMU, which the
+/// harness does not have.)
+#[test]
+fn cgo_cross_builds_for_arm64_with_the_compiler_builder_cc_names() {
+    let h = harness();
+    let builder = format!("BUILDER_IMAGE={}", h.var("GOLB_GOLANG_CGO_IMAGE"));
+    let dir = TempDir::new("slim-cgo-cross");
+    let write = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    };
+    write("go.mod", "module example.com/libc\n\ngo 1.26\n");
+    write(
+        "main.go",
+        "package main\n\n// #include <gnu/libc-version.h>\nimport \"C\"\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"glibc\", C.GoString(C.gnu_get_libc_version()))\n}\n",
+    );
+    let spec = "[[binary]]\npackage = \".\"\nname = \"libc\"\ncgo = true\n";
+    write("golb.toml", spec);
+    let out = dir.path().join("out");
+    let build = || {
+        buildx_golb(
+            h,
+            dir.path(),
+            &[
+                "--build-arg",
+                &builder,
+                "--platform",
+                "linux/arm64",
+                "--target",
+                "binaries",
+                "--output",
+                &format!("type=local,dest={}", out.display()),
+            ],
+        )
+    };
+    let refused = run_fails(&mut build());
+    assert!(
+        refused.contains("golb.toml:4:7")
+            && refused.contains("cannot cross-compile for linux/arm64")
+            && refused.contains("[builder.cc] \"linux/arm64\""),
+        "{refused}"
+    );
+
+    write(
+        "golb.toml",
+        &format!("[builder.cc]\n\"linux/arm64\" = \"aarch64-linux-gnu-gcc\"\n\n{spec}"),
+    );
+    run_ok(&mut build());
+    let binary = std::fs::read(out.join("libc")).unwrap();
+    assert_eq!(&binary[..4], b"\x7fELF", "not an ELF file");
+    // e_machine (offset 18, little-endian): 183 is EM_AARCH64.
+    assert_eq!(
+        u16::from_le_bytes([binary[18], binary[19]]),
+        183,
+        "not an arm64 binary"
+    );
+    for needed in [
+        &b"/lib/ld-linux-aarch64.so.1"[..],
+        b"libc.so.6",
+        b"gnu_get_libc_version",
+    ] {
+        assert!(
+            contains(&binary, needed),
+            "the binary has no {:?}: not linked against arm64 glibc by cgo",
+            String::from_utf8_lossy(needed)
+        );
+    }
+}
+
 #[test]
 fn cgo_sqlite_example_runs_on_the_glibc_base_and_static_bases_are_refused() {
     let h = harness();

@@ -433,6 +433,11 @@ pub(super) fn build_binary(
         ldflags: binary.ldflags.iter().map(String::as_str).collect(),
         tags: tags.clone(),
         cgo: binary.cgo,
+        cc: input
+            .spec
+            .builder
+            .cc_for(target)
+            .map(|cc| cc.value.as_str()),
     };
     let cache = go.cache(target, &tags);
     let command = go_build::build_step(&build, input.module, &input.spec.modules, target, &cache);

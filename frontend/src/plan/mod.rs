@@ -156,7 +156,8 @@ pub fn runtime_base(spec: &Spec) -> Result<ImageRef, SpecError> {
 
 /// What `cgo = true` needs, as spec errors: a glibc runtime base (not a
 /// preset, not a static or Alpine image) when the build makes an image,
-/// and no cross-compiling (golb has no key for a cross C compiler).
+/// and a C compiler for every target platform: the builder's gcc for the
+/// build platform, `[builder.cc]` for the others.
 pub fn cgo_errors(
     spec: &Spec,
     image: bool,
@@ -188,16 +189,16 @@ pub fn cgo_errors(
             ));
         }
     }
-    let same = |p: &Platform| {
-        p.os == build_platform.os
-            && p.architecture == build_platform.architecture
-            && p.variant == build_platform.variant
-    };
-    if let Some(other) = platforms.iter().find(|p| !same(p)) {
+    // The builder's gcc compiles for the build platform only; any other
+    // target needs the cross compiler the spec names for it.
+    let uncompilable = platforms.iter().find(|p| {
+        !spec::same_platform(p, build_platform) && spec.builder.cc_for(p).is_none()
+    });
+    if let Some(other) = uncompilable {
         errors.push(spec.error_at(
             cgo.location,
             format!(
-                "cgo = true cannot cross-compile: building for {other} on {build_platform} needs a C cross compiler for {other}, and golb has no key to name one yet; build for {build_platform} only (--platform {build_platform}), or on a {other} builder"
+                "cgo = true cannot cross-compile for {other} on {build_platform} without a C cross compiler for {other}: name the builder's, [builder.cc] \"{other}\" = \"<compiler>\" (a builder image with it and the target's C library; for linux/arm64 on Debian: \"aarch64-linux-gnu-gcc\", from gcc-aarch64-linux-gnu and libc6-dev-arm64-cross), or build for {build_platform} only (--platform {build_platform})"
             ),
         ));
     }
@@ -867,7 +868,7 @@ mod tests {
     }
 
     #[test]
-    fn cgo_needs_a_glibc_base_and_no_cross_compiling() {
+    fn cgo_needs_a_glibc_base_and_a_c_compiler_for_each_target() {
         let amd64 = Platform::linux_amd64();
         let arm64 = Platform::parse("linux/arm64").unwrap();
         let errors = |text: &str, platforms: &[Platform]| {
@@ -895,11 +896,20 @@ mod tests {
         );
         let glibc = format!("{cgo}[runtime]\nbase = \"gcr.io/distroless/base-debian12:nonroot\"\n");
         assert!(errors(&glibc, std::slice::from_ref(&amd64)).is_empty());
-        let cross = errors(&glibc, &[amd64.clone(), arm64]);
+        let cross = errors(&glibc, &[amd64.clone(), arm64.clone()]);
         assert!(
-            cross[0].starts_with("golb.toml:3:7:") && cross[0].contains("cannot cross-compile"),
+            cross[0].starts_with("golb.toml:3:7:")
+                && cross[0].contains("cannot cross-compile for linux/arm64")
+                && cross[0].contains("[builder.cc] \"linux/arm64\" = "),
             "{cross:?}"
         );
+        // A cross compiler for arm64 makes that target buildable, and only it.
+        let with_cc = format!("[builder.cc]\n\"linux/arm64\" = \"aarch64-linux-gnu-gcc\"\n\n{glibc}");
+        assert!(errors(&with_cc, &[amd64.clone(), arm64.clone()]).is_empty());
+        let riscv = Platform::parse("linux/riscv64").unwrap();
+        let other = errors(&with_cc, &[amd64.clone(), arm64, riscv]);
+        assert_eq!(other.len(), 1, "{other:?}");
+        assert!(other[0].contains("for linux/riscv64"), "{other:?}");
         assert!(errors("", &[Platform::linux_amd64()]).is_empty());
     }
 

@@ -9,6 +9,7 @@ pub(crate) mod raw;
 
 pub use location::Location;
 
+use golb_proto::llb::Platform;
 use std::collections::BTreeMap;
 use std::fmt;
 use toml::Spanned;
@@ -162,7 +163,32 @@ pub struct Builder {
     pub image: Option<Located<String>>,
     /// The module's directory in the context ("" for the root): where go.mod (or go.work) is.
     pub module_dir: String,
+    /// `[builder.cc]`: the C compiler cgo uses for each target platform named.
+    pub cc: Vec<CrossCompiler>,
     pub location: Option<Location>,
+}
+
+/// One entry of `[builder.cc]`: for `platform`, cgo compiles with `command`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CrossCompiler {
+    pub platform: Located<Platform>,
+    pub command: Located<String>,
+}
+
+impl Builder {
+    /// The C compiler the spec names for `target`, if it names one.
+    pub fn cc_for(&self, target: &Platform) -> Option<&Located<String>> {
+        self.cc
+            .iter()
+            .find(|c| same_platform(&c.platform.value, target))
+            .map(|c| &c.command)
+    }
+}
+
+/// Whether two platforms are the same target for Go: OS, architecture and
+/// variant (GOOS, GOARCH, GOARM), whatever else a platform string carries.
+pub fn same_platform(a: &Platform, b: &Platform) -> bool {
+    a.os == b.os && a.architecture == b.architecture && a.variant == b.variant
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -436,12 +462,51 @@ impl Checker<'_> {
             Some(dir) => self.context_path(dir, "module", true).unwrap_or_default(),
             None => String::new(),
         };
+        let cc = raw
+            .cc
+            .iter()
+            .filter_map(|(platform, command)| self.cross_compiler(platform, command))
+            .collect();
         Builder {
             module_dir,
             go: raw.go.as_ref().map(|g| self.located(g)),
             image: raw.image.as_ref().map(|i| self.located(i)),
+            cc,
             location: Some(self.locate(table)),
         }
+    }
+
+    fn cross_compiler(
+        &mut self,
+        platform: &Spanned<String>,
+        command: &Spanned<String>,
+    ) -> Option<CrossCompiler> {
+        let parsed = match Platform::parse(platform.get_ref()) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                self.error(
+                    self.locate(platform),
+                    format!("[builder.cc] keys are target platforms, e.g. \"linux/arm64\": {e}"),
+                );
+                return None;
+            }
+        };
+        if command.get_ref().trim().is_empty() {
+            self.error(
+                self.locate(command),
+                format!(
+                    "the C compiler for {parsed} is empty: name the builder's cross compiler, e.g. \"aarch64-linux-gnu-gcc\""
+                ),
+            );
+            return None;
+        }
+        Some(CrossCompiler {
+            platform: Located {
+                value: parsed,
+                location: self.locate(platform),
+            },
+            command: self.located(command),
+        })
     }
 
     fn binary(&mut self, table: &Spanned<raw::RawBinary>) -> Binary {

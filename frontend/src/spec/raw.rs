@@ -137,6 +137,12 @@ pub struct RawBuilder {
     /// The module's directory inside the build context, for monorepos: "services/api". Default ".".
     #[schemars(with = "Option<String>")]
     pub module: Option<Spanned<String>>,
+    /// The C compiler of the builder that cgo binaries use for a target platform, e.g.
+    /// { "linux/arm64" = "aarch64-linux-gnu-gcc" }: what makes a cgo cross-build possible.
+    /// Default: the builder's gcc, for the build platform only.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub cc: BTreeMap<Spanned<String>, Spanned<String>>,
 }
 
 /// `[[binary]]`: one binary to build.

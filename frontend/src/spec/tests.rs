@@ -511,3 +511,37 @@ const BAD_SPECS: &[&str] = &[
     "\"unterminated\n",
     "[builder]\ngo = \"1.26\"\n[builder]\n",
 ];
+
+#[test]
+fn builder_cc_names_a_c_compiler_per_target_platform() {
+    let spec = Spec::parse(
+        "golb.toml",
+        "[builder.cc]\n\"linux/arm64\" = \"aarch64-linux-gnu-gcc\"\n\"linux/arm/v7\" = \"arm-linux-gnueabihf-gcc\"\n",
+    )
+    .unwrap();
+    let arm64 = Platform::parse("linux/arm64").unwrap();
+    let cc = spec.builder.cc_for(&arm64).unwrap();
+    assert_eq!(cc.value, "aarch64-linux-gnu-gcc");
+    assert_eq!((cc.location.line, cc.location.col), (2, 17));
+    let armv7 = Platform::parse("linux/arm/v7").unwrap();
+    assert_eq!(
+        spec.builder.cc_for(&armv7).unwrap().value,
+        "arm-linux-gnueabihf-gcc"
+    );
+    // arm/v6 is another GOARM: no compiler for it.
+    assert!(spec
+        .builder
+        .cc_for(&Platform::parse("linux/arm/v6").unwrap())
+        .is_none());
+
+    let errors = errors_of("[builder.cc]\n\"arm64\" = \"aarch64-linux-gnu-gcc\"\n\"linux/riscv64\" = \" \"\n");
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].starts_with("golb.toml:2:1: [builder.cc] keys are target platforms"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].starts_with("golb.toml:3:19: the C compiler for linux/riscv64 is empty"),
+        "{errors:?}"
+    );
+}
