@@ -15,6 +15,7 @@ mod snapshot;
 
 pub use snapshot::{SourceSnapshot, MODULE_FILES};
 
+use crate::go_build;
 use crate::go_module::{GoModule, GoModuleError, GO_MOD, GO_WORK};
 use crate::image_ref::ImageRef;
 use crate::plan::BinaryPlan;
@@ -99,7 +100,7 @@ pub const PACKAGE_NOT_MAIN: Rule = Rule {
 pub const UNPINNED_IMAGE: Rule = Rule {
     id: "UnpinnedImage",
     severity: Severity::Warning,
-    description: "The builder or runtime base image is named by tag, without a digest",
+    description: "The builder, runtime base or UPX image is named by tag, without a digest",
 };
 pub const REPLACE_OUTSIDE_CONTEXT: Rule = Rule {
     id: "LocalReplaceOutsideContext",
@@ -120,15 +121,20 @@ pub const SSH_WITHOUT_KNOWN_HOSTS: Rule = Rule {
         "[modules] ssh without known_hosts: ssh trusts only the host keys the builder image carries",
 };
 
-/// Every rule, for documentation and for looking up a finding's description.
 pub const STALE_LOCK: Rule = Rule {
     id: "StaleLock",
     severity: Severity::Warning,
     description:
         "golb.lock does not pin an image the spec names by tag, or pins one it no longer names",
 };
+pub const VULN_NEEDS_NEWER_GO: Rule = Rule {
+    id: "VulnScanNeedsNewerGo",
+    severity: Severity::Error,
+    description: "[vuln] asks for govulncheck, which the builder's Go is too old to build",
+};
 
-pub const RULES: [Rule; 10] = [
+/// Every rule, for documentation and for looking up a finding's description.
+pub const RULES: [Rule; 11] = [
     CGO_IMPORT,
     GO_VERSION_TOO_NEW,
     TOOLCHAIN_TOO_NEW,
@@ -139,6 +145,7 @@ pub const RULES: [Rule; 10] = [
     LDFLAGS_X_UNKNOWN_PACKAGE,
     SSH_WITHOUT_KNOWN_HOSTS,
     STALE_LOCK,
+    VULN_NEEDS_NEWER_GO,
 ];
 
 /// The rule with this id.
@@ -210,6 +217,7 @@ pub fn run(input: &CheckInput<'_>) -> Vec<Finding> {
     unpinned_images(input, &mut findings);
     replaces_outside_context(input, &mut findings);
     ssh_without_known_hosts(input, &mut findings);
+    vuln_builder_go(input, &mut findings);
     findings.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
     // Two binaries built from one package would report its files twice.
     findings.dedup();
@@ -244,6 +252,31 @@ const LINE_ONE: Location = Location {
 /// module root built by default.
 fn spec_binary<'s>(spec: &'s Spec, binary: &BinaryPlan) -> Option<&'s Binary> {
     spec.binaries.iter().find(|b| b.location == binary.location)
+}
+
+/// A `[vuln]` section means scans (the `vuln` target, and image builds with
+/// `gate` or `attest`), and golb builds govulncheck with the builder's Go:
+/// the same refusal the plan gives, found before any build.
+fn vuln_builder_go(input: &CheckInput<'_>, findings: &mut Vec<Finding>) {
+    let Some(location) = input.spec.vuln.location else {
+        return;
+    };
+    let Some(release) = input.builder_go else {
+        return;
+    };
+    if go_build::builds_govulncheck(Some(release)) {
+        return;
+    }
+    let needed = go_build::govulncheck_go();
+    findings.push(finding(
+        VULN_NEEDS_NEWER_GO,
+        FindingLocation::Spec(location),
+        format!(
+            "[vuln] scans with govulncheck {}, which needs Go {needed} or newer to build, and the builder's Go is \
+             {release}: set [builder] go = \"{needed}\" (or newer), or remove [vuln]",
+            go_build::GOVULNCHECK_VERSION
+        ),
+    ));
 }
 
 /// (b): golb sets GOTOOLCHAIN=local, so a `go` line newer than the builder's

@@ -952,7 +952,14 @@ mod tests {
                 ldflags: vec![],
                 tags: vec![],
             };
-            build_step(&build, &module(), &Modules::default(), &arm64, &BuildCache::Program).env
+            build_step(
+                &build,
+                &module(),
+                &Modules::default(),
+                &arm64,
+                &BuildCache::Program,
+            )
+            .env
         };
         let get = |env: &[(String, String)], k: &str| {
             env.iter()

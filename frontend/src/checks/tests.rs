@@ -642,3 +642,25 @@ fn a_lock_quiets_unpinned_images_it_pins_and_is_stale_when_it_misses_one() {
     assert_eq!(of(&findings, UNPINNED_IMAGE).len(), 2);
     assert!(of(&findings, STALE_LOCK).is_empty());
 }
+
+#[test]
+fn a_vuln_section_on_a_builder_too_old_for_govulncheck_is_an_error_at_vuln() {
+    let spec = pinned("\n[vuln]\ngate = true\n");
+    let main = [("cmd/server/main.go", MAIN)];
+    let old = check_with(&format!("{spec}{SERVER}"), &main, Some("1.24.3"), false);
+    let found = of(&old, VULN_NEEDS_NEWER_GO);
+    assert_eq!(found.len(), 1, "{old:?}");
+    assert_eq!(found[0].severity, Severity::Error);
+    assert_eq!(spec_line(found[0]), 7);
+    assert!(
+        found[0].message.contains("the builder's Go is 1.24.3")
+            && found[0].message.contains("[builder] go = \"1.25\""),
+        "{}",
+        found[0].message
+    );
+    let new = check_with(&format!("{spec}{SERVER}"), &main, Some("1.26"), false);
+    assert!(of(&new, VULN_NEEDS_NEWER_GO).is_empty(), "{new:?}");
+    // No [vuln]: no scan, whatever the Go.
+    let none = check_with(&pinned(SERVER), &main, Some("1.24"), false);
+    assert!(of(&none, VULN_NEEDS_NEWER_GO).is_empty(), "{none:?}");
+}

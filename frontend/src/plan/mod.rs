@@ -191,9 +191,9 @@ pub fn cgo_errors(
     }
     // The builder's gcc compiles for the build platform only; any other
     // target needs the cross compiler the spec names for it.
-    let uncompilable = platforms.iter().find(|p| {
-        !spec::same_platform(p, build_platform) && spec.builder.cc_for(p).is_none()
-    });
+    let uncompilable = platforms
+        .iter()
+        .find(|p| !spec::same_platform(p, build_platform) && spec.builder.cc_for(p).is_none());
     if let Some(other) = uncompilable {
         errors.push(spec.error_at(
             cgo.location,
@@ -904,7 +904,8 @@ mod tests {
             "{cross:?}"
         );
         // A cross compiler for arm64 makes that target buildable, and only it.
-        let with_cc = format!("[builder.cc]\n\"linux/arm64\" = \"aarch64-linux-gnu-gcc\"\n\n{glibc}");
+        let with_cc =
+            format!("[builder.cc]\n\"linux/arm64\" = \"aarch64-linux-gnu-gcc\"\n\n{glibc}");
         assert!(errors(&with_cc, &[amd64.clone(), arm64.clone()]).is_empty());
         let riscv = Platform::parse("linux/riscv64").unwrap();
         let other = errors(&with_cc, &[amd64.clone(), arm64, riscv]);

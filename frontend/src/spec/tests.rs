@@ -534,7 +534,9 @@ fn builder_cc_names_a_c_compiler_per_target_platform() {
         .cc_for(&Platform::parse("linux/arm/v6").unwrap())
         .is_none());
 
-    let errors = errors_of("[builder.cc]\n\"arm64\" = \"aarch64-linux-gnu-gcc\"\n\"linux/riscv64\" = \" \"\n");
+    let errors = errors_of(
+        "[builder.cc]\n\"arm64\" = \"aarch64-linux-gnu-gcc\"\n\"linux/riscv64\" = \" \"\n",
+    );
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(
         errors[0].starts_with("golb.toml:2:1: [builder.cc] keys are target platforms"),
