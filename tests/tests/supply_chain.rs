@@ -278,6 +278,21 @@ fn lock_against_a_registry_behind_bearer_tokens() {
 }
 
 /// The `golb.test` label of the image `name` (pushed to the harness registry).
+/// What `buildx imagetools inspect --format '{{json .<field>}}'` shows of a
+/// pushed image: its SBOM or provenance attestations, as BuildKit reads them.
+fn pushed_attestation(h: &golb_e2e::Harness, name: &str, field: &str) -> Value {
+    let inspected = run(h.command("buildx").args([
+        "imagetools",
+        "inspect",
+        "--format",
+        &format!("{{{{json .{field}}}}}"),
+        name,
+    ]));
+    assert!(inspected.status.success(), "{}", text(&inspected));
+    serde_json::from_slice(&inspected.stdout)
+        .unwrap_or_else(|e| panic!("{field} of {name}: {e}\n{}", text(&inspected)))
+}
+
 fn pushed_label(h: &golb_e2e::Harness, repo: &str, tag: &str) -> Value {
     let registry = golb_e2e::Registry { host: h.registry() };
     let manifest = registry.manifest(repo, tag);
@@ -678,15 +693,7 @@ fn the_image_build_attaches_golbs_sbom_per_platform() {
     args.extend(["--output", &output]);
     let log = run_ok(&mut buildx_golb(h, work.path(), &args));
     assert!(!log.contains("syft"), "BuildKit's scanner ran:\n{log}");
-    let inspected = run(h.command("buildx").args([
-        "imagetools",
-        "inspect",
-        "--format",
-        "{{json .SBOM}}",
-        &name,
-    ]));
-    assert!(inspected.status.success(), "{}", text(&inspected));
-    let sboms: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    let sboms = pushed_attestation(h, &name, "SBOM");
     for platform in platforms {
         let doc = &sboms[platform]["SPDX"];
         assert!(doc.is_object(), "no SBOM for {platform}: {sboms}");
@@ -882,15 +889,7 @@ fn a_named_generator_hands_the_sbom_back_to_buildkits_scanner() {
         ],
     ));
     assert!(!log.contains("[golb] SBOM"), "golb wrote an SBOM:\n{log}");
-    let inspected = run(h.command("buildx").args([
-        "imagetools",
-        "inspect",
-        "--format",
-        "{{json .SBOM}}",
-        &name,
-    ]));
-    assert!(inspected.status.success(), "{}", text(&inspected));
-    let sbom: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    let sbom = pushed_attestation(h, &name, "SBOM");
     let doc = &sbom["SPDX"];
     assert_eq!(doc["name"], "golb-test-scanner", "{sbom}\n{log}");
     let scanned: Vec<&str> = doc["files"]
@@ -1164,15 +1163,7 @@ fn provenance_mode_max_names_golbs_inputs() {
         work.path(),
         &["--provenance=mode=max", "--output", &output],
     ));
-    let inspected = run(h.command("buildx").args([
-        "imagetools",
-        "inspect",
-        "--format",
-        "{{json .Provenance}}",
-        &name,
-    ]));
-    assert!(inspected.status.success(), "{}", text(&inspected));
-    let provenance: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    let provenance = pushed_attestation(h, &name, "Provenance");
     let definition = &provenance["SLSA"]["buildDefinition"];
     assert_eq!(
         definition["externalParameters"]["configSource"]["path"],
