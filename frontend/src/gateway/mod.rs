@@ -87,7 +87,11 @@ pub async fn serve() -> i32 {
             return 1;
         }
     };
-    let outcome = build(&mut bridge, &env).await;
+    let mut milestones = Milestones {
+        started,
+        reached: Vec::new(),
+    };
+    let outcome = build(&mut bridge, &env, &mut milestones).await;
     let returned = match outcome {
         Ok(result) => bridge.return_result(result).await,
         Err(error) => {
@@ -95,10 +99,12 @@ pub async fn serve() -> i32 {
             bridge.return_error(error_status(&error)).await
         }
     };
-    // stderr reaches buildkitd's log, not the user: the benchmark reads this line.
+    // stderr reaches buildkitd's log, not the user: the benchmark reads this
+    // line, and the milestones say where a build's fixed cost goes.
     eprintln!(
-        "golb: frontend returned after {} ms",
-        started.elapsed().as_millis()
+        "golb: frontend returned after {} ms{}",
+        started.elapsed().as_millis(),
+        milestones
     );
     match returned {
         Ok(()) => 0,
@@ -106,6 +112,30 @@ pub async fn serve() -> i32 {
             eprintln!("golb: returning the result to BuildKit failed: {e}");
             1
         }
+    }
+}
+
+/// When the frontend reached each phase of a build, from its start.
+struct Milestones {
+    started: std::time::Instant,
+    reached: Vec<(&'static str, u128)>,
+}
+
+impl Milestones {
+    fn reach(&mut self, phase: &'static str) {
+        self.reached
+            .push((phase, self.started.elapsed().as_millis()));
+    }
+}
+
+impl std::fmt::Display for Milestones {
+    /// ": planned at 12 ms, solved at 30 ms" (nothing when none was reached).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (phase, ms)) in self.reached.iter().enumerate() {
+            let sep = if i == 0 { ": " } else { ", " };
+            write!(f, "{sep}{phase} at {ms} ms")?;
+        }
+        Ok(())
     }
 }
 
@@ -129,10 +159,15 @@ fn error_status(error: &FrontendError) -> errdefs::Status {
     }
 }
 
-async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, FrontendError> {
+async fn build(
+    bridge: &mut Bridge,
+    env: &FrontendEnv,
+    milestones: &mut Milestones,
+) -> Result<ReturnResult, FrontendError> {
     let options = FrontendOptions::from_opts(&env.opts).map_err(DriverError::from)?;
     let caps = bridge.ping().await?;
     check_caps(&caps)?;
+    milestones.reach("connected");
     let host = host::BridgeHost::new(bridge, env, &options);
     if let Some(request) = &options.request_id {
         let reply = requests::answer(&host, env, &options, request).await?;
@@ -143,6 +178,7 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         });
     }
     let build = driver::build(&host, &env.opts).await?;
+    milestones.reach("planned");
     let cache_imports = gateway::parse_cache_imports(&env.opts)?;
     // Platforms are solved concurrently: BuildKit shares the steps they have
     // in common (the module download) and runs the rest in parallel.
@@ -216,8 +252,10 @@ async fn build(bridge: &mut Bridge, env: &FrontendEnv) -> Result<ReturnResult, F
         returned.push(solved);
     }
     returned.sort_by_key(|solved| solved.index);
+    milestones.reach("solved");
     let shown: Vec<_> = returned.iter().map(|s| (&s.image, &s.size)).collect();
     size::report(&host, &shown).await?;
+    milestones.reach("reported");
     let mut result = ReturnResult::default();
     for solved in returned {
         let mut attestations = solved.vex;
@@ -283,6 +321,27 @@ mod tests {
     use super::*;
     use crate::spec::Spec;
     use golb_proto::llb::SourceFile;
+
+    #[test]
+    fn milestones_print_after_the_total_in_the_order_reached() {
+        let mut milestones = Milestones {
+            started: std::time::Instant::now(),
+            reached: Vec::new(),
+        };
+        assert_eq!(milestones.to_string(), "");
+        milestones.reach("connected");
+        milestones.reach("planned");
+        let line = format!("golb: frontend returned after 9 ms{milestones}");
+        // The benchmark's pattern still matches, and the phases follow it.
+        assert!(
+            line.starts_with("golb: frontend returned after 9 ms: connected at "),
+            "{line}"
+        );
+        assert!(
+            line.contains(" ms, planned at ") && line.ends_with(" ms"),
+            "{line}"
+        );
+    }
 
     #[test]
     fn spec_errors_become_source_errors_with_every_line() {
