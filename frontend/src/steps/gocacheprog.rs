@@ -160,32 +160,63 @@ impl Store {
         })
     }
 
-    /// Stores `body` as the output of `action`; the body first, so a record
-    /// never points at a missing body.
+    /// Stores `body` as the output of `action`.
     pub fn put(&self, action: &[u8], output: &[u8], body: &[u8]) -> std::io::Result<Entry> {
+        self.record(action, output, body.len() as u64, |tmp| {
+            std::fs::write(tmp, body)
+        })
+    }
+
+    /// Copies an entry found elsewhere into this store. `std::fs::copy`
+    /// lets the kernel copy (copy_file_range): a snapshot of ~900 entries
+    /// never passes through this process's memory.
+    pub fn copy_in(&self, action: &[u8], entry: &Entry) -> std::io::Result<Entry> {
+        self.record(action, &entry.output_id, entry.size, |tmp| {
+            let copied = std::fs::copy(&entry.path, tmp)?;
+            match copied == entry.size {
+                true => Ok(()),
+                false => Err(std::io::Error::other(format!(
+                    "{}: {copied} bytes, not the {} its record says",
+                    entry.path.display(),
+                    entry.size
+                ))),
+            }
+        })
+    }
+
+    /// Writes the body of `output` (unless a body of that size is there)
+    /// with `fill`, then the record of `action`: the body first, so a record
+    /// never points at a missing body.
+    fn record(
+        &self,
+        action: &[u8],
+        output: &[u8],
+        size: u64,
+        fill: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> std::io::Result<Entry> {
         let path = self.output_path(output);
-        let fresh = std::fs::metadata(&path).map_or(true, |m| m.len() != body.len() as u64);
+        let fresh = std::fs::metadata(&path).map_or(true, |m| m.len() != size);
         if fresh {
-            self.write_atomically(&path, body)?;
+            self.place(&path, fill)?;
         }
-        self.write_atomically(
-            &self.action_path(action),
-            format!("{} {}\n", hex::encode(output), body.len()).as_bytes(),
-        )?;
+        let line = format!("{} {size}\n", hex::encode(output));
+        self.place(&self.action_path(action), |tmp| {
+            std::fs::write(tmp, line.as_bytes())
+        })?;
         Ok(Entry {
             output_id: output.to_vec(),
-            size: body.len() as u64,
+            size,
             path,
         })
     }
 
-    /// Copies an entry found elsewhere into this store.
-    pub fn copy_in(&self, action: &[u8], entry: &Entry) -> std::io::Result<Entry> {
-        let body = std::fs::read(&entry.path)?;
-        self.put(action, &entry.output_id, &body)
-    }
-
-    fn write_atomically(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+    /// Puts what `fill` writes at `path` atomically: written beside it, then
+    /// renamed, so a concurrent reader sees the old file or the new one.
+    fn place(
+        &self,
+        path: &Path,
+        fill: impl FnOnce(&Path) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let tmp_dir = self.root.join("tmp");
         std::fs::create_dir_all(&tmp_dir)?;
@@ -200,7 +231,7 @@ impl Store {
             process_token(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
-        std::fs::write(&tmp, data)?;
+        fill(&tmp)?;
         std::fs::rename(&tmp, path)
     }
 
@@ -234,7 +265,7 @@ impl Store {
         match last {
             None => {
                 // A new cache: start the clock, nothing is old yet.
-                let _ = self.write_atomically(&stamp, format!("{now_secs}\n").as_bytes());
+                let _ = self.place(&stamp, |tmp| std::fs::write(tmp, format!("{now_secs}\n")));
                 return;
             }
             Some(last) if now.duration_since(last).unwrap_or_default() < TRIM_EVERY => return,
@@ -266,7 +297,7 @@ impl Store {
                 let _ = std::fs::remove_file(&body);
             }
         }
-        let _ = self.write_atomically(&stamp, format!("{now_secs}\n").as_bytes());
+        let _ = self.place(&stamp, |tmp| std::fs::write(tmp, format!("{now_secs}\n")));
     }
 }
 

@@ -17,8 +17,12 @@
 //!    checked against go.sum again, no network.
 //!
 //! The output then drops what `go build` never reads (the zips, whose
-//! `.ziphash` stays for go.sum checks, and VCS clones), halving what the
-//! cache exports.
+//! `.ziphash` stays for go.sum checks, VCS clones, and the modules' own
+//! `_test.go` files), halving what the cache exports. Go checks a module in
+//! its cache by the `.ziphash` against go.sum, never by the files of its
+//! directory, and compiles no dependency's tests (`go test` and `go vet`
+//! run on the module's own packages). `testdata/` stays: a non-test file
+//! may `//go:embed` from it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -76,11 +80,12 @@ impl ModulesStep {
         if !status.success() {
             return Err(ModulesError::Copy(status));
         }
-        prune(&self.snapshot)?;
+        let pruned = prune(&self.snapshot)?;
         // The step's log says it ran, and what it hands on.
         eprintln!(
-            "golb step modules: {} modules with their sources in the step's output",
-            count_with_suffix(&self.snapshot.join("cache/download"), ".ziphash")
+            "golb step modules: {} modules with their sources in the step's output ({} test files left out)",
+            count_with_suffix(&self.snapshot.join("cache/download"), ".ziphash"),
+            pruned.test_files
         );
         Ok(())
     }
@@ -131,36 +136,77 @@ fn count_with_suffix(dir: &Path, suffix: &str) -> usize {
     count
 }
 
+/// What [`prune`] removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub test_files: usize,
+}
+
 /// Removes from a module cache what `go build` does not read.
-pub fn prune(modcache: &Path) -> Result<(), ModulesError> {
-    let prune_error = |path: &Path, source| ModulesError::Prune {
-        path: path.display().to_string(),
-        source,
-    };
+pub fn prune(modcache: &Path) -> Result<Pruned, ModulesError> {
     for dir in ["cache/vcs", "cache/download/sumdb"] {
         let path = modcache.join(dir);
         if path.exists() {
             std::fs::remove_dir_all(&path).map_err(|e| prune_error(&path, e))?;
         }
     }
-    let mut pending = vec![modcache.join("cache/download")];
+    remove_files(&modcache.join("cache/download"), |name| {
+        name.ends_with(".zip")
+    })?;
+    let mut test_files = 0;
+    for entry in std::fs::read_dir(modcache).map_err(|e| prune_error(modcache, e))? {
+        let entry = entry.map_err(|e| prune_error(modcache, e))?;
+        if entry.file_name() != "cache" && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            test_files += remove_files(&entry.path(), |name| name.ends_with("_test.go"))?;
+        }
+    }
+    Ok(Pruned { test_files })
+}
+
+fn prune_error(path: &Path, source: std::io::Error) -> ModulesError {
+    ModulesError::Prune {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Removes the files below `dir` whose names `unwanted` picks; returns how
+/// many. Go extracts modules read-only (directories 0555): a directory is
+/// made writable for the removal and given its mode back, so the snapshot's
+/// modes stay what Go made them, whoever runs the step.
+fn remove_files(dir: &Path, unwanted: impl Fn(&str) -> bool) -> Result<usize, ModulesError> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut removed = 0;
+    let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };
+        let mut doomed = Vec::new();
         for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "zip") {
-                std::fs::remove_file(&path).map_err(|e| prune_error(&path, e))?;
+            match entry.file_type() {
+                Ok(kind) if kind.is_dir() => pending.push(entry.path()),
+                Ok(kind) if kind.is_file() && unwanted(&entry.file_name().to_string_lossy()) => {
+                    doomed.push(entry.path())
+                }
+                _ => {}
             }
         }
+        if doomed.is_empty() {
+            continue;
+        }
+        let mode = std::fs::metadata(&dir)
+            .map_err(|e| prune_error(&dir, e))?
+            .permissions();
+        let writable = std::fs::Permissions::from_mode(mode.mode() | 0o200);
+        std::fs::set_permissions(&dir, writable).map_err(|e| prune_error(&dir, e))?;
+        for path in &doomed {
+            std::fs::remove_file(path).map_err(|e| prune_error(path, e))?;
+        }
+        std::fs::set_permissions(&dir, mode).map_err(|e| prune_error(&dir, e))?;
+        removed += doomed.len();
     }
-    Ok(())
+    Ok(removed)
 }
 
 #[cfg(test)]
@@ -178,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn pruning_keeps_sources_and_hashes_and_drops_zips_and_clones() {
+    fn pruning_keeps_sources_hashes_and_testdata_and_drops_zips_clones_and_tests() {
         let root = std::env::temp_dir().join(format!("golb-modules-prune-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         let v = root.join("cache/download/example.com/m/@v");
@@ -187,15 +233,41 @@ mod tests {
             std::fs::write(v.join(f), f).unwrap();
         }
         std::fs::create_dir_all(root.join("cache/vcs/abc")).unwrap();
-        std::fs::create_dir_all(root.join("example.com/m@v1.0.0")).unwrap();
-        std::fs::write(root.join("example.com/m@v1.0.0/m.go"), "package m").unwrap();
-        prune(&root).unwrap();
+        let m = root.join("example.com/m@v1.0.0");
+        std::fs::create_dir_all(m.join("sub/testdata")).unwrap();
+        for (f, text) in [
+            ("m.go", "package m"),
+            ("m_test.go", "package m"),
+            ("sub/s.go", "package sub"),
+            ("sub/s_test.go", "package sub_test"),
+            ("sub/testdata/golden.txt", "embedded by s.go, say"),
+        ] {
+            std::fs::write(m.join(f), text).unwrap();
+        }
+        // As Go leaves them: read-only directories.
+        use std::os::unix::fs::PermissionsExt;
+        let read_only = std::fs::Permissions::from_mode(0o555);
+        for dir in [m.join("sub"), m.clone()] {
+            std::fs::set_permissions(&dir, read_only.clone()).unwrap();
+        }
+        let pruned = prune(&root).unwrap();
+        assert_eq!(pruned, Pruned { test_files: 2 });
         assert!(!v.join("v1.0.0.zip").exists());
         for kept in ["v1.0.0.ziphash", "v1.0.0.mod", "v1.0.0.info"] {
             assert!(v.join(kept).exists(), "{kept}");
         }
         assert!(!root.join("cache/vcs").exists());
-        assert!(root.join("example.com/m@v1.0.0/m.go").exists());
+        for kept in ["m.go", "sub/s.go", "sub/testdata/golden.txt"] {
+            assert!(m.join(kept).exists(), "{kept}");
+        }
+        for gone in ["m_test.go", "sub/s_test.go"] {
+            assert!(!m.join(gone).exists(), "{gone}");
+        }
+        for dir in [m.join("sub"), m.clone()] {
+            let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o555, "{}", dir.display());
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
