@@ -432,7 +432,8 @@ fn cgo_cross_builds_for_arm64_with_the_compiler_builder_cc_names() {
         "package main\n\n// #include <gnu/libc-version.h>\nimport \"C\"\n\nimport \"fmt\"\n\nfunc main() {\n\tfmt.Println(\"glibc\", C.GoString(C.gnu_get_libc_version()))\n}\n",
     );
     let spec = "[[binary]]\npackage = \".\"\nname = \"libc\"\ncgo = true\n";
-    write("golb.toml", spec);
+    let syntax = format!("# syntax={DEFAULT_FRONTEND}\n");
+    write("golb.toml", &format!("{syntax}{spec}"));
     let out = dir.path().join("out");
     let build = || {
         buildx_golb(
@@ -452,7 +453,7 @@ fn cgo_cross_builds_for_arm64_with_the_compiler_builder_cc_names() {
     };
     let refused = run_fails(&mut build());
     assert!(
-        refused.contains("golb.toml:4:7")
+        refused.contains("golb.toml:5:7")
             && refused.contains("cannot cross-compile for linux/arm64")
             && refused.contains("[builder.cc] \"linux/arm64\""),
         "{refused}"
@@ -460,7 +461,7 @@ fn cgo_cross_builds_for_arm64_with_the_compiler_builder_cc_names() {
 
     write(
         "golb.toml",
-        &format!("[builder.cc]\n\"linux/arm64\" = \"aarch64-linux-gnu-gcc\"\n\n{spec}"),
+        &format!("{syntax}[builder.cc]\n\"linux/arm64\" = \"aarch64-linux-gnu-gcc\"\n\n{spec}"),
     );
     run_ok(&mut build());
     let binary = std::fs::read(out.join("libc")).unwrap();
