@@ -318,6 +318,7 @@ pub fn dependencies_job(
     module: &GoModule,
     target: &Platform,
     tags: &[&str],
+    cgo: Cgo<'_>,
     packages: &[String],
 ) -> Job {
     let mut args: Vec<String> = [
@@ -339,10 +340,25 @@ pub fn dependencies_job(
     args.push("-f".to_string());
     args.push("{{with .Error}}{{$.ImportPath}}: {{.}}{{end}}".to_string());
     args.extend(packages.iter().cloned());
-    Job {
-        env: target_env(target).into_iter().collect(),
-        args,
+    let mut env: std::collections::BTreeMap<String, String> =
+        target_env(target).into_iter().collect();
+    // cgo changes what `net`, `os/user`, `runtime/cgo` and their importers
+    // compile to: a cgo binary's packages are compiled as its build does.
+    if let Cgo::On { cc } = cgo {
+        env.insert("CGO_ENABLED".to_string(), "1".to_string());
+        if let Some(cc) = cc {
+            env.insert("CC".to_string(), cc.to_string());
+        }
     }
+    Job { env, args }
+}
+
+/// Whether a build compiles C, and with which compiler (`[builder.cc]`;
+/// None: the builder's gcc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cgo<'a> {
+    Off,
+    On { cc: Option<&'a str> },
 }
 
 /// The dependency step's command: its jobs, in order.

@@ -299,15 +299,16 @@ pub(super) fn compile_dependencies(
     if go.cache(input.build_platform, &[]) != BuildCache::Program {
         return Ok(None);
     }
-    let mut tag_sets: Vec<Vec<String>> = binaries
+    // One job per target, tag set and cgo setting the binaries build with.
+    let mut tag_sets: Vec<(Vec<String>, bool)> = binaries
         .iter()
-        .map(|b| go_build::tag_key(&b.tags))
+        .map(|b| (go_build::tag_key(&b.tags), b.cgo))
         .collect();
     tag_sets.sort();
     tag_sets.dedup();
     let mut jobs = Vec::new();
     for target in &input.targets {
-        for tags in &tag_sets {
+        for (tags, cgo) in &tag_sets {
             let Some(packages) = input.sources.external_imports_for(tags) else {
                 continue;
             };
@@ -316,10 +317,21 @@ pub(super) fn compile_dependencies(
             }
             let packages: Vec<String> = packages.iter().cloned().collect();
             let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+            let cgo = match cgo {
+                true => go_build::Cgo::On {
+                    cc: input
+                        .spec
+                        .builder
+                        .cc_for(&target.platform)
+                        .map(|cc| cc.value.as_str()),
+                },
+                false => go_build::Cgo::Off,
+            };
             jobs.push(go_build::dependencies_job(
                 input.module,
                 &target.platform,
                 &tags,
+                cgo,
                 &packages,
             ));
         }

@@ -867,6 +867,54 @@ mod tests {
             .any(|m| m.dest == "/run/golb/size/context" && m.readonly));
     }
 
+    /// A cgo binary's dependencies are compiled as its build compiles them:
+    /// a job of their own with CGO_ENABLED=1 and the target's `[builder.cc]`,
+    /// beside the static binaries' job.
+    #[test]
+    fn cgo_binaries_get_dependency_jobs_with_cgo_and_their_compiler() {
+        use golb_proto::llb::pb;
+        let mut sources = GoSources::default();
+        sources
+            .external_imports
+            .insert(Vec::new(), ["fmt".to_string(), "net".to_string()].into());
+        let text = "[builder.cc]\n\"linux/arm64\" = \"aarch64-linux-gnu-gcc\"\n\n[[binary]]\npackage = \"./cmd/notes\"\ncgo = true\n\n[[binary]]\npackage = \"./cmd/server\"\n";
+        let planned = TestPlan {
+            sources,
+            platforms: &["linux/amd64", "linux/arm64"],
+            ..TestPlan::new(text, BuildTarget::Binaries)
+        }
+        .plan();
+        let jobs: Vec<crate::steps::dependencies::Job> = ops_of(&planned[0].state)
+            .into_iter()
+            .find_map(|(_, op, _)| match op.op {
+                Some(pb::op::Op::Exec(exec)) => exec
+                    .meta
+                    .filter(|m| m.args.iter().any(|a| a == "dependencies"))
+                    .map(|m| m.args),
+                _ => None,
+            })
+            .expect("a dependency step")
+            .windows(2)
+            .filter(|w| w[0] == "--job")
+            .map(|w| serde_json::from_str(&w[1]).unwrap())
+            .collect();
+        let env = |job: &crate::steps::dependencies::Job| {
+            ["GOARCH", "CGO_ENABLED", "CC"].map(|k| job.env.get(k).cloned())
+        };
+        let mut seen: Vec<_> = jobs.iter().map(env).collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                ["amd64", "", ""],
+                ["amd64", "1", ""],
+                ["arm64", "", ""],
+                ["arm64", "1", "aarch64-linux-gnu-gcc"],
+            ]
+            .map(|row| row.map(|v| (!v.is_empty()).then(|| v.to_string())))
+        );
+    }
+
     #[test]
     fn cgo_needs_a_glibc_base_and_a_c_compiler_for_each_target() {
         let amd64 = Platform::linux_amd64();
