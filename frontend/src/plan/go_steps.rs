@@ -319,11 +319,7 @@ pub(super) fn compile_dependencies(
             let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
             let cgo = match cgo {
                 true => go_build::Cgo::On {
-                    cc: input
-                        .spec
-                        .builder
-                        .cc_for(&target.platform)
-                        .map(|cc| cc.value.as_str()),
+                    cc: input.spec.builder.cc_command(&target.platform),
                 },
                 false => go_build::Cgo::Off,
             };
@@ -445,11 +441,7 @@ pub(super) fn build_binary(
         ldflags: binary.ldflags.iter().map(String::as_str).collect(),
         tags: tags.clone(),
         cgo: binary.cgo,
-        cc: input
-            .spec
-            .builder
-            .cc_for(target)
-            .map(|cc| cc.value.as_str()),
+        cc: input.spec.builder.cc_command(target),
     };
     let cache = go.cache(target, &tags);
     let command = go_build::build_step(&build, input.module, &input.spec.modules, target, &cache);

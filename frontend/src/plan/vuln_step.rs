@@ -153,11 +153,7 @@ pub(super) fn scans(
             packages: &packages,
             tags: &group.tags,
             cgo: group.cgo,
-            cc: input
-                .spec
-                .builder
-                .cc_for(target)
-                .map(|cc| cc.value.as_str()),
+            cc: input.spec.builder.cc_command(target),
             target,
         };
         let command = go_build::vuln_command(

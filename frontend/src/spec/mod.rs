@@ -183,6 +183,11 @@ impl Builder {
             .find(|c| same_platform(&c.platform.value, target))
             .map(|c| &c.command)
     }
+
+    /// The command of [`Builder::cc_for`], as Go's `CC` takes it.
+    pub fn cc_command(&self, target: &Platform) -> Option<&str> {
+        self.cc_for(target).map(|cc| cc.value.as_str())
+    }
 }
 
 /// Whether two platforms are the same target for Go: OS, architecture and
