@@ -288,8 +288,6 @@ pub async fn build<H: Host>(
         errors: SpecErrors(vec![e]),
         file: file.clone(),
     };
-    let lock = read_lock(host, &options, &context).await?;
-    let lock = &lock;
     let build_platform = host.build_platform();
     let platforms = if options.platforms.is_empty() {
         vec![build_platform.clone()]
@@ -308,62 +306,66 @@ pub async fn build<H: Host>(
         });
     }
 
-    // Three chains need nothing from each other: the runtime bases (the spec
-    // names them), the builder (the spec, or go.mod's go line) and the module
-    // with its packages.
-    let bases = async {
-        match options.target {
-            BuildTarget::Image | BuildTarget::Size => {
-                runtime_bases(host, &spec, lock, &platforms, &options.build).await
-            }
-            _ => Ok(platforms.iter().map(|_| None).collect()),
-        }
-    };
     let named_builder = spec.builder.image.is_some() || spec.builder.go.is_some();
-    let resolve_builder = |module: &GoModule| {
-        let chosen = crate::go_build::builder_image(&spec, module).map_err(spec_error);
-        let build_platform = &build_platform;
-        async move {
-            let (reference, _) = chosen?;
-            let reference = pinned(lock, &reference, build_platform)?;
-            host.resolve(Role::Builder, &reference, build_platform)
-                .await
-        }
-    };
-    let early_builder = async {
-        match named_builder {
-            true => resolve_builder(&GoModule::default()).await.map(Some),
-            false => Ok(None),
-        }
-    };
-    let module_and_builder = async {
-        let module = read_module(host, &spec, &context).await?;
-        let builder = match named_builder {
-            true => None,
-            false => Some(resolve_builder(&module.module).await?),
-        };
-        Ok::<_, DriverError>((module, builder))
-    };
-    // The UPX image, like the builder, runs on the build platform; it is
-    // resolved, pinned (or locked) and replaceable by a named context as
-    // the builder and the runtime base are.
-    let upx = async {
-        match (image, upx_image(&spec).map_err(spec_error)?) {
-            (true, Some(reference)) => {
-                let reference = pinned(lock, &reference, &build_platform)?;
-                host.resolve(Role::Upx, &reference, &build_platform)
-                    .await
-                    .map(Some)
+    // go.mod's `go` line chooses the builder when the spec does not. The
+    // module's first round of reads sends what go.mod declares, so the
+    // builder is resolved while the rest of the module is read.
+    let (declared_tx, declared_rx) = tokio::sync::oneshot::channel::<GoModule>();
+    let declared_tx = (!named_builder).then_some(declared_tx);
+    // Two chains need nothing from each other but go.mod's declaration:
+    // golb.lock, then the images it pins (the runtime bases, the UPX image
+    // and the builder); and the module with its packages. Reading the lock
+    // beside the module's first round saves a round trip before anything is
+    // resolved.
+    let lock_and_images = async {
+        let lock = read_lock(host, &options, &context).await?;
+        let bases = async {
+            match options.target {
+                BuildTarget::Image | BuildTarget::Size => {
+                    runtime_bases(host, &spec, &lock, &platforms, &options.build).await
+                }
+                _ => Ok(platforms.iter().map(|_| None).collect()),
             }
-            _ => Ok(None),
-        }
+        };
+        let builder = async {
+            let declared = match named_builder {
+                true => GoModule::default(),
+                // No declaration: the module read failed, and says why.
+                false => match declared_rx.await {
+                    Ok(declared) => declared,
+                    Err(_) => return Ok(None),
+                },
+            };
+            let (reference, _) =
+                crate::go_build::builder_image(&spec, &declared).map_err(spec_error)?;
+            let reference = pinned(&lock, &reference, &build_platform)?;
+            host.resolve(Role::Builder, &reference, &build_platform)
+                .await
+                .map(Some)
+        };
+        // The UPX image, like the builder, runs on the build platform; it is
+        // resolved, pinned (or locked) and replaceable by a named context as
+        // the builder and the runtime base are.
+        let upx = async {
+            match (image, upx_image(&spec).map_err(spec_error)?) {
+                (true, Some(reference)) => {
+                    let reference = pinned(&lock, &reference, &build_platform)?;
+                    host.resolve(Role::Upx, &reference, &build_platform)
+                        .await
+                        .map(Some)
+                }
+                _ => Ok(None),
+            }
+        };
+        let (bases, upx, builder) = futures_join3(bases, upx, builder).await;
+        Ok::<_, DriverError>((bases?, upx?, builder?))
     };
-    let ((bases, upx), early, module_and_late) =
-        futures_join3(futures_join(bases, upx), early_builder, module_and_builder).await;
-    let (bases, upx, early, (module, late)) = (bases?, upx?, early?, module_and_late?);
-    let builder = early
-        .or(late)
-        .ok_or_else(|| DriverError::Invalid("golb resolved no builder (a bug)".into()))?;
+    let ((bases, upx, builder), module) = tokio::try_join!(
+        lock_and_images,
+        read_module(host, &spec, &context, declared_tx)
+    )?;
+    let builder =
+        builder.ok_or_else(|| DriverError::Invalid("golb resolved no builder (a bug)".into()))?;
     let targets: Vec<Target> = platforms
         .into_iter()
         .zip(bases)
@@ -436,7 +438,7 @@ pub async fn spec_images<H: Host>(
         context,
         ..
     } = load(host, opts).await?;
-    let module = read_module(host, &spec, &context).await?;
+    let module = read_module(host, &spec, &context, None).await?;
     let spec_error = |e: SpecError| DriverError::Spec {
         errors: SpecErrors(vec![e]),
         file: file.clone(),
@@ -567,6 +569,7 @@ async fn read_module<H: Host>(
     host: &H,
     spec: &Spec,
     context: &State,
+    declared: Option<tokio::sync::oneshot::Sender<GoModule>>,
 ) -> Result<Module, DriverError> {
     let dir = spec.builder.module_dir.clone();
     let package_dirs = spec_package_dirs(spec);
@@ -586,6 +589,10 @@ async fn read_module<H: Host>(
     let found = host.read(context, first).await?;
     let mut files = BTreeMap::new();
     existing(&found, &go_module::probe_paths(&dir), &mut files)?;
+    if let (Some(declared), Ok(module)) = (declared, GoModule::from_go_mod(&dir, &files)) {
+        // The receiver may be gone (its chain failed): nothing to tell then.
+        let _ = declared.send(module);
+    }
     let members = match files.contains_key(&go_module::join(&dir, go_module::GO_MOD)) {
         true => go_module::member_paths(&dir, &files)?,
         false => Vec::new(),
@@ -757,8 +764,14 @@ pub async fn check<H: Host>(
         context,
         options,
     } = loaded;
-    let lock = read_lock(host, &options, &context).await?;
-    let module = match read_module(host, &spec, &context).await {
+    // The lock and the module's files are read at once (one round trip).
+    let (lock, module) = futures_join(
+        read_lock(host, &options, &context),
+        read_module(host, &spec, &context, None),
+    )
+    .await;
+    let lock = lock?;
+    let module = match module {
         Ok(module) => module,
         Err(DriverError::Module(error)) => {
             let findings: Vec<checks::Finding> =
@@ -870,8 +883,108 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{local_session, Role};
-    use std::collections::BTreeMap;
+    use super::{local_session, DriverError, Found, Host, Reads, Role, SpecSource};
+    use crate::image_ref::ImageRef;
+    use crate::offline::FsHost;
+    use crate::plan::SourceImage;
+    use golb_proto::llb::{self, Platform, State};
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::time::Duration;
+
+    /// One round trip to BuildKit on the test's paused clock.
+    const ROUND_TRIP: Duration = Duration::from_millis(10);
+
+    /// The files on disk, each call taking the round trips it takes through
+    /// the gateway: the spec and the ignore file two each (BuildKit solves
+    /// their local source, then golb reads the file), a read one, plus one
+    /// for the context's solve before its first read (once per build), a
+    /// resolve one. On a paused clock, the time a build takes is then its
+    /// round trips on the longest chain of calls that wait for each other.
+    struct TimedHost {
+        files: FsHost,
+        context_solved: tokio::sync::OnceCell<()>,
+    }
+
+    impl Host for TimedHost {
+        async fn spec(&self, filename: &str) -> Result<SpecSource, DriverError> {
+            tokio::time::sleep(2 * ROUND_TRIP).await;
+            self.files.spec(filename).await
+        }
+        async fn context_dockerignore(&self) -> Result<Option<Vec<u8>>, DriverError> {
+            tokio::time::sleep(2 * ROUND_TRIP).await;
+            self.files.context_dockerignore().await
+        }
+        fn session_for(&self, name: &str) -> Option<String> {
+            self.files.session_for(name)
+        }
+        async fn read(&self, context: &State, reads: Reads) -> Result<Found, DriverError> {
+            self.context_solved
+                .get_or_init(|| tokio::time::sleep(ROUND_TRIP))
+                .await;
+            tokio::time::sleep(ROUND_TRIP).await;
+            self.files.read(context, reads).await
+        }
+        async fn resolve(
+            &self,
+            role: Role,
+            reference: &ImageRef,
+            platform: &Platform,
+        ) -> Result<SourceImage, DriverError> {
+            tokio::time::sleep(ROUND_TRIP).await;
+            self.files.resolve(role, reference, platform).await
+        }
+        async fn directories_in(
+            &self,
+            image: llb::pb::Definition,
+            paths: &BTreeSet<String>,
+        ) -> Result<Option<BTreeSet<String>>, DriverError> {
+            tokio::time::sleep(ROUND_TRIP).await;
+            self.files.directories_in(image, paths).await
+        }
+        fn frontend_image(&self) -> Result<State, DriverError> {
+            self.files.frontend_image()
+        }
+        fn build_platform(&self) -> Platform {
+            self.files.build_platform()
+        }
+        async fn warn(&self, message: &str) {
+            self.files.warn(message).await
+        }
+    }
+
+    /// The no-op's fixed cost is mostly round trips before the plan: the
+    /// spec and the ignore file (2, at once), the context's solve with
+    /// golb.lock and the module's first round (2, at once), then the
+    /// binaries' .go files while the builder go.mod chose and the runtime
+    /// base are resolved (1). Reading the lock first, or resolving the
+    /// builder after the whole module, costs more.
+    #[tokio::test(start_paused = true)]
+    async fn a_one_package_module_is_planned_after_five_round_trips() {
+        let dir = crate::size::testbin::tempdir();
+        std::fs::create_dir_all(dir.join("cmd/server")).unwrap();
+        std::fs::write(dir.join("go.mod"), "module example.com/x\n\ngo 1.26\n").unwrap();
+        std::fs::write(
+            dir.join("cmd/server/main.go"),
+            "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println() }\n",
+        )
+        .unwrap();
+        let spec = dir.join("golb.toml");
+        std::fs::write(&spec, "[[binary]]\npackage = \"./cmd/server\"\n").unwrap();
+        let host = TimedHost {
+            files: FsHost {
+                context: dir.clone(),
+                frontend_image: "golb".into(),
+                replay: None,
+            },
+            context_solved: tokio::sync::OnceCell::new(),
+        };
+        let opts: BTreeMap<String, String> =
+            [("filename".to_string(), spec.display().to_string())].into();
+        let started = tokio::time::Instant::now();
+        let build = super::build(&host, &opts).await.unwrap();
+        assert_eq!(build.results.len(), 1);
+        assert_eq!(started.elapsed(), 5 * ROUND_TRIP);
+    }
 
     /// `golb lock` pins what the driver lists: the UPX image with the
     /// builder and the runtime base, each once.

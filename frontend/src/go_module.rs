@@ -294,8 +294,11 @@ pub fn member_paths(
 }
 
 impl GoModule {
-    /// Builds the facts from the files of both rounds that exist (path → contents).
-    pub fn from_files(
+    /// The module as its own go.mod declares it (path, `go` and `toolchain`
+    /// lines) and whether it is vendored or a workspace root, before any
+    /// workspace member is read: enough to choose the builder, so the driver
+    /// resolves it while the members are still being read.
+    pub fn from_go_mod(
         dir: &str,
         files: &BTreeMap<String, Vec<u8>>,
     ) -> Result<GoModule, GoModuleError> {
@@ -334,6 +337,15 @@ impl GoModule {
                 message: "no `module` line: go.mod must start with `module <path>`".to_string(),
             });
         }
+        Ok(module)
+    }
+
+    /// Builds the facts from the files of both rounds that exist (path → contents).
+    pub fn from_files(
+        dir: &str,
+        files: &BTreeMap<String, Vec<u8>>,
+    ) -> Result<GoModule, GoModuleError> {
+        let mut module = GoModule::from_go_mod(dir, files)?;
         let mut wanted: Vec<String> = [GO_MOD, GO_SUM, GO_WORK, GO_WORK_SUM]
             .iter()
             .map(|f| join(dir, f))

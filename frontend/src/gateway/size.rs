@@ -21,9 +21,15 @@ pub(super) async fn solve(
 ) -> Result<SizeResult, GatewayError> {
     let reference: RefId = bridge.solve(definition, cache_imports).await?;
     let read = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).trim_end().to_string();
+    // Both at once: the build waits for them before it can export.
+    let mut gate_bridge = bridge.clone();
+    let (summary, gate) = tokio::join!(
+        bridge.read_file(&reference, SUMMARY_FILE),
+        gate_bridge.read_file(&reference, GATE_FILE)
+    );
     Ok(SizeResult {
-        summary: read(bridge.read_file(&reference, SUMMARY_FILE).await?),
-        gate: read(bridge.read_file(&reference, GATE_FILE).await?),
+        summary: read(summary?),
+        gate: read(gate?),
     })
 }
 
