@@ -609,6 +609,21 @@ mod tests {
             .collect()
     }
 
+    /// The args of the first exec op of `state` that has `word` among them
+    /// (a `golb step` name, say).
+    fn exec_args_naming(state: &State, word: &str) -> Option<Vec<String>> {
+        use golb_proto::llb::pb;
+        ops_of(state)
+            .into_iter()
+            .find_map(|(_, op, _)| match op.op {
+                Some(pb::op::Op::Exec(exec)) => exec
+                    .meta
+                    .filter(|m| m.args.iter().any(|a| a == word))
+                    .map(|m| m.args),
+                _ => None,
+            })
+    }
+
     /// An exec op of a planned build.
     #[derive(Debug)]
     struct PlannedExec {
@@ -760,7 +775,6 @@ mod tests {
 
     /// The args of the SBOM step of each planned platform.
     fn sbom_args(options: &BuildOptions, target: BuildTarget) -> Vec<Option<Vec<String>>> {
-        use golb_proto::llb::pb;
         TestPlan {
             platforms: &["linux/amd64", "linux/arm64"],
             options: options.clone(),
@@ -769,17 +783,7 @@ mod tests {
         }
         .plan()
         .into_iter()
-        .map(|p| {
-            ops_of(&p.sbom?)
-                .into_iter()
-                .find_map(|(_, op, _)| match op.op {
-                    Some(pb::op::Op::Exec(exec)) => exec
-                        .meta
-                        .filter(|m| m.args.iter().any(|a| a == "sbom"))
-                        .map(|m| m.args),
-                    _ => None,
-                })
-        })
+        .map(|p| exec_args_naming(&p.sbom?, "sbom"))
         .collect()
     }
 
@@ -872,7 +876,6 @@ mod tests {
     /// beside the static binaries' job.
     #[test]
     fn cgo_binaries_get_dependency_jobs_with_cgo_and_their_compiler() {
-        use golb_proto::llb::pb;
         let mut sources = GoSources::default();
         sources
             .external_imports
@@ -884,20 +887,13 @@ mod tests {
             ..TestPlan::new(text, BuildTarget::Binaries)
         }
         .plan();
-        let jobs: Vec<crate::steps::dependencies::Job> = ops_of(&planned[0].state)
-            .into_iter()
-            .find_map(|(_, op, _)| match op.op {
-                Some(pb::op::Op::Exec(exec)) => exec
-                    .meta
-                    .filter(|m| m.args.iter().any(|a| a == "dependencies"))
-                    .map(|m| m.args),
-                _ => None,
-            })
-            .expect("a dependency step")
-            .windows(2)
-            .filter(|w| w[0] == "--job")
-            .map(|w| serde_json::from_str(&w[1]).unwrap())
-            .collect();
+        let jobs: Vec<crate::steps::dependencies::Job> =
+            exec_args_naming(&planned[0].state, "dependencies")
+                .expect("a dependency step")
+                .windows(2)
+                .filter(|w| w[0] == "--job")
+                .map(|w| serde_json::from_str(&w[1]).unwrap())
+                .collect();
         let env = |job: &crate::steps::dependencies::Job| {
             ["GOARCH", "CGO_ENABLED", "CC"].map(|k| job.env.get(k).cloned())
         };
