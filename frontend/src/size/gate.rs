@@ -264,7 +264,8 @@ mod tests {
         let hello = repo().join("examples/hello");
         let (before, _) = image(&hello);
 
-        let copy = tempdir().join("hello");
+        let scratch = tempdir();
+        let copy = scratch.path().join("hello");
         std::fs::create_dir_all(copy.join("cmd/server")).unwrap();
         for file in ["go.mod", "cmd/server/main.go"] {
             std::fs::copy(hello.join(file), copy.join(file)).unwrap();

@@ -422,7 +422,8 @@ pub(crate) mod testbin {
         stripped: bool,
         extra_ldflags: &str,
     ) -> Vec<u8> {
-        let out = tempdir().join("bin");
+        let scratch = tempdir();
+        let out = scratch.path().join("bin");
         let ldflags = format!(
             "{}-buildid= {extra_ldflags}",
             if stripped { "-s -w " } else { "" }
@@ -450,21 +451,18 @@ pub(crate) mod testbin {
         std::fs::read(&out).unwrap()
     }
 
-    pub fn tempdir() -> PathBuf {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "golb-size-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    /// A scratch directory, removed when the returned value drops.
+    pub fn tempdir() -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix("golb-size-test-")
+            .tempdir()
+            .unwrap()
     }
 
     /// (main module, dependency modules) as `go version -m` reads the build info.
     pub fn modules(binary: &[u8]) -> (String, Vec<String>) {
-        let path = tempdir().join("bin");
+        let scratch = tempdir();
+        let path = scratch.path().join("bin");
         std::fs::write(&path, binary).unwrap();
         let out = Command::new("go")
             .args(["version", "-m"])
@@ -487,7 +485,8 @@ pub(crate) mod testbin {
 
     /// `go tool nm -size` of an unstripped binary: (size, type, name) per symbol.
     pub fn nm(binary: &[u8]) -> Vec<(u64, char, String)> {
-        let path = tempdir().join("bin");
+        let scratch = tempdir();
+        let path = scratch.path().join("bin");
         std::fs::write(&path, binary).unwrap();
         let out = Command::new("go")
             .args(["tool", "nm", "-size"])

@@ -243,7 +243,8 @@ mod tests {
 
     #[test]
     fn directories_take_their_files_as_go_does() {
-        let dir = crate::size::testbin::tempdir();
+        let scratch = crate::size::testbin::tempdir();
+        let dir = scratch.path().to_path_buf();
         for file in [
             "static/index.html",
             "static/css/site.css",

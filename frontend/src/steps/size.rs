@@ -389,7 +389,8 @@ mod tests {
 
     #[test]
     fn writes_the_three_files_and_a_summary() {
-        let dir = tempdir();
+        let scratch = tempdir();
+        let dir = scratch.path().to_path_buf();
         let binary = dir.join("site");
         let module = repo().join("examples/assets");
         std::fs::write(&binary, go_build(&module, "./cmd/site", true, "")).unwrap();
@@ -443,7 +444,8 @@ mod tests {
     /// another binary's main package is left out.
     #[test]
     fn embed_patterns_are_resolved_and_named_as_the_linker_names_them() {
-        let dir = tempdir();
+        let scratch = tempdir();
+        let dir = scratch.path().to_path_buf();
         let binary = dir.join("site");
         let module = repo().join("examples/assets");
         std::fs::write(&binary, go_build(&module, "./cmd/site", true, "")).unwrap();
@@ -511,7 +513,8 @@ mod tests {
     #[test]
     fn bad_input_is_an_error_naming_it() {
         assert!(parse_embed("main").unwrap_err().contains("PACKAGE=FILE"));
-        let dir = tempdir();
+        let scratch = tempdir();
+        let dir = scratch.path().to_path_buf();
         std::fs::write(dir.join("script"), "#!/bin/sh\n").unwrap();
         let args = SizeArgs {
             binaries: vec![dir.join("script")],
