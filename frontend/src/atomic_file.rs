@@ -32,8 +32,8 @@ mod tests {
 
     #[test]
     fn replaces_the_file_and_leaves_no_temporary_behind() {
-        let dir = std::env::temp_dir().join(format!("golb-atomic-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let path = dir.join("out.json");
         write(&path, b"first").unwrap();
         write(&path, b"second").unwrap();
@@ -45,6 +45,5 @@ mod tests {
         assert_eq!(names, ["out.json"]);
         // A directory that does not exist: an error, and nothing written.
         assert!(write(&dir.join("missing/out.json"), b"x").is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

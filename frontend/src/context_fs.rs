@@ -78,8 +78,8 @@ mod tests {
 
     #[test]
     fn links_inside_are_followed_and_links_out_are_refused() {
-        let base = std::env::temp_dir().join(format!("golb-context-fs-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
+        let scratch = tempfile::tempdir().unwrap();
+        let base = scratch.path().to_path_buf();
         let context = base.join("context");
         let outside = base.join("outside");
         std::fs::create_dir_all(context.join("real")).unwrap();
@@ -118,6 +118,5 @@ mod tests {
         assert!(read_inside(&context, "missing/go.mod", u64::MAX)
             .unwrap()
             .is_none());
-        std::fs::remove_dir_all(&base).unwrap();
     }
 }

@@ -587,7 +587,8 @@ mod tests {
 
     #[test]
     fn reads_a_directory_and_says_when_go_mod_is_missing() {
-        let dir = std::env::temp_dir().join(format!("golb-gomod-{}", std::process::id()));
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         std::fs::create_dir_all(dir.join("vendor")).unwrap();
         assert!(matches!(
             GoModule::from_dir(&dir, ""),
@@ -598,7 +599,6 @@ mod tests {
         let m = GoModule::from_dir(&dir, "").unwrap();
         assert!(m.vendored);
         assert_eq!(m.module_files, ["go.mod"]);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -683,8 +683,8 @@ mod tests {
 
     #[test]
     fn a_go_mod_linked_from_outside_the_context_is_refused_not_read() {
-        let base = std::env::temp_dir().join(format!("golb-gomod-link-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
+        let scratch = tempfile::tempdir().unwrap();
+        let base = scratch.path().to_path_buf();
         std::fs::create_dir_all(base.join("context")).unwrap();
         std::fs::write(base.join("go.mod"), "module outside\n").unwrap();
         std::os::unix::fs::symlink(base.join("go.mod"), base.join("context/go.mod")).unwrap();
@@ -693,7 +693,6 @@ mod tests {
             matches!(&err, GoModuleError::LinkOutside { path } if path.ends_with("context/go.mod")),
             "{err}"
         );
-        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

@@ -191,7 +191,8 @@ mod tests {
 
     #[test]
     fn reads_the_wanted_directories_of_a_tree() {
-        let root = std::env::temp_dir().join(format!("golb-snapshot-{}", std::process::id()));
+        let scratch = tempfile::tempdir().unwrap();
+        let root = scratch.path().to_path_buf();
         std::fs::create_dir_all(root.join("cmd/server/sub")).unwrap();
         std::fs::write(root.join("go.mod"), "module x\n").unwrap();
         std::fs::write(root.join("cmd/go.mod"), "module unwanted\n").unwrap();
@@ -213,6 +214,5 @@ mod tests {
             "only the package's own directory"
         );
         assert!(s.has_dir("cmd/server") && !s.has_dir("cmd/missing"));
-        std::fs::remove_dir_all(&root).unwrap();
     }
 }

@@ -88,9 +88,8 @@ mod tests {
 
     #[test]
     fn jobs_run_in_order_with_their_environment() {
-        let dir = std::env::temp_dir().join(format!("golb-deps-jobs-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_path_buf();
         let marker = dir.join("marker");
         let job = |value: &str| Job {
             env: [("GOLB_TEST_VALUE".to_string(), value.to_string())].into(),
@@ -106,7 +105,6 @@ mod tests {
             .collect();
         run(&parse_jobs(&texts).unwrap()).unwrap();
         assert_eq!(std::fs::read_to_string(&marker).unwrap(), "first\nsecond\n");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
