@@ -846,6 +846,22 @@ mod tests {
         let plain = size_exec(&GoSources::default());
         let args = plain.meta.as_ref().unwrap().args.join(" ");
         assert!(!args.contains("--embed"), "{args}");
+        // The images it reads whole are keyed on their own keys, not hashed
+        // file by file before each code edit's size step.
+        let content_cache = |dest: &str| {
+            plain
+                .mounts
+                .iter()
+                .find(|m| m.dest == dest)
+                .map(|m| (m.readonly, m.content_cache))
+        };
+        for dest in ["/run/golb/size/image", "/run/golb/size/base"] {
+            assert_eq!(
+                content_cache(dest),
+                Some((true, pb::MountContentCache::Off as i32)),
+                "{dest}"
+            );
+        }
         assert!(!plain
             .mounts
             .iter()

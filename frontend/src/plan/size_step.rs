@@ -8,7 +8,7 @@ use super::go_steps::golb_mount;
 use super::{BinaryPlan, PlanInput, SPEC_SOURCE, SPEC_TOP};
 use crate::go_build;
 use crate::image_ref::ImageRef;
-use golb_proto::llb::{Exec, Mount, Platform, State};
+use golb_proto::llb::{ContentCache, Exec, Mount, Platform, State};
 
 /// Where the step's files are, in the step and in its result.
 const DIR: &str = "/run/golb/size";
@@ -126,8 +126,8 @@ pub(super) fn size_step(
         .cwd("/")
         .env("PATH", go_build::DEFAULT_PATH)
         .mount(golb_mount(input))
-        .mount(Mount::readonly_bind(format!("{DIR}/image"), image.clone()))
-        .mount(Mount::readonly_bind(format!("{DIR}/base"), base.clone()))
+        .mount(whole_image(format!("{DIR}/image"), image.clone()))
+        .mount(whole_image(format!("{DIR}/base"), base.clone()))
         .mount(Mount::scratch(OUT))
         .network_none()
         .custom_name(format!("[golb] size of the image ({platform})"))
@@ -144,9 +144,18 @@ pub(super) fn size_step(
         exec = exec.mount(Mount::readonly_bind(CONTEXT, go_inputs.clone()));
     }
     if let Some(baseline) = baseline {
-        exec = exec.mount(Mount::readonly_bind(format!("{DIR}/baseline"), baseline));
+        exec = exec.mount(whole_image(format!("{DIR}/baseline"), baseline));
     }
     exec.build().output(OUT)
+}
+
+/// An image the step reads whole, keyed on its own cache key. The finished
+/// image's key already follows its content (its layers are copies, which
+/// BuildKit keys on the copied files), and a base's is its digest; keyed on
+/// content as well, BuildKit would hash every file of a new image, binaries
+/// included, before each code edit's size step.
+fn whole_image(dest: String, image: State) -> Mount {
+    Mount::readonly_bind(dest, image).content_cache(ContentCache::Off)
 }
 
 /// The baseline image for `platform`, as the build argument names it.

@@ -189,6 +189,13 @@ fn write_exec(out: &mut String, op: &pb::Op, e: &pb::ExecOp) {
         if m.readonly {
             line.push_str(" readonly");
         }
+        if m.content_cache != pb::MountContentCache::Default as i32 {
+            let mode = pb::MountContentCache::try_from(m.content_cache).map_or_else(
+                |_| m.content_cache.to_string(),
+                |c| c.as_str_name().to_ascii_lowercase(),
+            );
+            let _ = write!(line, " content-cache={mode}");
+        }
         if let Some(c) = &m.cache_opt {
             let sharing = pb::CacheSharingOpt::try_from(c.sharing).map_or_else(
                 |_| c.sharing.to_string(),

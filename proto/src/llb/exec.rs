@@ -13,6 +13,20 @@ pub enum CacheSharing {
     Locked,
 }
 
+/// Whether BuildKit keys an exec on a mount's content (BuildKit's
+/// `MountContentCache`). By default it does for read-only mounts: it hashes
+/// every file of the mount before it runs the step, once per snapshot.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ContentCache {
+    #[default]
+    Default,
+    /// Keyed on the mounted snapshot's own cache key only: for a snapshot
+    /// whose key already decides its content, where hashing every file of a
+    /// large snapshot new to this builder (one imported from a cache, a
+    /// freshly built image) buys nothing.
+    Off,
+}
+
 /// A filesystem mounted into an exec. Writable bind and scratch mounts become outputs of the
 /// exec; everything else is gone when the command ends.
 #[derive(Clone, Debug)]
@@ -20,6 +34,7 @@ pub struct Mount {
     pub(crate) dest: String,
     pub(crate) kind: MountKind,
     pub(crate) selector: String,
+    pub(crate) content_cache: ContentCache,
 }
 
 #[derive(Clone, Debug)]
@@ -37,6 +52,7 @@ impl Mount {
             dest: dest.into(),
             kind,
             selector: String::new(),
+            content_cache: ContentCache::Default,
         }
     }
 
@@ -94,6 +110,11 @@ impl Mount {
 
     pub fn selector(mut self, path: impl Into<String>) -> Self {
         self.selector = path.into();
+        self
+    }
+
+    pub fn content_cache(mut self, mode: ContentCache) -> Self {
+        self.content_cache = mode;
         self
     }
 

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use prost::Message;
 use sha2::{Digest, Sha256};
 
-use super::exec::{CacheSharing, ExecSpec, MountKind};
+use super::exec::{CacheSharing, ContentCache, ExecSpec, MountKind};
 use super::file::{Action, FileSpec};
 use super::state::{Imported, Node, OpKind, Output};
 use super::{pb, MarshalError, SourceFile, State};
@@ -293,6 +293,13 @@ impl Marshaler<'_> {
             };
             if !m.selector.is_empty() {
                 caps.insert("exec.mount.selector");
+            }
+            // No cap ("exec.mount.cache.content", BuildKit v0.13) is declared
+            // for it: it only spares BuildKit work, and a BuildKit that
+            // predates it ignores the field where a declared cap would make
+            // it refuse the whole Definition.
+            if m.content_cache == ContentCache::Off {
+                pm.content_cache = pb::MountContentCache::Off as i32;
             }
             match &m.kind {
                 MountKind::Bind { source, readonly } => {
@@ -657,6 +664,35 @@ mod tests {
         let all = ops(&twice);
         assert_eq!(all.len(), 4, "image, exec, file, terminal");
         assert_eq!(all[2].inputs.len(), 1);
+    }
+
+    /// Content keys off is BuildKit's field, and no cap: a BuildKit that
+    /// predates the field ignores it, where a cap would refuse the build.
+    #[test]
+    fn a_mount_keyed_on_its_snapshot_alone_sets_the_field_and_no_cap() {
+        let ctx = Local::new("context").build();
+        let run = sh(golang(), "true")
+            .mount(Mount::readonly_bind("/big", ctx.clone()).content_cache(ContentCache::Off))
+            .mount(Mount::readonly_bind("/src", ctx))
+            .build();
+        let def = run.root().marshal(&[]).expect("marshals");
+        let all = ops(&def);
+        let e = exec_of(&all[all.len() - 2]);
+        let got: Vec<(&str, i32)> = e
+            .mounts
+            .iter()
+            .map(|m| (m.dest.as_str(), m.content_cache))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("/", pb::MountContentCache::Default as i32),
+                ("/big", pb::MountContentCache::Off as i32),
+                ("/src", pb::MountContentCache::Default as i32),
+            ]
+        );
+        let md = &def.metadata[&digest(&def.def[all.len() - 2])];
+        assert!(!md.caps.contains_key("exec.mount.cache.content"));
     }
 
     #[test]

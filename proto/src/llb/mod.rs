@@ -12,7 +12,7 @@ mod state;
 pub use bollard_buildkit_proto::pb;
 
 pub use dump::dump;
-pub use exec::{CacheSharing, Exec, ExecState, Mount};
+pub use exec::{CacheSharing, ContentCache, Exec, ExecState, Mount};
 pub use file::{Copy, File, Mkdir, Mkfile};
 pub use marshal::{digest, encode_op};
 pub use platform::{Platform, PlatformError};
