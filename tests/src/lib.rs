@@ -586,9 +586,24 @@ impl TempDaemon {
     /// state in runc's default root, shared by every daemon of the machine;
     /// its containers are those whose bundle lies under its own root.
     pub fn containers(&self) -> Vec<String> {
-        let out = run(Command::new("runc")
-            .env("PATH", "/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin")
-            .args(["list", "--format", "json"]));
+        // `runc list` reads the root's directory, then each container's
+        // state: a container of another daemon that ends in between (the
+        // other test lane builds all the time) fails the whole listing with
+        // "no such file or directory". That is a listing to take again, not
+        // an answer about this daemon.
+        let list = || {
+            run(Command::new("runc")
+                .env("PATH", "/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin")
+                .args(["list", "--format", "json"]))
+        };
+        let mut out = list();
+        for _ in 0..20 {
+            if out.status.success() || !text(&out).contains("no such file or directory") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            out = list();
+        }
         assert!(out.status.success(), "runc list: {}", text(&out));
         let listed: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
         let root = self.root.display().to_string();

@@ -225,7 +225,7 @@ fn golb_llb_piped_into_buildctl() {
 }
 
 #[test]
-fn editing_a_go_file_keeps_the_module_download_cached() {
+fn editing_a_go_file_keeps_the_module_download_and_the_image_steps_cached() {
     let h = harness();
     // examples/hello requires no module, so golb plans no download for it;
     // the monorepo's service requires one (a local replacement), and its
@@ -256,6 +256,18 @@ fn editing_a_go_file_keeps_the_module_download_cached() {
         !build.is_empty() && build.iter().all(|id| !step_cached(&log, id)),
         "go build must rerun after an edit:\n{log}"
     );
+    // A comment at the end of the file leaves the binary byte for byte the
+    // same: the runtime copy is keyed on the copied file, so the image keeps
+    // its key, and the size step, which mounts the image keyed on that key
+    // (docs/size.md), stays cached too.
+    for step in ["copy api into the runtime image", "size of the image"] {
+        let ids = steps_named(&log, step);
+        assert!(!ids.is_empty(), "no {step} step in:\n{log}");
+        assert!(
+            ids.iter().all(|id| step_cached(&log, id)),
+            "{step} ran again after a comment edit:\n{log}"
+        );
+    }
 }
 
 #[test]
