@@ -960,7 +960,7 @@ mod tests {
     /// builder after the whole module, costs more.
     #[tokio::test(start_paused = true)]
     async fn a_one_package_module_is_planned_after_five_round_trips() {
-        let scratch = crate::size::testbin::tempdir();
+        let scratch = tempfile::tempdir().unwrap();
         let dir = scratch.path().to_path_buf();
         std::fs::create_dir_all(dir.join("cmd/server")).unwrap();
         std::fs::write(dir.join("go.mod"), "module example.com/x\n\ngo 1.26\n").unwrap();
@@ -991,7 +991,7 @@ mod tests {
     /// builder and the runtime base, each once.
     #[test]
     fn spec_images_list_the_upx_image() {
-        let scratch = crate::size::testbin::tempdir();
+        let scratch = tempfile::tempdir().unwrap();
         let dir = scratch.path().to_path_buf();
         std::fs::write(dir.join("go.mod"), "module example.com/x\n\ngo 1.26\n").unwrap();
         std::fs::write(dir.join("main.go"), "package main\n\nfunc main() {}\n").unwrap();

@@ -264,7 +264,7 @@ mod tests {
         let hello = repo().join("examples/hello");
         let (before, _) = image(&hello);
 
-        let scratch = tempdir();
+        let scratch = tempfile::tempdir().unwrap();
         let copy = scratch.path().join("hello");
         std::fs::create_dir_all(copy.join("cmd/server")).unwrap();
         for file in ["go.mod", "cmd/server/main.go"] {

@@ -422,7 +422,7 @@ pub(crate) mod testbin {
         stripped: bool,
         extra_ldflags: &str,
     ) -> Vec<u8> {
-        let scratch = tempdir();
+        let scratch = tempfile::tempdir().unwrap();
         let out = scratch.path().join("bin");
         let ldflags = format!(
             "{}-buildid= {extra_ldflags}",
@@ -451,17 +451,9 @@ pub(crate) mod testbin {
         std::fs::read(&out).unwrap()
     }
 
-    /// A scratch directory, removed when the returned value drops.
-    pub fn tempdir() -> tempfile::TempDir {
-        tempfile::Builder::new()
-            .prefix("golb-size-test-")
-            .tempdir()
-            .unwrap()
-    }
-
     /// (main module, dependency modules) as `go version -m` reads the build info.
     pub fn modules(binary: &[u8]) -> (String, Vec<String>) {
-        let scratch = tempdir();
+        let scratch = tempfile::tempdir().unwrap();
         let path = scratch.path().join("bin");
         std::fs::write(&path, binary).unwrap();
         let out = Command::new("go")
@@ -485,7 +477,7 @@ pub(crate) mod testbin {
 
     /// `go tool nm -size` of an unstripped binary: (size, type, name) per symbol.
     pub fn nm(binary: &[u8]) -> Vec<(u64, char, String)> {
-        let scratch = tempdir();
+        let scratch = tempfile::tempdir().unwrap();
         let path = scratch.path().join("bin");
         std::fs::write(&path, binary).unwrap();
         let out = Command::new("go")

@@ -243,7 +243,7 @@ mod tests {
 
     #[test]
     fn directories_take_their_files_as_go_does() {
-        let scratch = crate::size::testbin::tempdir();
+        let scratch = tempfile::tempdir().unwrap();
         let dir = scratch.path().to_path_buf();
         for file in [
             "static/index.html",

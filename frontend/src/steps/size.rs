@@ -385,11 +385,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::size::testbin::{go_build, modules, repo, tempdir};
+    use crate::size::testbin::{go_build, modules, repo};
 
     #[test]
     fn writes_the_three_files_and_a_summary() {
-        let scratch = tempdir();
+        let scratch = tempfile::tempdir().unwrap();
         let dir = scratch.path().to_path_buf();
         let binary = dir.join("site");
         let module = repo().join("examples/assets");
@@ -444,7 +444,7 @@ mod tests {
     /// another binary's main package is left out.
     #[test]
     fn embed_patterns_are_resolved_and_named_as_the_linker_names_them() {
-        let scratch = tempdir();
+        let scratch = tempfile::tempdir().unwrap();
         let dir = scratch.path().to_path_buf();
         let binary = dir.join("site");
         let module = repo().join("examples/assets");
@@ -513,7 +513,7 @@ mod tests {
     #[test]
     fn bad_input_is_an_error_naming_it() {
         assert!(parse_embed("main").unwrap_err().contains("PACKAGE=FILE"));
-        let scratch = tempdir();
+        let scratch = tempfile::tempdir().unwrap();
         let dir = scratch.path().to_path_buf();
         std::fs::write(dir.join("script"), "#!/bin/sh\n").unwrap();
         let args = SizeArgs {
