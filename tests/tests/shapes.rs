@@ -335,3 +335,56 @@ fn dockerignore_and_git_stay_out_of_the_context() {
         "the .git directory was sent: {transfers:?}"
     );
 }
+
+/// `<spec>.dockerignore` beside the spec replaces the context's
+/// `.dockerignore`, as `Dockerfile.dockerignore` does for a Dockerfile. golb
+/// reads both ignore files straight after their sources are solved, a missing
+/// one being BuildKit's "no such file or directory" (no listing first).
+#[test]
+fn the_spec_s_own_ignore_file_replaces_the_context_s() {
+    let h = harness();
+    let work = ExampleCopy::new("assets", "assets-spec-ignore");
+    // The context's file would drop what [[file]] copies; the spec's own
+    // wins, so the build finds it.
+    work.write(".dockerignore", "config/site.conf\n")
+        .write("golb.toml.dockerignore", "README.md\n");
+    run_ok(&mut buildx_golb(
+        h,
+        work.path(),
+        &["--output", "type=cacheonly"],
+    ));
+    // The spec's own ignore file alone applies as well.
+    std::fs::remove_file(work.path().join(".dockerignore")).unwrap();
+    work.write("golb.toml.dockerignore", "config/site.conf\n");
+    let stderr = run_fails(&mut buildx_golb(
+        h,
+        work.path(),
+        &["--output", "type=cacheonly"],
+    ));
+    assert!(stderr.contains("site.conf"), "{stderr}");
+}
+
+/// A spec that is not in the client's `dockerfile` directory (buildctl
+/// names it with `--opt filename=`) is an error that says so, not a failed
+/// read.
+#[test]
+fn a_missing_spec_is_named_with_how_to_pass_it() {
+    let h = harness();
+    let dir = example("hello");
+    let stderr = run_fails(
+        h.command("buildctl")
+            .args(["build", "--progress=plain", "--frontend", "gateway.v0"])
+            .arg("--opt")
+            .arg(format!("source={}", h.frontend()))
+            .arg("--local")
+            .arg(format!("context={}", dir.display()))
+            .arg("--local")
+            .arg(format!("dockerfile={}", dir.display()))
+            .args(["--opt", "filename=nope.toml"]),
+    );
+    assert!(
+        stderr.contains("no spec \"nope.toml\" in the build's `dockerfile` directory"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--opt filename="), "{stderr}");
+}

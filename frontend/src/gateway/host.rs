@@ -83,17 +83,15 @@ impl<'a> BridgeHost<'a> {
     }
 
     /// Solves a local the client sends only a few files of (followpaths);
-    /// returns the result, the names at its root and the loading vertex.
-    async fn solve_files(
-        &self,
-        local: Local,
-    ) -> Result<(RefId, BTreeSet<String>, Option<String>), DriverError> {
+    /// returns the result and the loading vertex. Its files are then read
+    /// straight away, a missing one being `None`: a listing first would cost
+    /// a round trip on the build's longest chain.
+    async fn solve_files(&self, local: Local) -> Result<(RefId, Option<String>), DriverError> {
         let definition = local.differ_none().build().marshal(&[])?;
         let vertex = head_digest(&definition);
         let mut bridge = self.bridge.clone();
         let reference = bridge.solve(definition, Vec::new()).await?;
-        let names = names_in(&mut bridge, &reference, "/").await?;
-        Ok((reference, names, vertex))
+        Ok((reference, vertex))
     }
 }
 
@@ -108,24 +106,26 @@ impl Host for BridgeHost<'_> {
             .shared_key_hint(local_name.clone())
             .follow_paths(vec![filename.to_string(), ignore_file.clone()])
             .custom_name(format!("[internal] load build definition from {filename}"));
-        let (reference, names, vertex) = self.solve_files(local).await?;
+        let (reference, vertex) = self.solve_files(local).await?;
         *self.spec_vertex.borrow_mut() = vertex;
-        let read = |path: String| {
-            let (mut bridge, reference) = (self.bridge.clone(), reference.clone());
-            async move { bridge.read_file(&reference, &path).await }
-        };
-        let has_ignore = names.contains(&ignore_file);
-        let (data, ignore) = tokio::join!(read(filename.to_string()), async {
-            match has_ignore {
-                true => read(ignore_file.clone()).await.map(Some),
-                false => Ok(None),
+        let (mut spec_bridge, mut ignore_bridge) = (self.bridge.clone(), self.bridge.clone());
+        let (data, ignore) = tokio::join!(
+            spec_bridge.read_file_if_exists(&reference, filename),
+            ignore_bridge.read_file_if_exists(&reference, &ignore_file)
+        );
+        let data = match data {
+            Ok(Some(data)) => data,
+            Ok(None) => {
+                return Err(DriverError::Precondition(format!(
+                    "no spec {filename:?} in the build's `{local_name}` directory: pass the spec's path with --file (buildx) or --opt filename= (buildctl)"
+                )))
             }
-        });
-        let data = data.map_err(|e| {
-            DriverError::Precondition(format!(
-                "cannot read the spec {filename:?} from the build's `{local_name}` directory: {e}"
-            ))
-        })?;
+            Err(e) => {
+                return Err(DriverError::Precondition(format!(
+                    "cannot read the spec {filename:?} from the build's `{local_name}` directory: {e}"
+                )))
+            }
+        };
         Ok(SpecSource {
             file: SourceFile {
                 filename: filename.to_string(),
@@ -144,14 +144,11 @@ impl Host for BridgeHost<'_> {
             .shared_key_hint(format!("{local_name}-dockerignore"))
             .follow_paths(vec![dockerignore::FILE.to_string()])
             .custom_name("[internal] load .dockerignore");
-        let (reference, names, _) = self.solve_files(local).await?;
-        if !names.contains(dockerignore::FILE) {
-            return Ok(None);
-        }
+        let (reference, _) = self.solve_files(local).await?;
         let mut bridge = self.bridge.clone();
-        Ok(Some(
-            bridge.read_file(&reference, dockerignore::FILE).await?,
-        ))
+        Ok(bridge
+            .read_file_if_exists(&reference, dockerignore::FILE)
+            .await?)
     }
 
     fn session_for(&self, name: &str) -> Option<String> {
@@ -293,16 +290,4 @@ impl Host for BridgeHost<'_> {
             eprintln!("golb: {message}");
         }
     }
-}
-
-async fn names_in(
-    bridge: &mut Bridge,
-    reference: &RefId,
-    dir: &str,
-) -> Result<BTreeSet<String>, DriverError> {
-    let entries = bridge.read_dir(reference, dir, "").await?;
-    Ok(entries
-        .into_iter()
-        .map(|e| e.path.rsplit('/').next().unwrap_or(&e.path).to_string())
-        .collect())
 }

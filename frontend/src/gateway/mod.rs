@@ -165,19 +165,34 @@ async fn build(
     milestones: &mut Milestones,
 ) -> Result<ReturnResult, FrontendError> {
     let options = FrontendOptions::from_opts(&env.opts).map_err(DriverError::from)?;
-    let caps = bridge.ping().await?;
-    check_caps(&caps)?;
-    milestones.reach("connected");
+    // The caps check is a round trip of its own: it runs beside the build's
+    // first reads, not before them. A BuildKit that lacks a cap says so
+    // first, whatever those reads met on it.
+    let started = milestones.started;
+    let mut ping_bridge = bridge.clone();
+    let caps = async {
+        let caps = ping_bridge.ping().await;
+        (caps, started.elapsed().as_millis())
+    };
+    let connected = |milestones: &mut Milestones, (caps, ms)| {
+        milestones.reached.push(("connected", ms));
+        let caps: Caps = caps?;
+        check_caps(&caps)?;
+        Ok::<_, FrontendError>(caps)
+    };
     let host = host::BridgeHost::new(bridge, env, &options);
     if let Some(request) = &options.request_id {
-        let reply = requests::answer(&host, env, &options, request).await?;
+        let (caps, reply) = tokio::join!(caps, requests::answer(&host, env, &options, request));
+        connected(milestones, caps)?;
         return Ok(ReturnResult {
             images: Vec::new(),
-            extra_metadata: reply.metadata(),
+            extra_metadata: reply?.metadata(),
             ..ReturnResult::default()
         });
     }
-    let build = driver::build(&host, &env.opts).await?;
+    let (caps, build) = tokio::join!(caps, driver::build(&host, &env.opts));
+    let caps = connected(milestones, caps)?;
+    let build = build?;
     milestones.reach("planned");
     let cache_imports = gateway::parse_cache_imports(&env.opts)?;
     // Platforms are solved concurrently: BuildKit shares the steps they have

@@ -242,6 +242,22 @@ impl Bridge {
         Ok(resp.into_inner().data)
     }
 
+    /// Reads a file that may not exist, in one round trip: no listing of its
+    /// directory first. `None` when BuildKit could not open it because it is
+    /// not there ([`GatewayError::is_missing_file`]); any other failure is an
+    /// error.
+    pub async fn read_file_if_exists(
+        &mut self,
+        r: &RefId,
+        path: &str,
+    ) -> Result<Option<Vec<u8>>, GatewayError> {
+        match self.read_file(r, path).await {
+            Ok(data) => Ok(Some(data)),
+            Err(e) if e.is_missing_file() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn read_dir(
         &mut self,
         r: &RefId,
@@ -524,6 +540,12 @@ mod tests {
                 ("ref-1", "big") => Ok(Response::new(pb::ReadFileResponse {
                     data: vec![7; 6 << 20],
                 })),
+                // What BuildKit v0.32 answers for a file the ref does not
+                // hold: os.Open's error, code Unknown.
+                ("ref-1", "absent.dockerignore") => Err(tonic::Status::unknown(
+                    "open absent.dockerignore: no such file or directory",
+                )),
+                ("ref-1", "dir") => Err(tonic::Status::unknown("dir is not a regular file")),
                 _ => Err(tonic::Status::not_found("no such file")),
             }
         }
@@ -682,6 +704,26 @@ mod tests {
             err.rpc_status().map(|s| s.code()),
             Some(tonic::Code::NotFound)
         );
+
+        assert_eq!(
+            bridge
+                .read_file_if_exists(&r, "golb.toml")
+                .await
+                .expect("read"),
+            Some(b"name = \"app\"\n".to_vec())
+        );
+        assert_eq!(
+            bridge
+                .read_file_if_exists(&r, "absent.dockerignore")
+                .await
+                .expect("a missing file is no error"),
+            None
+        );
+        let err = bridge
+            .read_file_if_exists(&r, "dir")
+            .await
+            .expect_err("only a missing file is None");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
 
         let entries = bridge.read_dir(&r, "/", "*.go").await.expect("read dir");
         assert_eq!(

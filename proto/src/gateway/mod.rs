@@ -56,6 +56,16 @@ impl GatewayError {
         }
     }
 
+    /// Whether a call failed because the file it named is not there. BuildKit
+    /// passes os.Open's error through as the status message, with code
+    /// Unknown (v0.32; NotFound would do too): its text ends with ENOENT's.
+    pub fn is_missing_file(&self) -> bool {
+        self.rpc_status().is_some_and(|status| {
+            status.code() == tonic::Code::NotFound
+                || status.message().ends_with(": no such file or directory")
+        })
+    }
+
     /// What to pass to `Bridge::return_error`: a failed RPC's own status (so BuildKit's
     /// details, e.g. which spec line a failing step came from, reach the client), otherwise
     /// this error's message with code Unknown.
