@@ -724,6 +724,16 @@ mod tests {
             .await
             .expect_err("only a missing file is None");
         assert!(err.to_string().contains("not a regular file"), "{err}");
+        // A NotFound that is not ENOENT's (a lost ref or snapshot) is no
+        // proof that the file is absent.
+        let err = bridge
+            .read_file_if_exists(&r, "missing")
+            .await
+            .expect_err("NotFound without ENOENT's text is an error");
+        assert_eq!(
+            err.rpc_status().map(|s| s.code()),
+            Some(tonic::Code::NotFound)
+        );
 
         let entries = bridge.read_dir(&r, "/", "*.go").await.expect("read dir");
         assert_eq!(

@@ -58,12 +58,12 @@ impl GatewayError {
 
     /// Whether a call failed because the file it named is not there. BuildKit
     /// passes os.Open's error through as the status message, with code
-    /// Unknown (v0.32; NotFound would do too): its text ends with ENOENT's.
+    /// Unknown (v0.32): its text ends with ENOENT's. The code alone is not
+    /// asked: a NotFound from elsewhere (a snapshot or a ref BuildKit lost)
+    /// would make a file that exists count as absent.
     pub fn is_missing_file(&self) -> bool {
-        self.rpc_status().is_some_and(|status| {
-            status.code() == tonic::Code::NotFound
-                || status.message().ends_with(": no such file or directory")
-        })
+        self.rpc_status()
+            .is_some_and(|status| status.message().ends_with(": no such file or directory"))
     }
 
     /// What to pass to `Bridge::return_error`: a failed RPC's own status (so BuildKit's
