@@ -462,6 +462,54 @@ pub fn build_input_excludes() -> Vec<String> {
     vec!["**/*_test.go".to_string()]
 }
 
+/// Where the official golang images keep the Go distribution.
+pub const GOROOT: &str = "/usr/local/go";
+
+/// Whether a compiling step can run on the Go distribution alone (`GOROOT`
+/// copied out of the builder, `goroot_patterns`) instead of the whole builder
+/// image. That copy travels with `--cache-to`, so a fresh CI runner unpacks
+/// it instead of the builder, whose Debian, gcc and git the compile never
+/// runs. It holds for golb's default builder, the official `golang:<go>`
+/// image: its distribution sits at /usr/local/go and its tools are static.
+/// A spec's own `[builder] image` may keep Go elsewhere or need more of its
+/// filesystem, and cgo runs the builder's C compiler: both keep the image.
+pub fn compiles_on_goroot_alone(spec: &Spec, cgo: bool) -> bool {
+    spec.builder.image.is_none() && !cgo
+}
+
+/// The files of GOROOT a compile without cgo reads, relative to it: the go
+/// command and its env defaults, the compiler, assembler, linker and PGO
+/// preprocessor, the assembly headers, lib/ (the FIPS module snapshots), and
+/// the standard library's sources. Not cgo (a cgo compile keeps the builder),
+/// gofmt, vet, cover or fix (the test and vet steps keep the builder), nor
+/// the tools' own sources.
+pub fn goroot_patterns() -> Vec<String> {
+    let mut patterns: Vec<String> = ["VERSION", "go.env", "bin/go", "pkg/include/**", "lib/**"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    for tool in ["asm", "compile", "link", "preprofile"] {
+        patterns.push(format!("pkg/tool/*/{tool}"));
+    }
+    patterns.push("src/**".to_string());
+    patterns
+}
+
+/// What the compile never reads among the standard library's sources: the
+/// toolchain's own (src/cmd), tests, test data, and the race detector's
+/// objects (9 MB; -race needs cgo).
+pub fn goroot_excludes() -> Vec<String> {
+    [
+        "src/cmd",
+        "**/testdata",
+        "**/*_test.go",
+        "src/runtime/race/**/*.syso",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
+}
+
 /// How dependencies reach the build: downloaded into the module cache, or vendored.
 pub fn module_mode(module: &GoModule) -> &'static str {
     if module.vendored {

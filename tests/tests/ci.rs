@@ -269,6 +269,35 @@ fn a_go_edit_builds_on_a_fresh_runner_from_a_registry_cache() {
         "{}",
         runner.log
     );
+    assert_builder_not_unpacked(&runner);
+}
+
+/// What a code edit on a runner that imported the Go distribution's copy
+/// must show: the compiles ran on that copy, downloaded from the cache, and
+/// the builder image's layers were never downloaded nor unpacked.
+fn assert_builder_not_unpacked(built: &Built) {
+    for id in steps_named(&built.log, "[builder] ") {
+        let prefix = format!("{id} ");
+        let pulled: Vec<&str> = built
+            .log
+            .lines()
+            .filter(|l| {
+                l.strip_prefix(&prefix).is_some_and(|rest| {
+                    rest.starts_with("sha256:") || rest.starts_with("extracting")
+                })
+            })
+            .collect();
+        assert!(
+            pulled.is_empty(),
+            "the runner pulled the builder image: {pulled:?}\n{}",
+            built.log
+        );
+    }
+    assert!(
+        !executed(&built.log, "[golb] the Go distribution"),
+        "the Go distribution's copy was made again instead of imported:\n{}",
+        built.log
+    );
 }
 
 /// A small module with one dependency (gopkg.in/yaml.v3), its own package

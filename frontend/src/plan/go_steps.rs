@@ -234,6 +234,9 @@ pub(super) fn with_modules(exec: Exec, go: &GoSteps) -> Exec {
 pub(super) struct GoSteps {
     /// The builder image's filesystem.
     pub(super) builder: State,
+    /// The builder's GOROOT alone (`goroot_root`), unless no compile can run
+    /// on it: a builder replaced by a named context keeps its own layout.
+    goroot: Option<State>,
     /// The module files, copied out of the context (`module_files`).
     pub(super) files: ModuleFiles,
     /// The download step's module cache, when there is one.
@@ -249,13 +252,26 @@ impl GoSteps {
         let builder = builder_state(input);
         let files = module_files(input);
         let modules = download_modules(input, &files, builder.clone());
+        let goroot = (go_build::compiles_on_goroot_alone(input.spec, false)
+            && input.builder.replacement.is_none())
+        .then(|| goroot_root(&builder, input.build_platform));
         Ok(GoSteps {
             builder,
+            goroot,
             files,
             modules,
             toolchain,
             release: go_build::builder_release(input.spec, &input.builder.config, input.module),
         })
+    }
+
+    /// The root filesystem of a compiling step: the GOROOT copy when the
+    /// compile can run on it, else the builder.
+    fn compile_root(&self, input: &PlanInput<'_>, cgo: bool) -> State {
+        match &self.goroot {
+            Some(goroot) if go_build::compiles_on_goroot_alone(input.spec, cgo) => goroot.clone(),
+            _ => self.builder.clone(),
+        }
     }
 
     /// The build cache of a compile for `target` with `tags`.
@@ -280,6 +296,27 @@ pub(super) fn build_inputs(input: &PlanInput<'_>) -> State {
         )
         .custom_name("[golb] the context's Go inputs")
         .location(SPEC_SOURCE, SPEC_TOP)
+        .build()
+}
+
+/// The builder's GOROOT, only the files a compile reads
+/// (`go_build::goroot_patterns`), at its place on an empty root: the compiling
+/// steps run on it. Its key is the builder's digest and this copy, so a fresh
+/// runner that imported it from a cache unpacks it alone and never pulls the
+/// builder image's layers for a code edit.
+fn goroot_root(builder: &State, build_platform: &Platform) -> State {
+    File::new(State::scratch())
+        .copy(
+            Copy::new(builder.clone(), go_build::GOROOT, go_build::GOROOT)
+                .include_patterns(go_build::goroot_patterns())
+                .exclude_patterns(go_build::goroot_excludes())
+                .dir_copy_contents(true)
+                .create_dest_path(true),
+        )
+        .custom_name("[golb] the Go distribution, for the compiling steps")
+        .location(SPEC_SOURCE, SPEC_TOP)
+        // The compiling steps run on it for the build platform, as on the builder.
+        .platform(build_platform.clone())
         .build()
 }
 
@@ -341,7 +378,9 @@ pub(super) fn compile_dependencies(
         .iter()
         .map(|t| t.platform.to_string())
         .collect();
-    let mut exec = go_exec(input, go.builder.clone(), command)
+    // A cgo job runs the builder's C compiler.
+    let cgo = tag_sets.iter().any(|(_, cgo)| *cgo);
+    let mut exec = go_exec(input, go.compile_root(input, cgo), command)
         .cwd(source_dir(input.module))
         .mount(golb_mount(input))
         .mount(prog_cache(&go.toolchain))
@@ -445,7 +484,7 @@ pub(super) fn build_binary(
     };
     let cache = go.cache(target, &tags);
     let command = go_build::build_step(&build, input.module, &input.spec.modules, target, &cache);
-    let mut exec = go_exec(input, go.builder.clone(), command)
+    let mut exec = go_exec(input, go.compile_root(input, binary.cgo), command)
         .cwd(source_dir(input.module))
         .mount(Mount::readonly_bind(
             go_build::SOURCE_DIR,

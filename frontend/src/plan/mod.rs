@@ -1090,4 +1090,65 @@ mod tests {
             "hello requires nothing"
         );
     }
+
+    /// The root filesystem each `go build` runs on, by binary name: the
+    /// GOROOT copy ("goroot") or the builder image ("builder").
+    fn build_roots(text: &str) -> Vec<(String, &'static str)> {
+        use golb_proto::llb::pb;
+        let planned = TestPlan::new(text, BuildTarget::Binaries).plan();
+        let ops = ops_of(&planned[0].state);
+        let name_of = |digest: &str| {
+            ops.iter()
+                .find(|(d, _, _)| d == digest)
+                .and_then(|(_, _, md)| md.description.get("llb.customname").cloned())
+                .unwrap_or_default()
+        };
+        let mut roots: Vec<(String, &'static str)> = ops
+            .iter()
+            .filter_map(|(_, op, md)| {
+                let name = md.description.get("llb.customname")?;
+                let Some(pb::op::Op::Exec(exec)) = &op.op else {
+                    return None;
+                };
+                let binary = name.strip_prefix("[golb] go build ")?;
+                let root = exec.mounts.iter().find(|m| m.dest == "/")?;
+                let input = &op.inputs[usize::try_from(root.input).ok()?];
+                let root_name = name_of(&input.digest);
+                let kind = match root_name.as_str() {
+                    "[golb] the Go distribution, for the compiling steps" => "goroot",
+                    n if n.starts_with("[builder] ") => "builder",
+                    _ => "other",
+                };
+                Some((binary.to_string(), kind))
+            })
+            .collect();
+        roots.sort();
+        roots
+    }
+
+    /// A compile without cgo on golb's default builder runs on the GOROOT
+    /// copy, which a fresh runner imports instead of the builder image; cgo
+    /// (the builder's gcc) and a spec's own builder image keep the image.
+    #[test]
+    fn compiles_run_on_the_go_distribution_alone_unless_cgo_or_a_custom_builder() {
+        let two = |builder: &str| {
+            format!(
+                "{builder}\n[[binary]]\npackage = \"./cmd/a\"\n[[binary]]\npackage = \"./cmd/b\"\ncgo = true\n[runtime]\nbase = \"gcr.io/distroless/base-debian12:nonroot\"\n"
+            )
+        };
+        assert_eq!(
+            build_roots(&two("[builder]\ngo = \"1.26\"")),
+            vec![
+                ("./cmd/a → a (linux/amd64)".to_string(), "goroot"),
+                ("./cmd/b → b (linux/amd64)".to_string(), "builder"),
+            ]
+        );
+        assert_eq!(
+            build_roots(&two("[builder]\nimage = \"example.com/go-builder:1\"")),
+            vec![
+                ("./cmd/a → a (linux/amd64)".to_string(), "builder"),
+                ("./cmd/b → b (linux/amd64)".to_string(), "builder"),
+            ]
+        );
+    }
 }

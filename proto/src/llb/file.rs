@@ -4,7 +4,7 @@
 use super::pb;
 use super::pb::file_action::Action as PbAction;
 use super::state::{Node, NodeMeta, OpKind};
-use super::{Location, State};
+use super::{Location, Platform, State};
 
 /// Copies `src` of another state into the file op's filesystem at `dest`.
 #[derive(Clone, Debug)]
@@ -175,6 +175,7 @@ pub struct File {
     base: State,
     actions: Vec<Action>,
     meta: NodeMeta,
+    platform: Option<Platform>,
 }
 
 impl File {
@@ -183,7 +184,16 @@ impl File {
             base,
             actions: Vec::new(),
             meta: NodeMeta::default(),
+            platform: None,
         }
+    }
+
+    /// The platform of the ops built on this one, in place of the base's (as
+    /// Go llb's `State.Platform`): an exec whose root is a file op on scratch
+    /// still runs for its platform. File ops themselves marshal none.
+    pub fn platform(mut self, platform: Platform) -> Self {
+        self.platform = Some(platform);
+        self
     }
 
     pub fn copy(mut self, c: Copy) -> Self {
@@ -212,7 +222,7 @@ impl File {
     }
 
     pub fn build(self) -> State {
-        let platform = self.base.platform().cloned();
+        let platform = self.platform.or_else(|| self.base.platform().cloned());
         State::from_node(
             Node {
                 kind: OpKind::File(FileSpec {
@@ -346,6 +356,29 @@ mod tests {
         ] {
             assert_eq!(clean(input), want, "clean({input:?})");
         }
+    }
+
+    #[test]
+    fn a_file_op_s_platform_flows_to_the_ops_on_top_and_replaces_the_base_s() {
+        let arm = Platform::parse("linux/arm64").expect("valid");
+        let on_scratch = File::new(State::scratch())
+            .mkdir(Mkdir::new("/a", 0o755))
+            .platform(arm.clone())
+            .build();
+        assert_eq!(on_scratch.platform(), Some(&arm));
+        let unset = File::new(State::scratch())
+            .mkdir(Mkdir::new("/a", 0o755))
+            .build();
+        assert_eq!(unset.platform(), None);
+        let inherited = File::new(on_scratch.clone())
+            .mkdir(Mkdir::new("/b", 0o755))
+            .build();
+        assert_eq!(inherited.platform(), Some(&arm));
+        let replaced = File::new(on_scratch)
+            .mkdir(Mkdir::new("/b", 0o755))
+            .platform(Platform::linux_amd64())
+            .build();
+        assert_eq!(replaced.platform(), Some(&Platform::linux_amd64()));
     }
 
     #[test]
