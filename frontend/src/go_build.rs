@@ -465,11 +465,10 @@ pub fn build_input_excludes() -> Vec<String> {
 /// Where the official golang images keep the Go distribution.
 pub const GOROOT: &str = "/usr/local/go";
 
-/// Whether a compiling step can run on the Go distribution alone (`GOROOT`
-/// copied out of the builder, `goroot_patterns`) instead of the whole builder
-/// image. That copy travels with `--cache-to`, so a fresh CI runner unpacks
-/// it instead of the builder, whose Debian, gcc and git the compile never
-/// runs. It holds for golb's default builder, the official `golang:<go>`
+/// Whether `go build` can run on the Go distribution alone (`GOROOT` copied
+/// out of the builder, `goroot_patterns`) instead of the whole builder image.
+/// That copy travels with `--cache-to`, so a fresh CI runner unpacks it
+/// instead of the builder, whose Debian, gcc and git the compile never runs. It holds for golb's default builder, the official `golang:<go>`
 /// image: its distribution sits at /usr/local/go and its tools are static.
 /// A spec's own `[builder] image` may keep Go elsewhere or need more of its
 /// filesystem, and cgo runs the builder's C compiler: both keep the image.

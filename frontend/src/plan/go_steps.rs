@@ -265,9 +265,9 @@ impl GoSteps {
         })
     }
 
-    /// The root filesystem of a compiling step: the GOROOT copy when the
+    /// The root filesystem of a `go build`: the GOROOT copy when the
     /// compile can run on it, else the builder.
-    fn compile_root(&self, input: &PlanInput<'_>, cgo: bool) -> State {
+    fn build_root(&self, input: &PlanInput<'_>, cgo: bool) -> State {
         match &self.goroot {
             Some(goroot) if go_build::compiles_on_goroot_alone(input.spec, cgo) => goroot.clone(),
             _ => self.builder.clone(),
@@ -300,8 +300,8 @@ pub(super) fn build_inputs(input: &PlanInput<'_>) -> State {
 }
 
 /// The builder's GOROOT, only the files a compile reads
-/// (`go_build::goroot_patterns`), at its place on an empty root: the compiling
-/// steps run on it. Its key is the builder's digest and this copy, so a fresh
+/// (`go_build::goroot_patterns`), at its place on an empty root: `go build`
+/// runs on it. Its key is the builder's digest and this copy, so a fresh
 /// runner that imported it from a cache unpacks it alone and never pulls the
 /// builder image's layers for a code edit.
 fn goroot_root(builder: &State, build_platform: &Platform) -> State {
@@ -313,9 +313,9 @@ fn goroot_root(builder: &State, build_platform: &Platform) -> State {
                 .dir_copy_contents(true)
                 .create_dest_path(true),
         )
-        .custom_name("[golb] the Go distribution, for the compiling steps")
+        .custom_name("[golb] the Go distribution, for go build")
         .location(SPEC_SOURCE, SPEC_TOP)
-        // The compiling steps run on it for the build platform, as on the builder.
+        // `go build` runs on it for the build platform, as on the builder.
         .platform(build_platform.clone())
         .build()
 }
@@ -378,9 +378,12 @@ pub(super) fn compile_dependencies(
         .iter()
         .map(|t| t.platform.to_string())
         .collect();
-    // A cgo job runs the builder's C compiler.
-    let cgo = tag_sets.iter().any(|(_, cgo)| *cgo);
-    let mut exec = go_exec(input, go.compile_root(input, cgo), command)
+    // On the builder, not the GOROOT copy: on a cold build this step would
+    // otherwise wait for the copy (2.7 s of hello's cold build), which now
+    // runs beside it; a fresh runner that needs this step compiles every
+    // dependency anyway. The compiled entries are the same: Go keys them on
+    // the tools and the standard library's files, which the copy holds as is.
+    let mut exec = go_exec(input, go.builder.clone(), command)
         .cwd(source_dir(input.module))
         .mount(golb_mount(input))
         .mount(prog_cache(&go.toolchain))
@@ -484,7 +487,7 @@ pub(super) fn build_binary(
     };
     let cache = go.cache(target, &tags);
     let command = go_build::build_step(&build, input.module, &input.spec.modules, target, &cache);
-    let mut exec = go_exec(input, go.compile_root(input, binary.cgo), command)
+    let mut exec = go_exec(input, go.build_root(input, binary.cgo), command)
         .cwd(source_dir(input.module))
         .mount(Mount::readonly_bind(
             go_build::SOURCE_DIR,

@@ -1115,7 +1115,7 @@ mod tests {
                 let input = &op.inputs[usize::try_from(root.input).ok()?];
                 let root_name = name_of(&input.digest);
                 let kind = match root_name.as_str() {
-                    "[golb] the Go distribution, for the compiling steps" => "goroot",
+                    "[golb] the Go distribution, for go build" => "goroot",
                     n if n.starts_with("[builder] ") => "builder",
                     _ => "other",
                 };
@@ -1126,11 +1126,11 @@ mod tests {
         roots
     }
 
-    /// A compile without cgo on golb's default builder runs on the GOROOT
+    /// `go build` without cgo on golb's default builder runs on the GOROOT
     /// copy, which a fresh runner imports instead of the builder image; cgo
     /// (the builder's gcc) and a spec's own builder image keep the image.
     #[test]
-    fn compiles_run_on_the_go_distribution_alone_unless_cgo_or_a_custom_builder() {
+    fn go_build_runs_on_the_go_distribution_alone_unless_cgo_or_a_custom_builder() {
         let two = |builder: &str| {
             format!(
                 "{builder}\n[[binary]]\npackage = \"./cmd/a\"\n[[binary]]\npackage = \"./cmd/b\"\ncgo = true\n[runtime]\nbase = \"gcr.io/distroless/base-debian12:nonroot\"\n"
