@@ -468,9 +468,10 @@ pub const GOROOT: &str = "/usr/local/go";
 /// Whether `go build` can run on the Go distribution alone (`GOROOT` copied
 /// out of the builder, `goroot_patterns`) instead of the whole builder image.
 /// That copy travels with `--cache-to`, so a fresh CI runner unpacks it
-/// instead of the builder, whose Debian, gcc and git the compile never runs. It holds for golb's default builder, the official `golang:<go>`
-/// image: its distribution sits at /usr/local/go and its tools are static.
-/// A spec's own `[builder] image` may keep Go elsewhere or need more of its
+/// instead of the builder, whose Debian, gcc and git the compile never runs.
+/// It holds for golb's default builder, the official `golang:<go>` image:
+/// its distribution sits at /usr/local/go and its tools are static. A spec's
+/// own `[builder] image` may keep Go elsewhere or need more of its
 /// filesystem, and cgo runs the builder's C compiler: both keep the image.
 pub fn compiles_on_goroot_alone(spec: &Spec, cgo: bool) -> bool {
     spec.builder.image.is_none() && !cgo

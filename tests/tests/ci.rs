@@ -273,7 +273,7 @@ fn a_go_edit_builds_on_a_fresh_runner_from_a_registry_cache() {
 }
 
 /// What a code edit on a runner that imported the Go distribution's copy
-/// must show: the compiles ran on that copy, downloaded from the cache, and
+/// must show: `go build` ran on that copy, downloaded from the cache, and
 /// the builder image's layers were never downloaded nor unpacked.
 fn assert_builder_not_unpacked(built: &Built) {
     for id in steps_named(&built.log, "[builder] ") {

@@ -379,9 +379,8 @@ pub(super) fn compile_dependencies(
         .map(|t| t.platform.to_string())
         .collect();
     // On the builder, not the GOROOT copy: on a cold build this step would
-    // otherwise wait for the copy (2.7 s of hello's cold build), which now
-    // runs beside it; a fresh runner that needs this step compiles every
-    // dependency anyway. The compiled entries are the same: Go keys them on
+    // otherwise wait for the copy, which now runs beside it; a fresh runner
+    // that needs this step compiles every dependency anyway. The compiled entries are the same: Go keys them on
     // the tools and the standard library's files, which the copy holds as is.
     let mut exec = go_exec(input, go.builder.clone(), command)
         .cwd(source_dir(input.module))
