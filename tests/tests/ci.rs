@@ -294,7 +294,7 @@ fn assert_builder_not_unpacked(built: &Built) {
         );
     }
     assert!(
-        !executed(&built.log, "[golb] the Go distribution"),
+        !executed(&built.log, "[golb] GOROOT, copied from the builder"),
         "the Go distribution's copy was made again instead of imported:\n{}",
         built.log
     );

@@ -313,7 +313,9 @@ fn goroot_root(builder: &State, build_platform: &Platform) -> State {
                 .dir_copy_contents(true)
                 .create_dest_path(true),
         )
-        .custom_name("[golb] the Go distribution, for go build")
+        // Not "go build" in the name: tests and scripts/bench find the build
+        // steps by that text.
+        .custom_name("[golb] GOROOT, copied from the builder")
         .location(SPEC_SOURCE, SPEC_TOP)
         // `go build` runs on it for the build platform, as on the builder.
         .platform(build_platform.clone())

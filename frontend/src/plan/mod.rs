@@ -1115,7 +1115,7 @@ mod tests {
                 let input = &op.inputs[usize::try_from(root.input).ok()?];
                 let root_name = name_of(&input.digest);
                 let kind = match root_name.as_str() {
-                    "[golb] the Go distribution, for go build" => "goroot",
+                    "[golb] GOROOT, copied from the builder" => "goroot",
                     n if n.starts_with("[builder] ") => "builder",
                     _ => "other",
                 };
