@@ -319,6 +319,7 @@ pub fn dependencies_job(
     target: &Platform,
     tags: &[&str],
     cgo: Cgo<'_>,
+    profile: Option<&str>,
     packages: &[String],
 ) -> Job {
     let mut args: Vec<String> = [
@@ -335,6 +336,11 @@ pub fn dependencies_job(
     if !tags.is_empty() {
         args.push("-tags".to_string());
         args.push(tags.join(","));
+    }
+    // The binary's profile, which `go build -pgo=auto` applies to every
+    // package the binary imports (`pgo_profile_job` must run first).
+    if let Some(profile) = profile {
+        args.push(format!("-pgo={profile}"));
     }
     // Print only what could not be compiled, one line each.
     args.push("-f".to_string());
@@ -422,6 +428,41 @@ pub fn prog_cache_id(toolchain: &Toolchain) -> String {
     format!("golb/gocacheprog/go{}", cache_id_part(&toolchain.release))
 }
 
+/// The profile `go build` reads from a main package's directory: its default
+/// `-pgo=auto` compiles the binary and every package it imports with it.
+pub const PGO_PROFILE: &str = "default.pgo";
+
+/// Where a steps sees the PGO profile of the main package in context
+/// directory `dir`: where `go build` finds it.
+pub fn pgo_profile_path(dir: &str) -> String {
+    match dir.is_empty() {
+        true => format!("{SOURCE_DIR}/{PGO_PROFILE}"),
+        false => format!("{SOURCE_DIR}/{dir}/{PGO_PROFILE}"),
+    }
+}
+
+/// A job of the dependency step that runs before the jobs with `profile`:
+/// it compiles one small package with the profile, which preprocesses the
+/// profile into the build cache. `go list`, the other jobs' command, does
+/// not preprocess a profile (Go's `pgoActor` skips it for list) and so keys
+/// every package it compiles with `-pgo` apart from what `go build` looks
+/// for; with the preprocessed profile in the cache the keys are `go
+/// build`'s.
+pub fn pgo_profile_job(profile: &str) -> Job {
+    Job {
+        env: Default::default(),
+        args: [
+            "go",
+            "build",
+            "-trimpath",
+            &format!("-pgo={profile}"),
+            "internal/goarch",
+        ]
+        .map(String::from)
+        .to_vec(),
+    }
+}
+
 /// File kinds `go build` reads from a package directory (go/build's list),
 /// besides the module files: what the build step is allowed to see.
 pub const GO_BUILD_INPUTS: &[&str] = &[
@@ -446,7 +487,7 @@ pub fn build_input_patterns(module: &GoModule, embeds: &BTreeSet<String>) -> Vec
         for ext in GO_BUILD_INPUTS {
             patterns.insert(under(dir, &format!("**/*.{ext}")));
         }
-        for file in ["go.mod", "go.sum", "go.work", "go.work.sum"] {
+        for file in ["go.mod", "go.sum", "go.work", "go.work.sum", PGO_PROFILE] {
             patterns.insert(under(dir, &format!("**/{file}")));
         }
     }
@@ -466,7 +507,7 @@ pub fn build_input_excludes() -> Vec<String> {
 pub const GOROOT: &str = "/usr/local/go";
 
 /// Whether `go build` can run on the Go distribution alone (`GOROOT` copied
-/// out of the builder, `goroot_patterns`) instead of the whole builder image.
+/// out of the builder, `goroot_keeps`) instead of the whole builder image.
 /// That copy travels with `--cache-to`, so a fresh CI runner unpacks it
 /// instead of the builder, whose Debian, gcc and git the compile never runs.
 /// It holds for golb's default builder, the official `golang:<go>` image:
@@ -477,37 +518,56 @@ pub fn compiles_on_goroot_alone(spec: &Spec, cgo: bool) -> bool {
     spec.builder.image.is_none() && !cgo
 }
 
-/// The files of GOROOT a compile without cgo reads, relative to it: the go
-/// command and its env defaults, the compiler, assembler, linker and PGO
-/// preprocessor, the assembly headers, lib/ (the FIPS module snapshots), and
-/// the standard library's sources. Not cgo (a cgo compile keeps the builder),
-/// gofmt, vet, cover or fix (the test and vet steps keep the builder), nor
-/// the tools' own sources.
-pub fn goroot_patterns() -> Vec<String> {
-    let mut patterns: Vec<String> = ["VERSION", "go.env", "bin/go", "pkg/include/**", "lib/**"]
-        .into_iter()
-        .map(String::from)
-        .collect();
-    for tool in ["asm", "compile", "link", "preprofile"] {
-        patterns.push(format!("pkg/tool/*/{tool}"));
-    }
-    patterns.push("src/**".to_string());
-    patterns
+/// Where the GOROOT copy's step writes: its output is the root filesystem
+/// `go build` runs on, with the distribution at `GOROOT` inside.
+pub const GOROOT_COPY_DIR: &str = "/run/golb/goroot";
+
+/// The GOROOT copy's command: `golb step goroot` keeps what
+/// `goroot_keeps` keeps. A step of golb's own rather than a file op: BuildKit
+/// keys a file op's copy on a hash of every file it selects, which on a cold
+/// build read and hashed the distribution (about 110 MB) beside the
+/// dependency compile before copying it; an exec is keyed on the builder's
+/// digest and golb's, which decide the copy.
+pub fn goroot_copy_args() -> Vec<String> {
+    [
+        GOLB_BIN,
+        "step",
+        "goroot",
+        "--from",
+        GOROOT,
+        "--to",
+        &format!("{GOROOT_COPY_DIR}{GOROOT}"),
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
-/// What the compile never reads among the standard library's sources: the
-/// toolchain's own (src/cmd), tests, test data, and the race detector's
-/// objects (9 MB; -race needs cgo).
-pub fn goroot_excludes() -> Vec<String> {
-    [
-        "src/cmd",
-        "**/testdata",
-        "**/*_test.go",
-        "src/runtime/race/**/*.syso",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect()
+/// Whether the GOROOT copy keeps `path` (relative to GOROOT, `/`-separated;
+/// for a directory: whether anything under it may be kept). It keeps what a
+/// compile without cgo reads: the go command and its env defaults, the
+/// compiler, assembler, linker and PGO preprocessor, the assembly headers,
+/// lib/ (the FIPS module snapshots), and the standard library's sources. Not
+/// cgo (a cgo compile keeps the builder), gofmt, vet, cover or fix (the test
+/// and vet steps keep the builder), the toolchain's own sources (src/cmd),
+/// tests, test data, nor the race detector's objects (9 MB; -race needs cgo).
+pub fn goroot_keeps(path: &str, is_dir: bool) -> bool {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    match parts.as_slice() {
+        [] => is_dir,
+        ["VERSION" | "go.env"] => !is_dir,
+        ["bin"] => is_dir,
+        ["bin", "go"] => !is_dir,
+        ["pkg"] | ["pkg", "tool"] | ["pkg", "tool", _] => is_dir,
+        ["pkg", "tool", _, "asm" | "compile" | "link" | "preprofile"] => !is_dir,
+        ["pkg", "include", ..] | ["lib", ..] => true,
+        ["src", "cmd", ..] => false,
+        ["src", rest @ ..] => {
+            let name = rest.last().copied().unwrap_or_default();
+            let race_object = rest.starts_with(&["runtime", "race"]) && name.ends_with(".syso");
+            !rest.contains(&"testdata") && !name.ends_with("_test.go") && !race_object
+        }
+        _ => false,
+    }
 }
 
 /// How dependencies reach the build: downloaded into the module cache, or vendored.

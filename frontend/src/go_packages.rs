@@ -22,6 +22,7 @@
 //! build, and `go build` compiles whatever the snapshot lacks.
 
 use crate::checks::go_source::{self, GoFileHeader};
+use crate::go_build;
 use crate::go_module::{GoModule, LocalModule};
 use crate::plan::BinaryPlan;
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,6 +61,10 @@ pub struct GoSources {
     /// The text of every .go file the walk read (for the checks, which then
     /// read nothing again).
     pub files: BTreeMap<String, String>,
+    /// The binaries' package directories that hold a PGO profile
+    /// (`go_build::PGO_PROFILE`), which `go build`'s default `-pgo=auto`
+    /// applies to the binary and every package it imports.
+    pub profiled_dirs: BTreeSet<String>,
 }
 
 /// A package of the build's own modules with `//go:embed` lines.
@@ -96,6 +101,8 @@ pub struct PackageWalk {
     /// Candidate .go files of each listed directory (None: not a directory).
     listed: BTreeMap<String, Option<Vec<String>>>,
     files: BTreeMap<String, Option<Scanned>>,
+    /// The binaries' own package directories (main packages).
+    main_dirs: BTreeSet<String>,
     result: GoSources,
 }
 
@@ -116,6 +123,7 @@ impl PackageWalk {
             visited: BTreeSet::new(),
             listed: BTreeMap::new(),
             files: BTreeMap::new(),
+            main_dirs: BTreeSet::new(),
             result: GoSources::default(),
         };
         for binary in binaries {
@@ -131,6 +139,7 @@ impl PackageWalk {
                 }
             };
             if let Some(dir) = package_dir(&module.dir, &binary.package) {
+                walk.main_dirs.insert(dir.clone());
                 walk.pending.insert((set, dir));
             }
         }
@@ -158,8 +167,11 @@ impl PackageWalk {
 
     /// The file names in `dir`, or None when it is not a directory.
     pub fn listed(&mut self, dir: &str, names: Option<Vec<String>>) {
-        if names.is_some() {
+        if let Some(names) = &names {
             self.result.listed_dirs.insert(dir.to_string());
+            if self.main_dirs.contains(dir) && names.iter().any(|n| n == go_build::PGO_PROFILE) {
+                self.result.profiled_dirs.insert(dir.to_string());
+            }
         }
         let candidates = names.map(|names| {
             let mut go: Vec<String> = names.into_iter().filter(|n| is_candidate(n)).collect();
@@ -544,6 +556,29 @@ mod tests {
             ["cmd/server", "internal/store"]
         );
         assert_eq!(rounds, 4, "list+read per level of the own import graph");
+    }
+
+    /// `go build -pgo=auto` reads default.pgo only from a main package's
+    /// directory; one beside an imported package is not a profile.
+    #[test]
+    fn a_profile_counts_only_in_a_binary_s_package_directory() {
+        let module = module(&[("go.mod", GO_MOD)]);
+        let context = [
+            (
+                "cmd/server/main.go",
+                "package main\n\nimport \"example.com/app/internal/store\"\n",
+            ),
+            ("cmd/server/default.pgo", "profile"),
+            ("cmd/tool/main.go", "package main\n"),
+            ("internal/store/store.go", "package store\n"),
+            ("internal/store/default.pgo", "not a binary's"),
+        ];
+        let binaries = [binary("./cmd/server", &[]), binary("./cmd/tool", &[])];
+        let (sources, _) = walk(&module, &binaries, &context);
+        assert_eq!(
+            sources.profiled_dirs.iter().collect::<Vec<_>>(),
+            ["cmd/server"]
+        );
     }
 
     #[test]

@@ -184,9 +184,12 @@ pub fn steps_named(log: &str, needle: &str) -> Vec<String> {
 /// Whether a step named `needle` did its work in this build. A step that
 /// did not is either marked CACHED, or, when a later step needs its result
 /// from an imported cache, shows only that result's download (`sha256:…`
-/// and `extracting` lines) and no output of its own. A step's own output is
-/// not required: on a loaded machine BuildKit sometimes drops the log lines
-/// a step prints just before it ends.
+/// and `extracting` lines) and no output of its own, or, when a later step
+/// was found in the cache first, is CANCELED with no output: BuildKit had
+/// begun loading its result and dropped it as unneeded (a successful build
+/// cancels only what it does not need). A step's own output is not
+/// required: on a loaded machine BuildKit sometimes drops the log lines a
+/// step prints just before it ends.
 pub fn executed(log: &str, needle: &str) -> bool {
     let ids = steps_named(log, needle);
     assert!(!ids.is_empty(), "no step {needle:?} in:\n{log}");
@@ -202,7 +205,8 @@ fn step_skipped(log: &str, id: &str) -> bool {
         downloaded |= first.starts_with("sha256:") || first == "extracting";
         printed |= first.parse::<f64>().is_ok();
     }
-    step_cached(log, id) || (downloaded && !printed)
+    let canceled = log.lines().any(|l| l.trim() == format!("{id} CANCELED"));
+    step_cached(log, id) || (downloaded && !printed) || (canceled && !printed)
 }
 
 /// Whether `--progress=plain` output says step `id` was CACHED.

@@ -22,10 +22,11 @@
 
 use golb_e2e::goproxy::{self, GoProxy};
 use golb_e2e::{
-    buildx_golb, copy_tree, example_dir, executed, harness, metadata_digest, repo_root, run,
-    run_ok, steps_named, text, Harness, TempDaemon, TempDir,
+    buildx_golb, copy_tree, example_dir, executed, gunzip, harness, layers, metadata_digest,
+    repo_root, run, run_ok, steps_named, text, Harness, Registry, TempDaemon, TempDir,
 };
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 const REPO: &str = "golb-e2e/ci";
@@ -70,10 +71,11 @@ struct Case<'a> {
     builds: AtomicU32,
 }
 
-/// A build's log and image digest.
+/// A build's log, image digest and image tag.
 struct Built {
     log: String,
     digest: String,
+    tag: String,
 }
 
 impl<'a> Case<'a> {
@@ -108,16 +110,16 @@ impl<'a> Case<'a> {
         dir
     }
 
-    fn image_args(&self, extra: &[&str]) -> (Vec<String>, PathBuf) {
+    fn image_args(&self, extra: &[&str]) -> (Vec<String>, PathBuf, String) {
         let n = self.builds.fetch_add(1, Ordering::Relaxed);
         let metadata = self.work.path().join(format!("metadata-{n}.json"));
+        let tag = format!("{}-{n}", self.name);
         let mut args: Vec<String> = [
             "--provenance=false",
             "--output",
             &format!(
-                "type=image,name={}/{REPO}:{}-{n},push=true",
-                self.h.registry(),
-                self.name
+                "type=image,name={}/{REPO}:{tag},push=true",
+                self.h.registry()
             ),
             "--metadata-file",
             &metadata.display().to_string(),
@@ -125,7 +127,7 @@ impl<'a> Case<'a> {
         .map(String::from)
         .to_vec();
         args.extend(extra.iter().map(|a| a.to_string()));
-        (args, metadata)
+        (args, metadata, tag)
     }
 
     /// The job on `main`: the long-lived builder builds and exports its cache.
@@ -158,7 +160,7 @@ impl<'a> Case<'a> {
     }
 
     fn build_on(&self, daemon: Option<&TempDaemon>, dir: &Path, extra: &[&str]) -> Built {
-        let (args, metadata) = self.image_args(extra);
+        let (args, metadata, tag) = self.image_args(extra);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut cmd = match daemon {
             Some(daemon) => daemon.buildx_golb(self.h, dir, &args),
@@ -168,6 +170,7 @@ impl<'a> Case<'a> {
         Built {
             digest: metadata_digest(&metadata),
             log,
+            tag,
         }
     }
 }
@@ -270,6 +273,71 @@ fn a_go_edit_builds_on_a_fresh_runner_from_a_registry_cache() {
         runner.log
     );
     assert_builder_not_unpacked(&runner);
+}
+
+/// A binary whose main package holds a PGO profile (default.pgo) is built
+/// with it, as `go build`'s default `-pgo=auto` does on a laptop, and the
+/// dependency step compiles the standard library and dependencies with it:
+/// on a fresh runner a code edit still compiles only the module's own
+/// packages. Before golb read default.pgo, the binary had no `-pgo` and
+/// differed from the one `go build` gives.
+#[test]
+fn a_pgo_profile_reaches_the_binary_and_the_compiled_dependencies() {
+    let h = harness();
+    let case = Case::registry(h, "pgo", "max");
+    let dir = case.source(&example_dir("hello"));
+    // A new profile (tests/fixtures/pgo/README.md says why).
+    let writer = case.work.path().join("profile-writer");
+    copy_tree(&repo_root().join("tests/fixtures/pgo"), &writer);
+    run_ok(
+        h.command("go")
+            .current_dir(&writer)
+            .env("GOTOOLCHAIN", "local")
+            .args(["run", "."])
+            .arg(dir.join("cmd/server/default.pgo")),
+    );
+    let (_, runner) = change_on_a_fresh_runner(&case, &dir, &[], |dir| {
+        append(
+            &dir.join("cmd/server/main.go"),
+            &format!("\n// edited by the CI e2e test {}\n", nonce()),
+        )
+    });
+    assert_only_own_packages_compiled(&runner, "example.com/hello/");
+    let binary = case.work.path().join("server");
+    std::fs::write(
+        &binary,
+        file_in_image(h, &runner.tag, "usr/local/bin/server"),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", binary.display()));
+    let info = run_ok(h.command("go").args(["version", "-m"]).arg(&binary));
+    assert!(
+        info.contains("build\t-pgo=default.pgo"),
+        "the binary was not built with its profile:\n{info}"
+    );
+}
+
+/// One file of an image of this test's repository, from its last layer.
+fn file_in_image(h: &Harness, tag: &str, path: &str) -> Vec<u8> {
+    let registry = Registry { host: h.registry() };
+    let manifest = registry.manifest(REPO, tag);
+    let last = layers(&manifest).pop().expect("the image has layers");
+    let scratch = TempDir::new("ci-file-in-image");
+    let tar = scratch.path().join("layer.tar");
+    let bytes = gunzip(
+        &registry.blob(REPO, &last),
+        &scratch.path().join("layer.gz"),
+    );
+    std::fs::write(&tar, bytes).unwrap_or_else(|e| panic!("{}: {e}", tar.display()));
+    run_ok(
+        Command::new("tar")
+            .arg("-xf")
+            .arg(&tar)
+            .arg("-C")
+            .arg(scratch.path())
+            .arg(path),
+    );
+    let file = scratch.path().join(path);
+    std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
 }
 
 /// What a code edit on a runner that imported the Go distribution's copy

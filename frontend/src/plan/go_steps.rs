@@ -7,9 +7,13 @@
 use super::{image_source, BinaryPlan, PlanError, PlanInput, SPEC_SOURCE, SPEC_TOP};
 use crate::go_build::{self, BuildCache, GoBuild, GoCheck, GoCommand, Toolchain};
 use crate::go_module::{self, GoModule};
+use crate::go_packages;
 use crate::image_config;
 use crate::options::{BuildOptions, Step};
-use golb_proto::llb::{CacheSharing, Copy, Exec, File, Mkfile, Mount, Platform, State};
+use golb_proto::llb::{
+    CacheSharing, ContentCache, Copy, Exec, File, Mkfile, Mount, Platform, State,
+};
+use std::collections::BTreeSet;
 
 pub(super) fn builder_state(input: &PlanInput<'_>) -> State {
     let builder = &input.builder.reference;
@@ -224,11 +228,29 @@ pub(super) fn golb_mount(input: &PlanInput<'_>) -> Mount {
 /// the module cache. Without one (vendored, or nothing required) an empty
 /// directory of the builder serves.
 pub(super) fn with_modules(exec: Exec, go: &GoSteps) -> Exec {
+    with_modules_keyed(exec, go, ContentCache::Default)
+}
+
+/// `with_modules`, with the mount keyed as `content` says.
+fn with_modules_keyed(exec: Exec, go: &GoSteps, content: ContentCache) -> Exec {
     match &go.modules {
-        Some(modules) => exec.mount(Mount::readonly_bind(go_build::GOMODCACHE, modules.clone())),
+        Some(modules) => exec.mount(
+            Mount::readonly_bind(go_build::GOMODCACHE, modules.clone()).content_cache(content),
+        ),
         None => exec,
     }
 }
+
+/// How `go build` keys the snapshots golb made for it (the modules, the
+/// compiled dependencies): on their steps' keys, not on their files. BuildKit
+/// hashes every file of a read-only mount before a step that has to run, and
+/// a fresh runner's code edit always has to run `go build`: it hashed the
+/// freshly downloaded snapshots (89 MB for examples/hello's dependencies)
+/// before the compile. The hash would only keep `go build` cached when one of
+/// those steps ran again and made the same files, and each of them runs
+/// again only on an input `go build` reads as well (go.mod, go.sum, an
+/// import line, the builder, golb), which runs `go build` anyway.
+const BUILD_SNAPSHOT_KEY: ContentCache = ContentCache::Off;
 
 /// What every Go step of a plan shares.
 pub(super) struct GoSteps {
@@ -252,9 +274,12 @@ impl GoSteps {
         let builder = builder_state(input);
         let files = module_files(input);
         let modules = download_modules(input, &files, builder.clone());
-        let goroot = (go_build::compiles_on_goroot_alone(input.spec, false)
-            && input.builder.replacement.is_none())
-        .then(|| goroot_root(&builder, input.build_platform));
+        let goroot = match go_build::compiles_on_goroot_alone(input.spec, false)
+            && input.builder.replacement.is_none()
+        {
+            true => Some(goroot_root(input, &builder)?),
+            false => None,
+        };
         Ok(GoSteps {
             builder,
             goroot,
@@ -300,26 +325,20 @@ pub(super) fn build_inputs(input: &PlanInput<'_>) -> State {
 }
 
 /// The builder's GOROOT, only the files a compile reads
-/// (`go_build::goroot_patterns`), at its place on an empty root: `go build`
-/// runs on it. Its key is the builder's digest and this copy, so a fresh
-/// runner that imported it from a cache unpacks it alone and never pulls the
+/// (`go_build::goroot_keeps`), at its place on an empty root: `go build`
+/// runs on it. Its key is the builder's digest and golb's, so a fresh runner
+/// that imported it from a cache unpacks it alone and never pulls the
 /// builder image's layers for a code edit.
-fn goroot_root(builder: &State, build_platform: &Platform) -> State {
-    File::new(State::scratch())
-        .copy(
-            Copy::new(builder.clone(), go_build::GOROOT, go_build::GOROOT)
-                .include_patterns(go_build::goroot_patterns())
-                .exclude_patterns(go_build::goroot_excludes())
-                .dir_copy_contents(true)
-                .create_dest_path(true),
-        )
+fn goroot_root(input: &PlanInput<'_>, builder: &State) -> Result<State, PlanError> {
+    let exec = Exec::new(builder.clone(), go_build::goroot_copy_args())
+        .mount(golb_mount(input))
+        .mount(Mount::scratch(go_build::GOROOT_COPY_DIR))
+        .network_none()
         // Not "go build" in the name: tests and scripts/bench find the build
         // steps by that text.
         .custom_name("[golb] GOROOT, copied from the builder")
-        .location(SPEC_SOURCE, SPEC_TOP)
-        // `go build` runs on it for the build platform, as on the builder.
-        .platform(build_platform.clone())
-        .build()
+        .location(SPEC_SOURCE, SPEC_TOP);
+    Ok(exec.build().output(go_build::GOROOT_COPY_DIR)?)
 }
 
 /// Compiles the standard library and dependency packages the binaries import,
@@ -338,16 +357,21 @@ pub(super) fn compile_dependencies(
     if go.cache(input.build_platform, &[]) != BuildCache::Program {
         return Ok(None);
     }
-    // One job per target, tag set and cgo setting the binaries build with.
-    let mut tag_sets: Vec<(Vec<String>, bool)> = binaries
+    // One job per target, tag set, cgo setting and PGO profile the binaries
+    // build with.
+    let mut builds: Vec<(Vec<String>, bool, Option<String>)> = binaries
         .iter()
-        .map(|b| (go_build::tag_key(&b.tags), b.cgo))
+        .map(|b| (go_build::tag_key(&b.tags), b.cgo, profiled_dir(input, b)))
         .collect();
-    tag_sets.sort();
-    tag_sets.dedup();
-    let mut jobs = Vec::new();
+    builds.sort();
+    builds.dedup();
+    let profiled: BTreeSet<&String> = builds.iter().filter_map(|(_, _, p)| p.as_ref()).collect();
+    let mut jobs: Vec<_> = profiled
+        .iter()
+        .map(|dir| go_build::pgo_profile_job(&go_build::pgo_profile_path(dir)))
+        .collect();
     for target in &input.targets {
-        for (tags, cgo) in &tag_sets {
+        for (tags, cgo, profiled) in &builds {
             let Some(packages) = input.sources.external_imports_for(tags) else {
                 continue;
             };
@@ -362,11 +386,13 @@ pub(super) fn compile_dependencies(
                 },
                 false => go_build::Cgo::Off,
             };
+            let profile = profiled.as_deref().map(go_build::pgo_profile_path);
             jobs.push(go_build::dependencies_job(
                 input.module,
                 &target.platform,
                 &tags,
                 cgo,
+                profile.as_deref(),
                 &packages,
             ));
         }
@@ -399,7 +425,45 @@ pub(super) fn compile_dependencies(
         .location(SPEC_SOURCE, input.spec.builder.location.unwrap_or(SPEC_TOP));
     exec = with_modules(exec, go);
     exec = go.files.mount(exec, input.module, input.module.workspace);
+    if !profiled.is_empty() {
+        let dirs: Vec<&str> = profiled.iter().map(|d| d.as_str()).collect();
+        let profiles = pgo_profiles(input, &dirs);
+        exec = dirs.iter().fold(exec, |exec, dir| {
+            exec.mount(
+                Mount::readonly_bind(go_build::pgo_profile_path(dir), profiles.clone())
+                    .selector(format!("/{}", profile_in_context(dir))),
+            )
+        });
+    }
     Ok(Some(exec.build().output(go_build::COMPILED_DIR)?))
+}
+
+/// The directory of `binary`'s main package when it holds a PGO profile.
+fn profiled_dir(input: &PlanInput<'_>, binary: &BinaryPlan) -> Option<String> {
+    go_packages::package_dir(&input.module.dir, &binary.package)
+        .filter(|dir| input.sources.profiled_dirs.contains(dir))
+}
+
+/// The PGO profile of the main package in context directory `dir`, as a
+/// path in the context.
+fn profile_in_context(dir: &str) -> String {
+    go_module::join(dir, go_build::PGO_PROFILE)
+}
+
+/// The binaries' PGO profiles, copied out of the context: the dependency
+/// step compiles with them, and is keyed on them alone, not on the rest of
+/// the binaries' directories.
+fn pgo_profiles(input: &PlanInput<'_>, dirs: &[&str]) -> State {
+    File::new(State::scratch())
+        .copy(
+            Copy::new(input.context.clone(), "/", "/")
+                .include_patterns(dirs.iter().map(|d| profile_in_context(d)).collect())
+                .dir_copy_contents(true)
+                .timestamp_unix_nanos(0),
+        )
+        .custom_name("[golb] the PGO profiles")
+        .location(SPEC_SOURCE, SPEC_TOP)
+        .build()
 }
 
 /// The builder's store of build cache entries (`golb step gocacheprog`).
@@ -513,14 +577,17 @@ pub(super) fn build_binary(
                 .mount(golb_mount(input))
                 .mount(prog_cache(&go.toolchain));
             if let Some(dependencies) = dependencies {
-                exec = exec.mount(Mount::readonly_bind(go_build::COMPILED_DIR, dependencies));
+                exec = exec.mount(
+                    Mount::readonly_bind(go_build::COMPILED_DIR, dependencies)
+                        .content_cache(BUILD_SNAPSHOT_KEY),
+                );
             }
         }
         BuildCache::Directory { id } => {
             exec = exec.mount(Mount::cache(go_build::GOCACHE, id, CacheSharing::Shared));
         }
     }
-    let exec = with_modules(with_hosts(exec, input.options), go);
+    let exec = with_modules_keyed(with_hosts(exec, input.options), go, BUILD_SNAPSHOT_KEY);
     Ok(exec.build().output(go_build::OUTPUT_DIR)?)
 }
 

@@ -753,12 +753,16 @@ mod tests {
             ..BuildOptions::default()
         };
         for target in [BuildTarget::Image, BuildTarget::Test, BuildTarget::Vet] {
-            let execs = planned_execs(
+            // The GOROOT copy runs no go and has no network.
+            let execs: Vec<_> = planned_execs(
                 &module_with_requirement(),
                 &["linux/amd64"],
                 target,
                 &options,
-            );
+            )
+            .into_iter()
+            .filter(|e| !e.args.contains(&"goroot".to_string()))
+            .collect();
             assert_eq!(execs.len(), 2, "{target:?}: {execs:?}");
             for exec in execs {
                 assert_eq!(exec.hosts, ["goproxy.corp.test=10.0.0.7"], "{}", exec.name);
@@ -927,6 +931,52 @@ mod tests {
         );
     }
 
+    /// A binary with a PGO profile gets its dependencies compiled with it
+    /// (after the job that preprocesses it), and the step mounts the profile
+    /// where `go build` finds it; a binary without one keeps a plain job.
+    #[test]
+    fn a_profiled_binary_s_dependencies_are_compiled_with_its_profile() {
+        use golb_proto::llb::pb;
+        let mut sources = GoSources::default();
+        sources
+            .external_imports
+            .insert(Vec::new(), ["fmt".to_string()].into());
+        sources.profiled_dirs.insert("cmd/server".to_string());
+        let text =
+            "[[binary]]\npackage = \"./cmd/server\"\n\n[[binary]]\npackage = \"./cmd/tool\"\n";
+        let planned = TestPlan {
+            sources,
+            ..TestPlan::new(text, BuildTarget::Binaries)
+        }
+        .plan();
+        let jobs: Vec<crate::steps::dependencies::Job> =
+            exec_args_naming(&planned[0].state, "dependencies")
+                .expect("a dependency step")
+                .windows(2)
+                .filter(|w| w[0] == "--job")
+                .map(|w| serde_json::from_str(&w[1]).unwrap())
+                .collect();
+        let profile = "-pgo=/src/cmd/server/default.pgo";
+        let commands: Vec<(String, bool)> = jobs
+            .iter()
+            .map(|j| (j.args[..2].join(" "), j.args.iter().any(|a| a == profile)))
+            .collect();
+        assert_eq!(
+            commands,
+            [
+                ("go build".to_string(), true),
+                ("go list".to_string(), false),
+                ("go list".to_string(), true),
+            ]
+        );
+        let mounted = ops_of(&planned[0].state).into_iter().any(|(_, op, _)| {
+            matches!(&op.op, Some(pb::op::Op::Exec(exec))
+                if exec.mounts.iter().any(|m| m.dest == "/src/cmd/server/default.pgo"
+                    && m.selector == "/cmd/server/default.pgo" && m.readonly))
+        });
+        assert!(mounted, "the profile is mounted where go build reads it");
+    }
+
     #[test]
     fn cgo_needs_a_glibc_base_and_a_c_compiler_for_each_target() {
         let amd64 = Platform::linux_amd64();
@@ -1088,6 +1138,58 @@ mod tests {
             count(&module(), "golb step modules"),
             0,
             "hello requires nothing"
+        );
+    }
+
+    /// `go build` keys golb's snapshots (modules, compiled dependencies) on
+    /// their steps, so a fresh runner's code edit does not hash them file by
+    /// file; the dependency step keeps hashing the modules, which keeps it
+    /// cached when a go.sum-only change runs the download again.
+    #[test]
+    fn go_build_keys_golb_s_snapshots_on_their_steps_the_dependency_step_on_the_modules_content() {
+        use golb_proto::llb::pb;
+        let mut sources = GoSources::default();
+        sources
+            .external_imports
+            .insert(Vec::new(), ["fmt".to_string()].into());
+        let planned = TestPlan {
+            sources,
+            ..TestPlan::new("", BuildTarget::Image)
+        }
+        .plan();
+        let ops = ops_of(&planned[0].state);
+        let mounts_of = |prefix: &str| -> Vec<(String, i32)> {
+            let (_, op, _) = ops
+                .iter()
+                .find(|(_, _, md)| {
+                    md.description
+                        .get("llb.customname")
+                        .is_some_and(|n| n.starts_with(prefix))
+                })
+                .unwrap_or_else(|| panic!("no step {prefix}"));
+            let Some(pb::op::Op::Exec(exec)) = &op.op else {
+                panic!("{prefix} is not an exec")
+            };
+            exec.mounts
+                .iter()
+                .filter(|m| m.readonly)
+                .map(|m| (m.dest.clone(), m.content_cache))
+                .collect()
+        };
+        let off = pb::MountContentCache::Off as i32;
+        let default = pb::MountContentCache::Default as i32;
+        let build = mounts_of("[golb] go build ");
+        for dest in ["/go/pkg/mod", "/run/golb/compiled"] {
+            assert!(
+                build.contains(&(dest.to_string(), off)),
+                "{dest}: {build:?}"
+            );
+        }
+        assert!(build.contains(&("/src".to_string(), default)), "{build:?}");
+        let dependencies = mounts_of("[golb] compile the standard library");
+        assert!(
+            dependencies.contains(&("/go/pkg/mod".to_string(), default)),
+            "{dependencies:?}"
         );
     }
 

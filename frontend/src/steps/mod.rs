@@ -11,6 +11,7 @@
 pub mod dependencies;
 pub mod embedded;
 pub mod gocacheprog;
+pub mod goroot;
 pub mod modules;
 pub mod sbom;
 pub mod size;
@@ -37,6 +38,13 @@ pub enum Step {
     Dependencies {
         #[arg(long = "job", value_name = "JSON")]
         jobs: Vec<String>,
+    },
+    /// Copy what a compile reads of a Go distribution (`go build`'s root).
+    Goroot {
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
     },
     /// `go mod download` into the shared cache, then into the snapshot.
     Modules {
@@ -81,6 +89,16 @@ pub fn run(step: &Step) -> Result<(), Failure> {
         Step::Dependencies { jobs } => dependencies::parse_jobs(jobs)
             .and_then(|jobs| dependencies::run(&jobs))
             .map_err(|e| problem(e.to_string())),
+        Step::Goroot { from, to } => {
+            let copied = goroot::copy(from, to).map_err(|e| problem(e.to_string()))?;
+            eprintln!(
+                "golb goroot: {} files, {} bytes, copied to {}",
+                copied.files,
+                copied.bytes,
+                to.display()
+            );
+            Ok(())
+        }
         Step::Modules { shared, snapshot } => modules::ModulesStep {
             shared: shared.clone(),
             snapshot: snapshot.clone(),
