@@ -624,6 +624,16 @@ mod tests {
             })
     }
 
+    /// The jobs of the dependency step of a planned state, in order.
+    fn dependency_jobs(state: &State) -> Vec<crate::steps::dependencies::Job> {
+        exec_args_naming(state, "dependencies")
+            .expect("a dependency step")
+            .windows(2)
+            .filter(|w| w[0] == "--job")
+            .map(|w| serde_json::from_str(&w[1]).unwrap())
+            .collect()
+    }
+
     /// An exec op of a planned build.
     #[derive(Debug)]
     struct PlannedExec {
@@ -907,13 +917,7 @@ mod tests {
             ..TestPlan::new(text, BuildTarget::Binaries)
         }
         .plan();
-        let jobs: Vec<crate::steps::dependencies::Job> =
-            exec_args_naming(&planned[0].state, "dependencies")
-                .expect("a dependency step")
-                .windows(2)
-                .filter(|w| w[0] == "--job")
-                .map(|w| serde_json::from_str(&w[1]).unwrap())
-                .collect();
+        let jobs = dependency_jobs(&planned[0].state);
         let env = |job: &crate::steps::dependencies::Job| {
             ["GOARCH", "CGO_ENABLED", "CC"].map(|k| job.env.get(k).cloned())
         };
@@ -949,13 +953,7 @@ mod tests {
             ..TestPlan::new(text, BuildTarget::Binaries)
         }
         .plan();
-        let jobs: Vec<crate::steps::dependencies::Job> =
-            exec_args_naming(&planned[0].state, "dependencies")
-                .expect("a dependency step")
-                .windows(2)
-                .filter(|w| w[0] == "--job")
-                .map(|w| serde_json::from_str(&w[1]).unwrap())
-                .collect();
+        let jobs = dependency_jobs(&planned[0].state);
         let profile = "-pgo=/src/cmd/server/default.pgo";
         let commands: Vec<(String, bool)> = jobs
             .iter()
