@@ -432,13 +432,16 @@ pub fn prog_cache_id(toolchain: &Toolchain) -> String {
 /// `-pgo=auto` compiles the binary and every package it imports with it.
 pub const PGO_PROFILE: &str = "default.pgo";
 
-/// Where a steps sees the PGO profile of the main package in context
+/// The PGO profile of the main package in context directory `dir`, as a
+/// path in the context.
+pub fn pgo_profile_in_context(dir: &str) -> String {
+    crate::go_module::join(dir, PGO_PROFILE)
+}
+
+/// Where a step sees the PGO profile of the main package in context
 /// directory `dir`: where `go build` finds it.
 pub fn pgo_profile_path(dir: &str) -> String {
-    match dir.is_empty() {
-        true => format!("{SOURCE_DIR}/{PGO_PROFILE}"),
-        false => format!("{SOURCE_DIR}/{dir}/{PGO_PROFILE}"),
-    }
+    format!("{SOURCE_DIR}/{}", pgo_profile_in_context(dir))
 }
 
 /// A job of the dependency step that runs before the jobs with `profile`:

@@ -165,22 +165,26 @@ fn module_files(input: &PlanInput<'_>) -> ModuleFiles {
     if module.vendored {
         graph.push(go_module::join(&module.dir, "vendor/**"));
     }
-    let copy = |patterns: Vec<String>, what: &str| {
-        File::new(State::scratch())
-            .copy(
-                Copy::new(input.context.clone(), "/", "/")
-                    .include_patterns(patterns)
-                    .dir_copy_contents(true)
-                    .timestamp_unix_nanos(0),
-            )
-            .custom_name(format!("[golb] {what}"))
-            .location(SPEC_SOURCE, SPEC_TOP)
-            .build()
-    };
     ModuleFiles {
-        graph: copy(graph, "the module files"),
-        sums: (!sums.is_empty()).then(|| copy(sums, "the module sums")),
+        graph: context_files(input, graph, "the module files"),
+        sums: (!sums.is_empty()).then(|| context_files(input, sums, "the module sums")),
     }
+}
+
+/// The context's files that match `patterns`, at their places on an empty
+/// root, with their times fixed: a step that mounts them is keyed on their
+/// content alone.
+fn context_files(input: &PlanInput<'_>, patterns: Vec<String>, what: &str) -> State {
+    File::new(State::scratch())
+        .copy(
+            Copy::new(input.context.clone(), "/", "/")
+                .include_patterns(patterns)
+                .dir_copy_contents(true)
+                .timestamp_unix_nanos(0),
+        )
+        .custom_name(format!("[golb] {what}"))
+        .location(SPEC_SOURCE, SPEC_TOP)
+        .build()
 }
 
 impl ModuleFiles {
@@ -431,7 +435,7 @@ pub(super) fn compile_dependencies(
         exec = dirs.iter().fold(exec, |exec, dir| {
             exec.mount(
                 Mount::readonly_bind(go_build::pgo_profile_path(dir), profiles.clone())
-                    .selector(format!("/{}", profile_in_context(dir))),
+                    .selector(format!("/{}", go_build::pgo_profile_in_context(dir))),
             )
         });
     }
@@ -444,26 +448,15 @@ fn profiled_dir(input: &PlanInput<'_>, binary: &BinaryPlan) -> Option<String> {
         .filter(|dir| input.sources.profiled_dirs.contains(dir))
 }
 
-/// The PGO profile of the main package in context directory `dir`, as a
-/// path in the context.
-fn profile_in_context(dir: &str) -> String {
-    go_module::join(dir, go_build::PGO_PROFILE)
-}
-
 /// The binaries' PGO profiles, copied out of the context: the dependency
 /// step compiles with them, and is keyed on them alone, not on the rest of
 /// the binaries' directories.
 fn pgo_profiles(input: &PlanInput<'_>, dirs: &[&str]) -> State {
-    File::new(State::scratch())
-        .copy(
-            Copy::new(input.context.clone(), "/", "/")
-                .include_patterns(dirs.iter().map(|d| profile_in_context(d)).collect())
-                .dir_copy_contents(true)
-                .timestamp_unix_nanos(0),
-        )
-        .custom_name("[golb] the PGO profiles")
-        .location(SPEC_SOURCE, SPEC_TOP)
-        .build()
+    let patterns = dirs
+        .iter()
+        .map(|d| go_build::pgo_profile_in_context(d))
+        .collect();
+    context_files(input, patterns, "the PGO profiles")
 }
 
 /// The builder's store of build cache entries (`golb step gocacheprog`).

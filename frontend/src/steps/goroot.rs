@@ -54,7 +54,7 @@ pub fn copy(from: &Path, to: &Path) -> Result<Copied, GorootError> {
 }
 
 /// Copies the kept entries of `from` (at `relative` in the distribution) into
-/// `to`, then gives `to` the time of `from`.
+/// `to`, then gives `to` the mode and time of `from`.
 fn copy_dir(
     from: &Path,
     to: &Path,
@@ -71,7 +71,6 @@ fn copy_dir(
     };
     let meta = fs::metadata(from).map_err(read)?;
     fs::create_dir_all(to).map_err(write(to))?;
-    fs::set_permissions(to, meta.permissions()).map_err(write(to))?;
     let mut entries: Vec<fs::DirEntry> = fs::read_dir(from)
         .map_err(read)?
         .collect::<Result<_, _>>()
@@ -108,6 +107,8 @@ fn copy_dir(
             }
         }
     }
+    // The mode last, so that a read-only directory is still filled.
+    fs::set_permissions(to, meta.permissions()).map_err(write(to))?;
     set_modified(to, &meta).map_err(write(to))
 }
 
