@@ -200,12 +200,13 @@ fn step_skipped(log: &str, id: &str) -> bool {
     let prefix = format!("{id} ");
     let mut downloaded = false;
     let mut printed = false;
+    let mut canceled = false;
     for rest in log.lines().filter_map(|l| l.strip_prefix(&prefix)) {
         let first = rest.split_whitespace().next().unwrap_or("");
         downloaded |= first.starts_with("sha256:") || first == "extracting";
         printed |= first.parse::<f64>().is_ok();
+        canceled |= rest.trim() == "CANCELED";
     }
-    let canceled = log.lines().any(|l| l.trim() == format!("{id} CANCELED"));
     step_cached(log, id) || (downloaded && !printed) || (canceled && !printed)
 }
 

@@ -624,6 +624,16 @@ mod tests {
             })
     }
 
+    /// What the package walk finds when the binaries (no tags) import
+    /// `packages` from outside the module.
+    fn sources_importing(packages: &[&str]) -> GoSources {
+        let mut sources = GoSources::default();
+        sources
+            .external_imports
+            .insert(Vec::new(), packages.iter().map(|p| p.to_string()).collect());
+        sources
+    }
+
     /// The jobs of the dependency step of a planned state, in order.
     fn dependency_jobs(state: &State) -> Vec<crate::steps::dependencies::Job> {
         exec_args_naming(state, "dependencies")
@@ -906,10 +916,7 @@ mod tests {
     /// beside the static binaries' job.
     #[test]
     fn cgo_binaries_get_dependency_jobs_with_cgo_and_their_compiler() {
-        let mut sources = GoSources::default();
-        sources
-            .external_imports
-            .insert(Vec::new(), ["fmt".to_string(), "net".to_string()].into());
+        let sources = sources_importing(&["fmt", "net"]);
         let text = "[builder.cc]\n\"linux/arm64\" = \"aarch64-linux-gnu-gcc\"\n\n[[binary]]\npackage = \"./cmd/notes\"\ncgo = true\n\n[[binary]]\npackage = \"./cmd/server\"\n";
         let planned = TestPlan {
             sources,
@@ -941,10 +948,7 @@ mod tests {
     #[test]
     fn a_profiled_binary_s_dependencies_are_compiled_with_its_profile() {
         use golb_proto::llb::pb;
-        let mut sources = GoSources::default();
-        sources
-            .external_imports
-            .insert(Vec::new(), ["fmt".to_string()].into());
+        let mut sources = sources_importing(&["fmt"]);
         sources.profiled_dirs.insert("cmd/server".to_string());
         let text =
             "[[binary]]\npackage = \"./cmd/server\"\n\n[[binary]]\npackage = \"./cmd/tool\"\n";
@@ -1146,10 +1150,7 @@ mod tests {
     #[test]
     fn go_build_keys_golb_s_snapshots_on_their_steps_the_dependency_step_on_the_modules_content() {
         use golb_proto::llb::pb;
-        let mut sources = GoSources::default();
-        sources
-            .external_imports
-            .insert(Vec::new(), ["fmt".to_string()].into());
+        let sources = sources_importing(&["fmt"]);
         let planned = TestPlan {
             sources,
             ..TestPlan::new("", BuildTarget::Image)
